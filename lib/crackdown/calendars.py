@@ -1,0 +1,123 @@
+"""Exchange trading calendars: sessions per market (MIC codes XNYS, XNAS, XHKG, XSHG, XSHE)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from crackdown.errors import CrackdownError
+
+SUPPORTED_EXCHANGES = ("XNYS", "XNAS", "XHKG", "XSHG", "XSHE")
+# exchange_calendars has no separate Shenzhen calendar: Shenzhen trades on the Shanghai (XSHG) sessions.
+# XNAS resolves to the XNYS calendar inside exchange_calendars.
+_CALENDAR_NAMES = {"XSHE": "XSHG"}
+
+
+@lru_cache(maxsize=None)
+def calendar(mic: str) -> xcals.ExchangeCalendar:
+    """The exchange_calendars calendar for a MIC code (cached: building one is slow)."""
+    if mic not in SUPPORTED_EXCHANGES:
+        raise ValueError(f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}")
+    return xcals.get_calendar(_CALENDAR_NAMES.get(mic, mic))
+
+
+def sessions(mic: str, start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
+    """Trading sessions of ``mic`` between ``start`` and ``end`` (inclusive, clipped to the calendar's range)."""
+    cal = calendar(mic)
+    start = max(pd.Timestamp(start), cal.first_session)
+    end = min(pd.Timestamp(end), cal.last_session)
+    return cal.sessions_in_range(start, end)
+
+
+
+BEIJING_TZ = "Asia/Shanghai"
+
+
+def announcement_instants(dates, times=None) -> pd.DatetimeIndex:
+    """UTC instants of Beijing-time announcements; NaT where the time is unknown.
+
+    ``dates`` are Beijing calendar dates; ``times`` are ``HH:MM`` strings (24h, Beijing time), empty/None/NaN
+    when unknown. Raises ``CrackdownError`` naming ``time_beijing`` for a malformed time.
+    """
+    days = _to_dates(dates)
+    if times is None:
+        return pd.DatetimeIndex([pd.NaT] * len(days), tz="UTC")
+    text = pd.Series(list(times), dtype=object)
+    text = text.where(text.notna(), "").astype(str).str.strip()
+    parts = text.str.extract(r"^([01]\d|2[0-3]):([0-5]\d)$")
+    bad = text.ne("") & parts[0].isna()
+    if bad.any():
+        raise CrackdownError(f"time_beijing: expected HH:MM (24h), got {text[bad].iloc[0]!r}")
+    hours = parts[0].astype(float).fillna(0).to_numpy()
+    minutes = parts[1].astype(float).fillna(0).to_numpy()
+    local = days + pd.to_timedelta(hours * 60 + minutes, unit="min")
+    instants = local.tz_localize(BEIJING_TZ).tz_convert("UTC")
+    return instants.where(text.ne("").to_numpy())
+
+
+def _to_dates(dates) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(dates), dtype=object)).to_numpy())
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize()
+
+
+def event_day0(mic: str, dates, times=None) -> pd.DatetimeIndex:
+    """Day 0 on exchange ``mic`` for announcements made on Beijing ``dates`` at Beijing ``times`` (vectorised).
+
+    With a time: the first session whose close (UTC) is after the announcement instant, so news after a
+    market's close moves to its next session. Without a time: the first session on or after the Beijing date
+    (for every market, US included). Raises ``CrackdownError`` (parameter ``date``) for dates outside the
+    calendar's range.
+    """
+    cal = calendar(mic)
+    days = _to_dates(dates)
+    instants = announcement_instants(days, times)
+    sess = cal.sessions
+    closes = cal.closes.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")  # UTC, one per session
+    by_date = np.searchsorted(sess.to_numpy(), days.to_numpy(), side="left")
+    timed = ~instants.isna()
+    inst = instants.tz_convert(None).to_numpy().astype("datetime64[ns]")
+    by_time = np.searchsorted(closes, inst, side="right")
+    pos = np.where(timed, by_time, by_date)
+    too_early = days < sess[0]
+    if (pos >= len(sess)).any() or too_early.any():
+        bad = days[(pos >= len(sess)) | too_early][0]
+        raise CrackdownError(
+            f"date: {bad.date()} is outside the {mic} calendar ({sess[0].date()} to {sess[-1].date()})"
+        )
+    return pd.DatetimeIndex(sess.to_numpy()[pos])
+
+
+def map_event_days(events: pd.DataFrame, mics=SUPPORTED_EXCHANGES) -> pd.DataFrame:
+    """Tidy table of day-0 sessions: one row per event and exchange.
+
+    ``events`` needs ``event_id`` and ``date`` (Beijing date), optionally ``time_beijing`` (HH:MM). Returns
+    columns event_id, exchange, date, time_beijing, day0.
+    """
+    if "event_id" not in events or "date" not in events:
+        raise CrackdownError("events: need columns event_id and date")
+    times = events["time_beijing"] if "time_beijing" in events else None
+    frames = []
+    for mic in dict.fromkeys(mics):  # loop over a handful of exchanges
+        frames.append(pd.DataFrame({
+            "event_id": events["event_id"].to_numpy(),
+            "exchange": mic,
+            "date": _to_dates(events["date"]),
+            "time_beijing": (pd.Series(list(times), dtype=object).where(lambda s: s.notna(), "").to_numpy()
+                             if times is not None else ""),
+            "day0": event_day0(mic, events["date"], times),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def session_offset(mic: str, session, offset: int) -> pd.Timestamp:
+    """The session ``offset`` sessions after (negative: before) ``session`` on exchange ``mic``."""
+    cal = calendar(mic)
+    pos = cal.sessions.get_loc(pd.Timestamp(session)) + int(offset)
+    if not 0 <= pos < len(cal.sessions):
+        raise CrackdownError(f"offset: {offset} sessions from {session} leaves the {mic} calendar")
+    return cal.sessions[pos]
