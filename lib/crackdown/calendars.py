@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import exchange_calendars as xcals
 import numpy as np
@@ -16,7 +16,7 @@ SUPPORTED_EXCHANGES = ("XNYS", "XNAS", "XHKG", "XSHG", "XSHE")
 _CALENDAR_NAMES = {"XSHE": "XSHG"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def calendar(mic: str) -> xcals.ExchangeCalendar:
     """The exchange_calendars calendar for a MIC code (cached: building one is slow)."""
     if mic not in SUPPORTED_EXCHANGES:
@@ -100,7 +100,7 @@ def map_event_days(events: pd.DataFrame, mics=SUPPORTED_EXCHANGES) -> pd.DataFra
     """
     if "event_id" not in events or "date" not in events:
         raise CrackdownError("events: need columns event_id and date")
-    times = events["time_beijing"] if "time_beijing" in events else None
+    times = events.get("time_beijing", None)
     frames = []
     for mic in dict.fromkeys(mics):  # loop over a handful of exchanges
         frames.append(pd.DataFrame({
