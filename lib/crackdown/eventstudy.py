@@ -1,0 +1,812 @@
+"""Event-study engine: day 0 per exchange, normal-return models, abnormal returns, CARs and test statistics.
+
+Everything works on plain pandas/numpy inputs (no data-layer dependency) and is vectorised across
+securities and events:
+
+1. :func:`build_panel` turns a wide returns frame (DatetimeIndex x symbols) into per-security arrays of
+   returns on the security's *own* exchange sessions (row t = t-th session of that exchange; a missing or
+   suspended day is NaN, never 0) with the benchmark's return on the same calendar date alongside.
+2. :func:`make_pairs` maps each (security, event) to its day-0 session (:func:`map_event_days`) and position.
+3. :func:`fit` estimates the normal-return model for every pair at once from windowed prefix sums (masked,
+   nan-aware OLS), so it costs O(pairs), not O(pairs x estimation days).
+4. :func:`abnormal_returns`, :func:`car`, :func:`caar_tests`, :func:`long_short` and :func:`placebo_pvalue`
+   evaluate any event window from one fit; :func:`run_event_study` ties it together and returns tidy frames.
+
+Relative days count the security's own sessions. Windows are inclusive ``(start, end)`` session offsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crackdown.calendars import event_day0, map_event_days, sessions
+from crackdown.errors import CrackdownError, unknown_name_error
+
+__all__ = [
+    "MODELS",
+    "ReturnPanel",
+    "Fit",
+    "EventStudyResult",
+    "build_panel",
+    "make_pairs",
+    "map_event_days",
+    "fit",
+    "abnormal_returns",
+    "car",
+    "caar_tests",
+    "long_short",
+    "placebo_pvalue",
+    "run_event_study",
+]
+
+MODELS = ("raw", "market-adjusted", "constant-mean", "market")
+DEFAULT_ESTIMATION = (-250, -11)
+DEFAULT_WINDOW = (-1, 1)
+DEFAULT_MIN_OBS = 100
+_CHUNK = 20_000  # pairs per block when estimation-window matrices are materialised
+
+
+# --------------------------------------------------------------------------------------------- panel
+
+
+@dataclass(frozen=True)
+class ReturnPanel:
+    """Returns on each security's own sessions.
+
+    ``r[t, j]`` is security j's return on the t-th session of its exchange, ``m[t, j]`` its benchmark's return
+    on that same calendar date (NaN where the benchmark did not trade or none is set), ``dates[t, k]`` the
+    t-th session of exchange ``mics[k]`` (NaT padding).
+    """
+
+    symbols: tuple[str, ...]
+    exchanges: tuple[str, ...]
+    benchmarks: tuple[str | None, ...]
+    mics: tuple[str, ...]
+    ex_code: np.ndarray
+    sessions: dict[str, pd.DatetimeIndex]
+    dates: np.ndarray
+    r: np.ndarray
+    m: np.ndarray
+    first_valid: np.ndarray
+    last_valid: np.ndarray
+
+    def col(self, symbols: Iterable[str], parameter: str = "symbols") -> np.ndarray:
+        """Column positions of ``symbols`` (CrackdownError naming ``parameter`` for an unknown one)."""
+        lookup = {s: i for i, s in enumerate(self.symbols)}
+        out = []
+        for s in symbols:
+            if s not in lookup:
+                raise unknown_name_error("symbol", s, self.symbols, parameter)
+            out.append(lookup[s])
+        return np.asarray(out, dtype=np.int64)
+
+
+def build_panel(
+    returns: pd.DataFrame,
+    exchanges: Mapping[str, str],
+    benchmarks: Mapping[str, str | None] | str | None = None,
+    symbols: Sequence[str] | None = None,
+) -> ReturnPanel:
+    """Build a :class:`ReturnPanel` from a wide returns frame.
+
+    ``returns``: DatetimeIndex x symbol columns (stocks and benchmarks), NaN for missing days.
+    ``exchanges``: MIC per symbol. ``benchmarks``: one benchmark symbol for all, a mapping symbol ->
+    benchmark (None/"" for none) or None. ``symbols``: the securities to study (default: every symbol of
+    ``exchanges`` that has a returns column).
+    """
+    if symbols is None:
+        symbols = [s for s in exchanges if s in returns.columns]
+    symbols = list(dict.fromkeys(symbols))
+    if not symbols:
+        raise CrackdownError("symbols: no securities to study")
+    for s in symbols:
+        if s not in returns.columns:
+            raise unknown_name_error("symbol", s, returns.columns, "symbols")
+        if s not in exchanges:
+            raise unknown_name_error("symbol", s, exchanges.keys(), "symbols")
+    bench = _benchmarks_for(symbols, benchmarks)
+    for b in {b for b in bench if b}:
+        if b not in returns.columns:
+            raise unknown_name_error("benchmark symbol", b, returns.columns, "benchmark")
+    exch = [exchanges[s] for s in symbols]
+    mics = tuple(dict.fromkeys(exch))
+    ex_code = np.array([mics.index(e) for e in exch], dtype=np.int64)
+    index = pd.DatetimeIndex(returns.index)
+    if len(index) == 0:
+        raise CrackdownError("returns: empty returns frame")
+    sess = {mic: sessions(mic, index.min(), index.max()) for mic in mics}
+    n_t = max(len(v) for v in sess.values())
+    r = np.full((n_t, len(symbols)), np.nan)
+    m = np.full((n_t, len(symbols)), np.nan)
+    dates = np.full((n_t, len(mics)), np.datetime64("NaT"), dtype="datetime64[ns]")
+    sym_arr, bench_arr = np.asarray(symbols, dtype=object), np.asarray(bench, dtype=object)
+    for k, mic in enumerate(mics):  # a handful of exchanges
+        on = np.flatnonzero(ex_code == k)
+        frame = returns.reindex(sess[mic])
+        n = len(sess[mic])
+        dates[:n, k] = sess[mic].to_numpy()
+        r[:n, on] = frame[list(sym_arr[on])].to_numpy(dtype=float)
+        has_b = np.array([bool(b) for b in bench_arr[on]], dtype=bool)
+        if has_b.any():
+            m[:n, on[has_b]] = frame[list(bench_arr[on[has_b]])].to_numpy(dtype=float)
+    valid = ~np.isnan(r)
+    any_valid = valid.any(axis=0)
+    first = np.where(any_valid, valid.argmax(axis=0), n_t)
+    last = np.where(any_valid, n_t - 1 - valid[::-1].argmax(axis=0), -1)
+    return ReturnPanel(tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last)
+
+
+def _benchmarks_for(symbols: list[str], benchmarks) -> list[str | None]:
+    if benchmarks is None:
+        return [None] * len(symbols)
+    if isinstance(benchmarks, str):
+        return [benchmarks] * len(symbols)
+    out = []
+    for s in symbols:
+        b = benchmarks.get(s)
+        out.append(b if isinstance(b, str) and b else None)
+    return out
+
+
+def panel_from_securities(
+    returns: pd.DataFrame, securities: pd.DataFrame, symbols: Sequence[str], benchmark: str | None = None
+) -> ReturnPanel:
+    """:func:`build_panel` with exchanges and default benchmarks from a securities table (schema columns
+    ``symbol``, ``exchange``, ``benchmark_symbol``); ``benchmark`` overrides the per-security benchmark."""
+    sec = securities.set_index("symbol")
+    for s in symbols:
+        if s not in sec.index:
+            raise unknown_name_error("symbol", s, sec.index, "symbols")
+    bench = benchmark if benchmark else sec["benchmark_symbol"].to_dict()
+    return build_panel(returns, sec["exchange"].to_dict(), bench, symbols)
+
+
+# --------------------------------------------------------------------------------------------- pairs
+
+
+def make_pairs(
+    panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Map (event, security) pairs to day 0 on the security's own exchange.
+
+    ``events``: event_id, date (Beijing), optional time_beijing. ``pairs``: optional frame with event_id and
+    symbol columns (default: every event x every panel symbol). Returns event_id, symbol, exchange, day0,
+    col, pos0 (day 0's position in the exchange's session array).
+    """
+    events = events.drop_duplicates("event_id").reset_index(drop=True)
+    if pairs is None:
+        ev = np.repeat(np.arange(len(events)), len(panel.symbols))
+        col = np.tile(np.arange(len(panel.symbols)), len(events))
+    else:
+        codes = pd.Index(events["event_id"])
+        ev = codes.get_indexer(pairs["event_id"])
+        if (ev < 0).any():
+            raise unknown_name_error("event", pairs["event_id"][ev < 0].iloc[0], codes, "event")
+        col = panel.col(pairs["symbol"])
+    times = events.get("time_beijing")
+    pos0 = np.empty(len(ev), dtype=np.int64)
+    day0 = np.empty(len(ev), dtype="datetime64[ns]")
+    ex = panel.ex_code[col]
+    for k, mic in enumerate(panel.mics):  # a handful of exchanges
+        d0 = event_day0(mic, events["date"], times).to_numpy()
+        here = ex == k
+        day0[here] = d0[ev[here]]
+        pos0[here] = np.searchsorted(panel.sessions[mic].to_numpy(), d0[ev[here]], side="left")
+    return pd.DataFrame({
+        "event_id": events["event_id"].to_numpy()[ev],
+        "symbol": np.asarray(panel.symbols, dtype=object)[col],
+        "exchange": np.asarray(panel.exchanges, dtype=object)[col],
+        "day0": day0,
+        "col": col,
+        "pos0": pos0,
+    })
+
+
+# ----------------------------------------------------------------------------------------------- fit
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Normal-return model fitted for every (event, security) pair; evaluate windows with :func:`car` etc.
+
+    ``pairs`` holds event_id, symbol, exchange, day0, col, pos0 and the parameters alpha, beta, sigma, n_est
+    (AR = r - alpha - beta * benchmark for every model), plus xbar/sxx (benchmark mean and centred sum of
+    squares in the estimation window, for the forecast-error correction) and df (residual degrees of freedom).
+    ``dropped`` lists pairs removed with ``errors="drop"`` and why.
+    """
+
+    panel: ReturnPanel
+    pairs: pd.DataFrame
+    model: str
+    estimation: tuple[int, int]
+    min_obs: int
+    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["event_id", "symbol", "reason"]))
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """Tidy parameter table: event_id, symbol, exchange, day0, alpha, beta, sigma, n_est."""
+        return self.pairs[["event_id", "symbol", "exchange", "day0", "alpha", "beta", "sigma", "n_est"]].copy()
+
+
+def _check_window(window: Sequence[int], parameter: str) -> tuple[int, int]:
+    try:
+        a, b = (int(w) for w in window)
+    except (TypeError, ValueError):
+        raise CrackdownError(f"{parameter}: expected two integers START END, got {window!r}") from None
+    if a > b:
+        raise CrackdownError(f"{parameter}: start {a} is after end {b}")
+    return a, b
+
+
+def _check_overlap(estimation: tuple[int, int], window: tuple[int, int]) -> None:
+    if estimation[1] >= window[0] and window[1] >= estimation[0]:
+        raise CrackdownError(
+            f"estimation: window {estimation[0]}..{estimation[1]} overlaps the event window "
+            f"{window[0]}..{window[1]}; end the estimation window before the event window starts"
+        )
+
+
+def _model_series(panel: ReturnPanel, model: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The dependent series y (and regressor x for the market model) on own sessions."""
+    if model not in MODELS:
+        raise unknown_name_error("model", model, MODELS, "model")
+    if model in ("market-adjusted", "market") and np.isnan(panel.m).all():
+        raise CrackdownError(f"benchmark: model {model!r} needs a benchmark return series")
+    if model == "market-adjusted":
+        return panel.r - panel.m, None
+    if model == "market":
+        return panel.r, panel.m
+    return panel.r, None
+
+
+def _window_sums(arrays: list[np.ndarray], pos0: np.ndarray, col: np.ndarray, a: int, b: int) -> list[np.ndarray]:
+    """Sum of each (T, N) array over rows pos0+a..pos0+b of column col, via prefix sums (NaN already zeroed)."""
+    n_t = arrays[0].shape[0]
+    lo = np.clip(pos0 + a, 0, n_t)
+    hi = np.clip(pos0 + b + 1, 0, n_t)
+    out = []
+    for arr in arrays:
+        c = np.zeros((n_t + 1, arr.shape[1]))
+        np.cumsum(arr, axis=0, out=c[1:])
+        out.append(c[hi, col] - c[lo, col])
+    return out
+
+
+def fit(
+    panel: ReturnPanel,
+    pairs: pd.DataFrame,
+    model: str = "market",
+    estimation: Sequence[int] = DEFAULT_ESTIMATION,
+    min_obs: int = DEFAULT_MIN_OBS,
+    errors: str = "raise",
+) -> Fit:
+    """Fit the normal-return model on each pair's estimation window (sessions relative to day 0).
+
+    Models: ``raw`` (AR = r), ``market-adjusted`` (AR = r - benchmark), ``constant-mean`` (AR = r - mean of r
+    in the estimation window), ``market`` (OLS of r on the benchmark). sigma is the residual standard error
+    (ddof 2 for the market model, 1 otherwise). A pair needs ``min_obs`` valid estimation days and day 0
+    inside the security's price coverage; otherwise CrackdownError, or with ``errors="drop"`` the pair is
+    removed and listed in ``Fit.dropped``.
+    """
+    est = _check_window(estimation, "estimation")
+    if est[1] >= 0:
+        raise CrackdownError(f"estimation: window {est[0]}..{est[1]} must end before day 0")
+    if int(min_obs) < 3:
+        raise CrackdownError(f"min_obs: need at least 3 estimation observations, got {min_obs}")
+    if errors not in ("raise", "drop"):
+        raise CrackdownError(f"errors: expected 'raise' or 'drop', got {errors!r}")
+    y, x = _model_series(panel, model)
+    col, pos0 = pairs["col"].to_numpy(), pairs["pos0"].to_numpy()
+    valid = ~np.isnan(y) if x is None else ~(np.isnan(y) | np.isnan(x))
+    y0 = np.where(valid, y, 0.0)
+    if x is None:
+        n, sy, syy = _window_sums([valid.astype(float), y0, y0 * y0], pos0, col, *est)
+        ybar = np.divide(sy, n, out=np.full_like(sy, np.nan), where=n > 0)
+        ss = np.maximum(syy - n * ybar**2, 0.0)
+        sigma = np.sqrt(np.divide(ss, n - 1, out=np.full_like(ss, np.nan), where=n > 1))
+        alpha = ybar if model == "constant-mean" else np.zeros_like(ybar)
+        beta = np.full_like(ybar, 1.0 if model == "market-adjusted" else 0.0)
+        xbar, sxx, df = np.full_like(ybar, np.nan), np.full_like(ybar, np.nan), n - 1
+    else:
+        x0 = np.where(valid, x, 0.0)
+        n, sy, sx, syy, sxx_r, sxy_r = _window_sums(
+            [valid.astype(float), y0, x0, y0 * y0, x0 * x0, x0 * y0], pos0, col, *est
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ybar, xbar = sy / n, sx / n
+            sxx = sxx_r - n * xbar**2
+            beta = (sxy_r - n * xbar * ybar) / sxx
+            alpha = ybar - beta * xbar
+            ssr = np.maximum(syy - n * ybar**2 - beta * (sxy_r - n * xbar * ybar), 0.0)
+            sigma = np.sqrt(ssr / (n - 2))
+        df = n - 2
+    out = pairs.copy()
+    out["alpha"], out["beta"], out["sigma"], out["n_est"] = alpha, beta, sigma, n.round().astype(np.int64)
+    out["xbar"], out["sxx"], out["df"] = xbar, sxx, df
+    reason = _invalid_reasons(panel, out, est, int(min_obs), model)
+    bad = reason.notna().to_numpy()
+    if bad.any() and errors == "raise":
+        raise CrackdownError(reason[bad].iloc[0])
+    dropped = pd.DataFrame({"event_id": out["event_id"][bad], "symbol": out["symbol"][bad], "reason": reason[bad]})
+    out = out[~bad].reset_index(drop=True)
+    return Fit(panel, out, model, est, int(min_obs), dropped.reset_index(drop=True))
+
+
+def _invalid_reasons(panel: ReturnPanel, p: pd.DataFrame, est: tuple[int, int], min_obs: int, model: str) -> pd.Series:
+    """Why each pair cannot be used (None where fine): coverage first, then too few observations."""
+    col, pos0 = p["col"].to_numpy(), p["pos0"].to_numpy()
+    first, last = panel.first_valid[col], panel.last_valid[col]
+    outside = (pos0 < first) | (pos0 > last)
+    few = p["n_est"].to_numpy() < min_obs
+    degenerate = (model == "market") & ~(p["sxx"].to_numpy() > 0)
+    reason = pd.Series([None] * len(p), dtype=object, index=p.index)
+    if not (outside | few | degenerate).any():
+        return reason
+    d = panel.dates
+    ex = panel.ex_code[col]
+    cov = [f"{_fmt_date(d[f, e])}..{_fmt_date(d[lst, e])}" if lst >= 0 else "none"
+           for f, lst, e in zip(first, last, ex, strict=True)]
+    for i in np.flatnonzero(outside | few | degenerate):  # message building for failing pairs only
+        who = f"{p['symbol'].iat[i]} / event {p['event_id'].iat[i]} (day 0 {p['day0'].iat[i].date()})"
+        if outside[i]:
+            reason.iat[i] = f"event: day 0 of {who} is outside the price coverage {cov[i]}"
+        elif few[i]:
+            reason.iat[i] = (f"min_obs: {who} has only {p['n_est'].iat[i]} valid returns in the estimation window "
+                             f"{est[0]}..{est[1]}; need min_obs={min_obs}")
+        else:
+            reason.iat[i] = f"benchmark: {who} has a constant benchmark return in the estimation window"
+    return reason
+
+
+def _fmt_date(value: np.datetime64) -> str:
+    return "?" if np.isnat(value) else str(value)[:10]
+
+
+# ------------------------------------------------------------------------------------- window gathers
+
+
+def _gather(arr: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """arr[pos0 + offset, col] as a (pairs, offsets) matrix; NaN/NaT outside the array."""
+    idx = pos0[:, None] + offsets[None, :]
+    ok = (idx >= 0) & (idx < arr.shape[0])
+    out = arr[np.clip(idx, 0, arr.shape[0] - 1), col[:, None]]
+    out[~ok] = np.datetime64("NaT") if out.dtype.kind == "M" else np.nan
+    return out
+
+
+def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Abnormal returns of pairs ``rows`` at relative days ``offsets`` (pairs x offsets)."""
+    p = f.pairs.iloc[rows] if isinstance(rows, np.ndarray) else f.pairs[rows]
+    col, pos0 = p["col"].to_numpy(), p["pos0"].to_numpy()
+    r = _gather(f.panel.r, pos0, col, offsets)
+    alpha, beta = p["alpha"].to_numpy()[:, None], p["beta"].to_numpy()[:, None]
+    if f.model in ("raw", "constant-mean"):
+        return r - alpha
+    m = _gather(f.panel.m, pos0, col, offsets)
+    return r - alpha - beta * m
+
+
+def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
+    """Standardised ARs with the out-of-sample forecast-error correction (Patell 1976)."""
+    p = f.pairs
+    n, sigma = p["n_est"].to_numpy()[:, None].astype(float), p["sigma"].to_numpy()[:, None]
+    if f.model == "market":
+        m = _gather(f.panel.m, p["pos0"].to_numpy(), p["col"].to_numpy(), offsets)
+        c = 1 + 1 / n + (m - p["xbar"].to_numpy()[:, None]) ** 2 / p["sxx"].to_numpy()[:, None]
+    elif f.model == "constant-mean":
+        c = 1 + 1 / n
+    else:
+        c = np.ones_like(n)
+    return ar / (sigma * np.sqrt(c))
+
+
+def _event_offsets(f: Fit, window: Sequence[int]) -> np.ndarray:
+    w = _check_window(window, "window")
+    _check_overlap(f.estimation, w)
+    return np.arange(w[0], w[1] + 1)
+
+
+def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataFrame:
+    """Tidy abnormal returns: event_id, symbol, exchange, rel_day, date, ar, sar, alpha, beta, sigma, n_est.
+
+    One row per pair and relative day of ``window``; ar is NaN on days without a return (suspensions).
+    """
+    offsets = _event_offsets(f, window)
+    p = f.pairs
+    ar = _ar_matrix(f, offsets)
+    sar = _sar_matrix(f, offsets, ar)
+    dates = _gather(f.panel.dates, p["pos0"].to_numpy(), f.panel.ex_code[p["col"].to_numpy()], offsets)
+    k = len(offsets)
+    rep = lambda c: np.repeat(p[c].to_numpy(), k)  # noqa: E731
+    return pd.DataFrame({
+        "event_id": rep("event_id"), "symbol": rep("symbol"), "exchange": rep("exchange"),
+        "rel_day": np.tile(offsets, len(p)), "date": dates.ravel(), "ar": ar.ravel(), "sar": sar.ravel(),
+        "alpha": rep("alpha"), "beta": rep("beta"), "sigma": rep("sigma"), "n_est": rep("n_est"),
+    })
+
+
+def _car_arrays(f: Fit, window: Sequence[int]) -> dict[str, np.ndarray]:
+    offsets = _event_offsets(f, window)
+    ar = _ar_matrix(f, offsets)
+    sar = _sar_matrix(f, offsets, ar)
+    n_days = (~np.isnan(ar)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        car_ = np.where(n_days > 0, np.nansum(ar, axis=1), np.nan)
+        scar = np.where(n_days > 0, np.nansum(sar, axis=1) / np.sqrt(n_days), np.nan)
+    return {"offsets": offsets, "ar": ar, "car": car_, "scar": scar, "n_days": n_days}
+
+
+def car(f: Fit, windows: Sequence[int] | Iterable[Sequence[int]] = DEFAULT_WINDOW) -> pd.DataFrame:
+    """Cumulative abnormal returns per pair and window.
+
+    ``windows``: one ``(start, end)`` or several. Columns event_id, symbol, exchange, day0, window, start,
+    end, car (sum of the available daily ARs; NaN if none), scar (sum of standardised ARs / sqrt(n_days)),
+    n_days (days with a return).
+    """
+    frames = []
+    for w in _as_windows(windows):  # a handful of windows
+        a = _car_arrays(f, w)
+        frames.append(f.pairs[["event_id", "symbol", "exchange", "day0"]].assign(
+            window=f"{w[0]}..{w[1]}", start=int(w[0]), end=int(w[1]), car=a["car"], scar=a["scar"],
+            n_days=a["n_days"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _as_windows(windows) -> list[tuple[int, int]]:
+    windows = list(windows)
+    if len(windows) == 2 and all(isinstance(w, (int, np.integer)) for w in windows):
+        return [_check_window(windows, "window")]
+    return [_check_window(w, "window") for w in windows]
+
+
+# ------------------------------------------------------------------------------------------ test battery
+
+
+def _blocks(n: int, size: int = _CHUNK) -> Iterator[np.ndarray]:
+    for start in range(0, n, size):  # blocks of pairs bound memory; each block is vectorised
+        yield np.arange(start, min(start + size, n))
+
+
+def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events: np.ndarray, n_events: int):
+    """One pass over the estimation-window residuals of pairs ``rows`` (in blocks).
+
+    Returns per-pair share of positive estimation ARs, per-event summed unit-norm residual vectors (for the
+    average cross-correlation), per-relative-day portfolio sums/counts (estimation + event days) and Corrado
+    standardised-rank day sums/counts.
+    """
+    est = np.arange(f.estimation[0], f.estimation[1] + 1)
+    ev_days = np.arange(window[0], window[1] + 1)
+    days = np.concatenate([est, ev_days])
+    n_est_days = len(est)
+    share_pos = np.empty(len(rows))
+    unit_sum = np.zeros((n_events, n_est_days))
+    unit_sq = np.zeros(n_events)
+    port_sum = np.zeros(len(days))
+    port_cnt = np.zeros(len(days))
+    rank_sum = np.zeros(len(days))
+    rank_cnt = np.zeros(len(days))
+    for blk in _blocks(len(rows)):
+        a = _ar_matrix(f, days, rows[blk])
+        e = a[:, :n_est_days]
+        ok = ~np.isnan(e)
+        share_pos[blk] = (e > 0).sum(axis=1) / ok.sum(axis=1)
+        dev = np.where(ok, e - np.nanmean(e, axis=1, keepdims=True), 0.0)
+        norm = np.sqrt((dev**2).sum(axis=1, keepdims=True))
+        unit = np.divide(dev, norm, out=np.zeros_like(dev), where=norm > 0)
+        np.add.at(unit_sum, events[blk], unit)
+        np.add.at(unit_sq, events[blk], (unit**2).sum(axis=1))
+        valid = ~np.isnan(a)
+        port_sum += np.where(valid, a, 0.0).sum(axis=0)
+        port_cnt += valid.sum(axis=0)
+        ranks = stats.rankdata(a, axis=1, nan_policy="omit")
+        u = ranks / (1 + valid.sum(axis=1, keepdims=True)) - 0.5
+        rank_sum += np.where(valid, u, 0.0).sum(axis=0)
+        rank_cnt += valid.sum(axis=0)
+    return share_pos, unit_sum, unit_sq, port_sum, port_cnt, rank_sum, rank_cnt, n_est_days
+
+
+def _avg_cross_correlation(unit_sum: np.ndarray, unit_sq: np.ndarray, n: int) -> float:
+    """Average pairwise correlation of estimation residuals over all N(N-1) ordered pairs; pairs of different
+    events count as uncorrelated (with one shared event this is Kolari-Pynnonen's r-bar)."""
+    if n < 2:
+        return np.nan
+    within = ((unit_sum**2).sum(axis=1) - unit_sq).sum()
+    return float(within / (n * (n - 1)))
+
+
+def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[str, np.ndarray]) -> dict:
+    car_all, scar_all = cars["car"][rows], cars["scar"][rows]
+    keep = ~np.isnan(car_all) & ~np.isnan(scar_all)
+    rows, car_i, scar_i = rows[keep], car_all[keep], scar_all[keep]
+    n = len(rows)
+    out: dict[str, float] = {"n": n}
+    if n == 0:
+        return out
+    ev_codes, events = np.unique(f.pairs["event_id"].to_numpy()[rows].astype(str), return_inverse=True)
+    share_pos, usum, usq, psum, pcnt, rsum, rcnt, n_est_days = _estimation_stats(
+        f, rows, window, events, len(ev_codes))
+    w = window[1] - window[0] + 1
+    sd = car_i.std(ddof=1) if n > 1 else np.nan
+    caar = car_i.mean()
+    out["caar"] = caar
+    out["t_cs"] = caar / (sd / np.sqrt(n))
+    out["p_cs"] = 2 * stats.t.sf(abs(out["t_cs"]), n - 1) if n > 1 else np.nan
+    dof = f.pairs["df"].to_numpy()[rows].astype(float)
+    out["patell_z"] = scar_i.sum() / np.sqrt((dof / (dof - 2)).sum())
+    out["p_patell"] = 2 * stats.norm.sf(abs(out["patell_z"]))
+    bmp = scar_i.mean() * np.sqrt(n) / scar_i.std(ddof=1) if n > 1 else np.nan
+    out["bmp_t"], out["p_bmp"] = bmp, 2 * stats.t.sf(abs(bmp), n - 1) if n > 1 else np.nan
+    rbar = _avg_cross_correlation(usum, usq, n)
+    kp = bmp * np.sqrt((1 - rbar) / (1 + (n - 1) * rbar)) if n > 1 else np.nan
+    out["rbar"], out["kp_t"], out["p_kp"] = rbar, kp, 2 * stats.t.sf(abs(kp), n - 1) if n > 1 else np.nan
+    kbar = np.divide(rsum, rcnt, out=np.full_like(rsum, np.nan), where=rcnt > 0)
+    s_k = np.sqrt(np.nanmean(kbar**2))
+    corrado = np.nansum(kbar[n_est_days:]) / (np.sqrt(w) * s_k)
+    out["corrado_t"], out["p_corrado"] = corrado, 2 * stats.norm.sf(abs(corrado))
+    p_hat = np.nanmean(share_pos)
+    n_pos = int((car_i > 0).sum())
+    gs = (n_pos - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat))
+    out["n_pos"], out["p_hat"], out["gsign_z"], out["p_gsign"] = n_pos, p_hat, gs, 2 * stats.norm.sf(abs(gs))
+    pbar = np.divide(psum, pcnt, out=np.full_like(psum, np.nan), where=pcnt > 0)
+    out.update(_portfolio(pbar[:n_est_days], pbar[n_est_days:], w))
+    return out
+
+
+def _portfolio(est_series: np.ndarray, event_series: np.ndarray, w: int, prefix: str = "portfolio") -> dict:
+    """Portfolio CAR over the event days with SE = sd(estimation-window portfolio AR) * sqrt(W)."""
+    est_series = est_series[~np.isnan(est_series)]
+    sd = est_series.std(ddof=1) if len(est_series) > 1 else np.nan
+    car_ = np.nansum(event_series) if (~np.isnan(event_series)).any() else np.nan
+    se = sd * np.sqrt(w)
+    t = car_ / se
+    return {f"{prefix}_car": car_, f"{prefix}_se": se, f"{prefix}_t": t,
+            f"p_{prefix}": 2 * stats.t.sf(abs(t), len(est_series) - 1) if len(est_series) > 1 else np.nan}
+
+
+def _group_rows(f: Fit, groups) -> dict[str, np.ndarray]:
+    """Row indices of each group: None -> one group 'all'; mapping name -> symbols; Series per pair."""
+    if groups is None:
+        return {"all": np.arange(len(f.pairs))}
+    if isinstance(groups, pd.Series):
+        labels = groups.reindex(f.pairs.index).to_numpy()
+        return {str(g): np.flatnonzero(labels == g) for g in pd.unique(labels[pd.notna(labels)])}
+    sym = f.pairs["symbol"].to_numpy()
+    out = {}
+    for name, members in groups.items():
+        members = [members] if isinstance(members, str) else list(members)
+        for s in members:
+            if s not in f.panel.symbols:
+                raise unknown_name_error("symbol", s, f.panel.symbols, f"groups[{name}]")
+        out[str(name)] = np.flatnonzero(np.isin(sym, members))
+    return out
+
+
+def caar_tests(f: Fit, window: Sequence[int] = DEFAULT_WINDOW, groups=None) -> pd.DataFrame:
+    """CAAR and the test battery per group for one event window.
+
+    Columns: group, window, n, caar, t_cs/p_cs (cross-sectional t), patell_z/p_patell (Patell 1976),
+    bmp_t/p_bmp (Boehmer-Musumeci-Poulsen 1991), rbar, kp_t/p_kp (Kolari-Pynnonen 2010 adjusted BMP),
+    corrado_t/p_corrado (Corrado 1989 rank, Cowan 1992 multi-day form, Corrado-Zivney standardised ranks over
+    the estimation and event days), n_pos, p_hat, gsign_z/p_gsign (generalized sign, Cowan 1992),
+    portfolio_car/se/t/p (equal-weighted portfolio, SE from the estimation-window series). p-values are
+    two-sided. ``groups``: None (all pairs), mapping name -> symbols, or a Series of labels aligned to
+    ``f.pairs``.
+    """
+    w = _check_window(window, "window")
+    cars = _car_arrays(f, w)
+    rows = []
+    for name, idx in _group_rows(f, groups).items():  # a handful of groups
+        rows.append({"group": name, "window": f"{w[0]}..{w[1]}", **_group_tests(f, idx, w, cars)})
+    return pd.DataFrame(rows)
+
+
+def long_short(
+    f: Fit, long: Iterable[str], short: Iterable[str], window: Sequence[int] = DEFAULT_WINDOW
+) -> pd.DataFrame:
+    """Long-short portfolio CAR (equal-weighted ``long`` minus equal-weighted ``short``) per event and pooled.
+
+    For each event, the daily long-short AR is the mean AR of the long leg minus that of the short leg; the
+    pooled row ("all") averages the daily series over events with both legs. SE = sd of the estimation-window
+    long-short series (ddof 1) * sqrt(W); t with (estimation days - 1) degrees of freedom.
+    """
+    w = _check_window(window, "window")
+    g = _group_rows(f, {"long": long, "short": short})
+    if len(g["long"]) == 0 or len(g["short"]) == 0:
+        raise CrackdownError("groups: long-short needs pairs in both legs")
+    days = np.concatenate([np.arange(f.estimation[0], f.estimation[1] + 1), _event_offsets(f, w)])
+    n_est = f.estimation[1] - f.estimation[0] + 1
+    ev_codes, ev = np.unique(f.pairs["event_id"].to_numpy().astype(str), return_inverse=True)
+    legs = []
+    for rows in (g["long"], g["short"]):
+        a = _ar_matrix(f, days, rows)
+        ok = ~np.isnan(a)
+        s = np.zeros((len(ev_codes), len(days)))
+        c = np.zeros((len(ev_codes), len(days)))
+        np.add.at(s, ev[rows], np.where(ok, a, 0.0))
+        np.add.at(c, ev[rows], ok)
+        legs.append(np.divide(s, c, out=np.full_like(s, np.nan), where=c > 0))
+    ls = legs[0] - legs[1]
+    both = ~np.isnan(ls).all(axis=1)
+    series = np.vstack([ls[both], np.nanmean(ls[both], axis=0, keepdims=True)])
+    labels = [*ev_codes[both], "all"]
+    rows = [{"event_id": lab, "window": f"{w[0]}..{w[1]}", **_portfolio(s[:n_est], s[n_est:], len(days) - n_est,
+                                                                          "ls")}
+            for lab, s in zip(labels, series, strict=True)]
+    return pd.DataFrame(rows).rename(columns={"ls_car": "car", "ls_se": "se", "ls_t": "t", "p_ls": "p"})
+
+
+# ------------------------------------------------------------------------------------------------ placebo
+
+
+def placebo_pvalue(
+    f: Fit,
+    window: Sequence[int] = DEFAULT_WINDOW,
+    n: int = 1000,
+    seed: int = 0,
+    group: Iterable[str] | None = None,
+    exclude_days: int | None = None,
+) -> dict:
+    """Placebo p-values of a group's CAAR from ``n`` random non-event dates (deterministic for ``seed``).
+
+    Each replication draws, with ``numpy.random.default_rng(seed)``, one random calendar session per event of
+    the group (keeping the group's (security, event) structure), maps it to each exchange's first session on or
+    after it, refits the same model on the pseudo-events and records the CAAR. Candidate dates leave room for
+    the estimation and event windows inside every security's price coverage and lie more than
+    ``exclude_days`` sessions (default: window half-width + 5) from any real event's day 0. Pseudo pairs with
+    too few estimation observations are dropped. Returns caar, p_two_sided ((1 + #|placebo| >= |caar|) /
+    (1 + n_valid)), p_lower, p_upper, n_placebo and the placebo CAARs.
+    """
+    w = _check_window(window, "window")
+    if int(n) < 1:
+        raise CrackdownError(f"n: need at least one placebo draw, got {n}")
+    rows = _group_rows(f, None if group is None else {"g": group})
+    rows = rows["all"] if group is None else rows["g"]
+    if len(rows) == 0:
+        raise CrackdownError("group: no pairs in the placebo group")
+    p = f.pairs.iloc[rows]
+    actual = np.nanmean(_car_arrays(f, w)["car"][rows])
+    cands = _placebo_candidates(f, p, w, exclude_days)
+    ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    draws = cands[rng.integers(0, len(cands), size=(int(n), len(ev_codes)))]
+    per_block = max(1, _CHUNK * 10 // len(p))
+    caars = np.full(int(n), np.nan)
+    for blk in _blocks(int(n), per_block):  # blocks of replications; each block vectorised
+        rep = np.repeat(blk, len(p))
+        d = draws[rep, np.tile(ev, len(blk))]
+        pseudo = _pseudo_pairs(f.panel, p, d)
+        pf = fit(f.panel, pseudo.assign(event_id=rep), f.model, f.estimation, f.min_obs, errors="drop")
+        c = _car_arrays(pf, w)["car"]
+        ok = ~np.isnan(c)
+        rid = pf.pairs["event_id"].to_numpy().astype(np.int64)
+        sums = np.bincount(rid[ok], weights=c[ok], minlength=int(n))
+        cnts = np.bincount(rid[ok], minlength=int(n))
+        caars[blk] = np.where(cnts[blk] > 0, sums[blk] / np.maximum(cnts[blk], 1), np.nan)
+    valid = caars[~np.isnan(caars)]
+    k = len(valid)
+    return {
+        "caar": actual,
+        "p_two_sided": (1 + (np.abs(valid) >= abs(actual)).sum()) / (1 + k),
+        "p_lower": (1 + (valid <= actual).sum()) / (1 + k),
+        "p_upper": (1 + (valid >= actual).sum()) / (1 + k),
+        "n_placebo": k,
+        "placebo_caars": caars,
+    }
+
+
+def _placebo_candidates(f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_days: int | None) -> np.ndarray:
+    panel = f.panel
+    union = pd.DatetimeIndex(np.unique(np.concatenate([panel.sessions[m].to_numpy() for m in panel.mics])))
+    col = p["col"].to_numpy()
+    ex = panel.ex_code[col]
+    lo_pos = panel.first_valid[col] - f.estimation[0]
+    hi_pos = panel.last_valid[col] - w[1]
+    n_t = panel.dates.shape[0]
+    lo = panel.dates[np.clip(lo_pos, 0, n_t - 1), ex].max()
+    hi = panel.dates[np.clip(hi_pos, 0, n_t - 1), ex].min()
+    ok = (union >= lo) & (union <= hi)
+    gap = exclude_days if exclude_days is not None else max(abs(w[0]), abs(w[1])) + 5
+    real = union.searchsorted(p["day0"].to_numpy())
+    pos = np.arange(len(union))
+    near = (np.abs(pos[:, None] - np.unique(real)[None, :]) <= gap).any(axis=1)
+    cands = union[ok & ~near].to_numpy()
+    if len(cands) < 20:
+        raise CrackdownError(
+            f"n: only {len(cands)} placebo candidate dates leave room for the estimation window "
+            f"{f.estimation[0]}..{f.estimation[1]} inside every security's coverage; use fewer securities")
+    return cands
+
+
+def _pseudo_pairs(panel: ReturnPanel, p: pd.DataFrame, dates: np.ndarray) -> pd.DataFrame:
+    """Pairs for pseudo-event dates (one per row of ``p`` tiled), mapped to each exchange's next session."""
+    reps = len(dates) // len(p)
+    col = np.tile(p["col"].to_numpy(), reps)
+    ex = panel.ex_code[col]
+    pos0 = np.empty(len(col), dtype=np.int64)
+    for k, mic in enumerate(panel.mics):  # a handful of exchanges
+        here = ex == k
+        pos0[here] = np.searchsorted(panel.sessions[mic].to_numpy(), dates[here], side="left")
+    return pd.DataFrame({
+        "symbol": np.asarray(panel.symbols, dtype=object)[col], "exchange": np.asarray(panel.exchanges)[col],
+        "day0": dates, "col": col, "pos0": pos0})
+
+
+# -------------------------------------------------------------------------------------------- one call
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Tidy outputs of :func:`run_event_study`: ``ar`` (daily ARs), ``car`` (per pair and window), ``caar``
+    (group tests per window), ``params`` (model parameters per pair), ``dropped`` and the ``fit`` for reuse."""
+
+    ar: pd.DataFrame
+    car: pd.DataFrame
+    caar: pd.DataFrame
+    params: pd.DataFrame
+    dropped: pd.DataFrame
+    fit: Fit
+
+
+def run_event_study(
+    returns: pd.DataFrame,
+    securities: pd.DataFrame,
+    events: pd.DataFrame,
+    symbols: Sequence[str],
+    event_ids: Sequence[str] | None = None,
+    model: str = "market",
+    estimation: Sequence[int] = DEFAULT_ESTIMATION,
+    window: Sequence[int] = DEFAULT_WINDOW,
+    windows: Iterable[Sequence[int]] | None = None,
+    min_obs: int = DEFAULT_MIN_OBS,
+    benchmark: str | None = None,
+    groups: Mapping[str, Iterable[str]] | None = None,
+    errors: str = "raise",
+) -> EventStudyResult:
+    """Full event study: day 0 per exchange, model fit, ARs over ``window``, CARs over ``windows`` (default
+    just ``window``) and group CAAR tests per window.
+
+    ``returns``: wide returns frame (symbols and their benchmarks); ``securities``: symbol, exchange,
+    benchmark_symbol; ``events``: event_id, date, optional time_beijing (and date_precision: month-only dates
+    are rejected). ``benchmark`` overrides each security's benchmark_symbol.
+    """
+    ev = _select_events(events, event_ids)
+    panel = panel_from_securities(returns, securities, symbols, benchmark)
+    pairs = make_pairs(panel, ev)
+    w = _check_window(window, "window")
+    est = _check_window(estimation, "estimation")
+    all_windows = [w] if windows is None else _as_windows(windows)
+    for win in all_windows:
+        _check_overlap(est, win)
+    f = fit(panel, pairs, model, est, min_obs, errors)
+    if f.pairs.empty:
+        raise CrackdownError(f.dropped["reason"].iloc[0] if len(f.dropped) else "symbols: no pairs to study")
+    caar = pd.concat([caar_tests(f, win, groups) for win in all_windows], ignore_index=True)
+    return EventStudyResult(abnormal_returns(f, w), car(f, all_windows), caar, f.params, f.dropped, f)
+
+
+def _select_events(events: pd.DataFrame, event_ids: Sequence[str] | None) -> pd.DataFrame:
+    if event_ids is not None:
+        known = events["event_id"].astype(str)
+        for e in event_ids:
+            if e not in set(known):
+                raise unknown_name_error("event", e, known, "event")
+        events = events[known.isin(list(event_ids))]
+    if "date_precision" in events:
+        coarse = events["date_precision"].astype(str).ne("day")
+        if coarse.any():
+            raise CrackdownError(
+                f"event: {events['event_id'][coarse].iloc[0]} has only a month-precision date; "
+                "an event study needs the day")
+    if events.empty:
+        raise CrackdownError("event: no events selected")
+    return events.reset_index(drop=True)
+
+
+def to_log_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    """Log returns log(1 + r) from simple returns (NaN stays NaN)."""
+    return np.log1p(returns)
