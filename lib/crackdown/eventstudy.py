@@ -29,17 +29,17 @@ from crackdown.errors import CrackdownError, unknown_name_error
 
 __all__ = [
     "MODELS",
-    "ReturnPanel",
-    "Fit",
     "EventStudyResult",
+    "Fit",
+    "ReturnPanel",
+    "abnormal_returns",
     "build_panel",
+    "caar_tests",
+    "car",
+    "fit",
+    "long_short",
     "make_pairs",
     "map_event_days",
-    "fit",
-    "abnormal_returns",
-    "car",
-    "caar_tests",
-    "long_short",
     "placebo_pvalue",
     "run_event_study",
 ]
@@ -422,7 +422,7 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
     sar = _sar_matrix(f, offsets, ar)
     dates = _gather(f.panel.dates, p["pos0"].to_numpy(), f.panel.ex_code[p["col"].to_numpy()], offsets)
     k = len(offsets)
-    rep = lambda c: np.repeat(p[c].to_numpy(), k)  # noqa: E731
+    rep = lambda c: np.repeat(p[c].to_numpy(), k)
     return pd.DataFrame({
         "event_id": rep("event_id"), "symbol": rep("symbol"), "exchange": rep("exchange"),
         "rel_day": np.tile(offsets, len(p)), "date": dates.ravel(), "ar": ar.ravel(), "sar": sar.ravel(),
