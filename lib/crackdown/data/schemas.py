@@ -1,0 +1,379 @@
+"""The one definition of every data table: columns, vocabularies, checks (pandera) and typed conversion.
+
+``crackdown data check`` and the loaders both go through :func:`validate_table`, so a rule lives in one
+place. Tables are read as text (:func:`read_table`) with the CSV line number as index, so a failing row is
+reported by the line a user sees in an editor (header = line 1, first data row = line 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from crackdown.data.violations import Violation
+
+# --- vocabularies (see data/README.md) -------------------------------------------------------------------
+SECTOR_GROUPS = (
+    "consumer_platform", "fintech", "education", "recruitment_logistics", "crypto",
+    "ai_vision_speech", "hard_tech", "telecom_equipment",
+)
+LISTING_STATUSES = ("listed", "private", "delisted")
+SECURITY_TYPES = ("adr", "ordinary_share", "a_share", "etf", "index")
+EXCHANGES = ("XNYS", "XNAS", "XHKG", "XSHG", "XSHE")
+CURRENCIES = ("USD", "HKD", "CNY")
+PRICE_BASES = ("raw_and_adjusted", "adjusted_only", "index_points", "none")
+EVENT_TYPES = (
+    "policy", "designation", "rule", "law", "probe", "review", "summons", "fine", "app_removal",
+    "merger_block", "freeze", "restructuring_order", "golden_share", "ipo_filing", "ipo_approval",
+    "ipo_listed", "ipo_suspended", "ipo_postponed", "ipo_withdrawn", "ipo_shelved", "ipo_lapsed",
+    "delisting", "sanction", "easing", "media_signal",
+)
+IPO_OUTCOMES = ("listed", "postponed", "suspended", "withdrawn", "shelved", "lapsed", "stalled")
+DELAYED_BY = ("none", "beijing_regulators", "us_sanctions", "market_conditions", "firm_decision", "unknown")
+INDICATORS = (
+    "govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share", "state_shareholder",
+    "state_shareholder_stake", "ai_platform_member", "us_entity_list", "ns_cmic_list", "sdn_list",
+    "golden_share",
+)
+UNITS = ("share", "bool", "year")
+PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
+CONFIDENCES = ("high", "medium", "low")
+BOOLS = ("true", "false")
+
+ID_PATTERN = r"[a-z0-9_]+"
+URL_PATTERN = r"https?://[^\s;]+"
+LIST_SEP = ";"
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: its name, kind (what its text must look like), whether it may be empty, its vocabulary."""
+
+    name: str
+    kind: str
+    required: bool = False
+    vocab: tuple[str, ...] = ()
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule across columns of one row; a failing row is reported against ``column``."""
+
+    column: str
+    reason: str
+    passes: Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Col, ...]
+    row_checks: tuple[RowCheck, ...] = field(default=())
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+@dataclass(frozen=True)
+class Refs:
+    """Ids other tables may point to."""
+
+    firm_ids: frozenset[str] = frozenset()
+    symbols: frozenset[str] = frozenset()
+
+
+# --- element tests (vectorised; cells are text, "" = empty) ----------------------------------------------
+def _empty(s: pd.Series) -> pd.Series:
+    return s.str.strip() == ""
+
+
+def _items(s: pd.Series) -> pd.Series:
+    """One row per ``;``-separated item, stripped, indexed by the cell's line (empty cells give no items)."""
+    items = s.str.split(LIST_SEP).explode().str.strip()
+    return items[items != ""]
+
+
+def _all_items(s: pd.Series, ok: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    items = _items(s)
+    good = ok(items).groupby(level=0).all()
+    return good.reindex(s.index, fill_value=True).astype(bool)
+
+
+def _iso_date(s: pd.Series) -> pd.Series:
+    shaped = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    return shaped & pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce").notna()
+
+
+def _month(s: pd.Series) -> pd.Series:
+    shaped = s.str.fullmatch(r"\d{4}-\d{2}")
+    return shaped & pd.to_datetime(s.where(shaped) + "-01", format="%Y-%m-%d", errors="coerce").notna()
+
+
+def _number(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s.where(s.str.fullmatch(r"-?\d+(\.\d+)?")), errors="coerce")
+
+
+KIND_TESTS: dict[str, tuple[Callable[..., pd.Series], str]] = {
+    # kind: (test(series, col, refs) -> bool Series for non-empty cells, reason)
+    "id": (lambda s, c, r: s.str.fullmatch(ID_PATTERN), "must be a snake_case id (a-z, 0-9, _)"),
+    "text": (lambda s, c, r: pd.Series(True, index=s.index), ""),
+    "vocab": (lambda s, c, r: s.isin(c.vocab), "must be one of {vocab}"),
+    "vocab_list": (lambda s, c, r: _all_items(s, lambda i: i.isin(c.vocab)),
+                   "every ';'-separated item must be one of {vocab}"),
+    "firm": (lambda s, c, r: s.isin(r.firm_ids), "unknown firm_id (not in firms.csv)"),
+    "firm_list": (lambda s, c, r: _all_items(s, lambda i: i.isin(r.firm_ids)),
+                  "unknown firm_id (not in firms.csv)"),
+    "symbol": (lambda s, c, r: s.isin(r.symbols), "unknown symbol (not in securities.csv)"),
+    "date": (lambda s, c, r: _iso_date(s), "must be a valid ISO date YYYY-MM-DD"),
+    "date_or_month": (lambda s, c, r: _iso_date(s) | _month(s),
+                      "must be a valid ISO date YYYY-MM-DD or a month YYYY-MM"),
+    "time": (lambda s, c, r: s.str.fullmatch(r"([01]\d|2[0-3]):[0-5]\d"), "must be a time HH:MM (24h)"),
+    "amount": (lambda s, c, r: _number(s) >= 0, "must be a non-negative number"),
+    "share": (lambda s, c, r: _number(s).between(0, 1), "must be a fraction between 0 and 1"),
+    "bool": (lambda s, c, r: s.isin(BOOLS), "must be true or false"),
+    "sources": (lambda s, c, r: _all_items(s, lambda i: i.str.fullmatch(URL_PATTERN)),
+                "every ';'-separated source must be a full http(s) URL"),
+}
+LIST_KINDS = {"vocab_list", "firm_list", "sources"}
+REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols"}
+
+
+def _column_check(col: Col, refs: Refs) -> pa.Check:
+    test, reason = KIND_TESTS[col.kind]
+    reason = reason.format(vocab=", ".join(col.vocab))
+
+    def check(s: pd.Series) -> pd.Series:
+        empty = _empty(s)
+        ok = test(s.where(~empty, ""), col, refs).fillna(False).astype(bool)
+        return (ok & ~empty) | (empty & (not col.required))
+
+    if col.required:
+        reason = f"{reason}; must not be empty" if reason else "must not be empty"
+    return pa.Check(check, error=reason)
+
+
+def _filled(df: pd.DataFrame, column: str) -> pd.Series:
+    return ~_empty(df[column])
+
+
+def _implies(condition: pd.Series, consequence: pd.Series) -> pd.Series:
+    return ~condition | consequence
+
+
+def _currency_with_amount(df: pd.DataFrame) -> pd.Series:
+    return _filled(df, "amount") == _filled(df, "currency")
+
+
+def _alignment_value_matches_unit(df: pd.DataFrame) -> pd.Series:
+    number = _number(df["value"])
+    return (
+        ((df["unit"] == "share") & number.between(0, 1))
+        | ((df["unit"] == "bool") & df["value"].isin(BOOLS))
+        | ((df["unit"] == "year") & (number % 1 == 0) & number.between(1900, 2100))
+        | ~df["unit"].isin(UNITS)  # the unit's own check reports that
+    ).fillna(False)
+
+
+def _delisted_after_listed(df: pd.DataFrame) -> pd.Series:
+    listed = pd.to_datetime(df["listing_date"], format="%Y-%m-%d", errors="coerce")
+    delisted = pd.to_datetime(df["delisting_date"], format="%Y-%m-%d", errors="coerce")
+    return ~(delisted < listed)
+
+
+_STOCKS = ("adr", "ordinary_share", "a_share")
+_SRC = (Col("sources", "sources", required=True), Col("confidence", "vocab", True, CONFIDENCES))
+_CURRENCY_RULE = RowCheck("currency", "currency must be given exactly when amount is", _currency_with_amount)
+
+TABLES: dict[str, TableSpec] = {
+    "firms": TableSpec("firms", (
+        Col("firm_id", "id", True, unique=True), Col("name", "text", True), Col("name_zh", "text"),
+        Col("sector_group", "vocab", True, SECTOR_GROUPS), Col("is_ai_firm", "bool", True),
+        Col("listing_status", "vocab", True, LISTING_STATUSES), Col("hq_city", "text"),
+        *_SRC, Col("notes", "text"),
+    )),
+    "securities": TableSpec("securities", (
+        Col("symbol", "text", True, unique=True), Col("firm_id", "firm"), Col("name", "text", True),
+        Col("security_type", "vocab", True, SECURITY_TYPES), Col("exchange", "vocab", True, EXCHANGES),
+        Col("currency", "vocab", True, CURRENCIES), Col("listing_date", "date"), Col("delisting_date", "date"),
+        Col("price_basis", "vocab", True, PRICE_BASES), Col("benchmark_symbol", "symbol"),
+        Col("yahoo_symbol", "text"), *_SRC, Col("notes", "text"),
+    ), (
+        RowCheck("symbol", "must not contain whitespace, '/' or '^' (write ^HSI as IDX_HSI)",
+                 lambda d: ~d["symbol"].str.contains(r"[\s/^\\]", regex=True)),
+        RowCheck("firm_id", "firm_id is required for adr, ordinary_share and a_share rows",
+                 lambda d: _implies(d["security_type"].isin(_STOCKS), _filled(d, "firm_id"))),
+        RowCheck("benchmark_symbol", "benchmark_symbol is required for adr, ordinary_share and a_share rows",
+                 lambda d: _implies(d["security_type"].isin(_STOCKS), _filled(d, "benchmark_symbol"))),
+        RowCheck("benchmark_symbol", "a security cannot be its own benchmark",
+                 lambda d: d["benchmark_symbol"] != d["symbol"]),
+        RowCheck("delisting_date", "delisting_date is before listing_date", _delisted_after_listed),
+    )),
+    "events": TableSpec("events", (
+        Col("event_id", "id", True, unique=True), Col("date", "date_or_month", True), Col("time_beijing", "time"),
+        Col("type", "vocab", True, EVENT_TYPES), Col("actor", "text", True), Col("firm_ids", "firm_list"),
+        Col("sectors", "vocab_list", vocab=SECTOR_GROUPS), Col("amount", "amount"),
+        Col("currency", "vocab", vocab=CURRENCIES), Col("description", "text", True), *_SRC,
+        Col("notes", "text"),
+    ), (_CURRENCY_RULE,)),
+    "ipos": TableSpec("ipos", (
+        Col("ipo_id", "id", True, unique=True), Col("firm_id", "firm", True), Col("venue", "text", True),
+        Col("exchange", "vocab", vocab=EXCHANGES), Col("filing_date", "date_or_month"),
+        Col("approval_date", "date_or_month"), Col("planned_listing_date", "date_or_month"),
+        Col("listing_date", "date_or_month"), Col("outcome", "vocab", True, IPO_OUTCOMES),
+        Col("outcome_date", "date_or_month"), Col("amount", "amount"), Col("currency", "vocab", vocab=CURRENCIES),
+        Col("delayed_by", "vocab", True, DELAYED_BY), *_SRC, Col("notes", "text"),
+    ), (
+        _CURRENCY_RULE,
+        RowCheck("listing_date", "listing_date is required when outcome is listed",
+                 lambda d: _implies(d["outcome"] == "listed", _filled(d, "listing_date"))),
+    )),
+    "alignment": TableSpec("alignment", (
+        Col("firm_id", "firm", True), Col("indicator", "vocab", True, INDICATORS), Col("value", "text", True),
+        Col("unit", "vocab", True, UNITS), Col("as_of", "date_or_month", True), *_SRC, Col("notes", "text"),
+    ), (
+        RowCheck("value", "value must match unit (share: number 0-1, bool: true/false, year: 1900-2100)",
+                 _alignment_value_matches_unit),
+        RowCheck("unit", "indicators ending in _share or _stake must have unit share",
+                 lambda d: _implies(d["indicator"].str.contains(r"_(?:share|stake)$"), d["unit"] == "share")),
+        RowCheck("as_of", "duplicate of an earlier row with the same firm_id, indicator and as_of",
+                 lambda d: ~d.duplicated(["firm_id", "indicator", "as_of"])),
+    )),
+    "penalties": TableSpec("penalties", (
+        Col("penalty_id", "id", True, unique=True), Col("firm_id", "firm", True), Col("date", "date_or_month", True),
+        Col("regulator", "text", True), Col("penalty_type", "vocab", True, PENALTY_TYPES), Col("amount", "amount"),
+        Col("currency", "vocab", vocab=CURRENCIES), Col("legal_basis", "text"), Col("share_of_revenue", "share"),
+        Col("batch_id", "id"), Col("description", "text", True), *_SRC, Col("notes", "text"),
+    ), (_CURRENCY_RULE,)),
+}
+TABLE_ORDER = ("firms", "securities", "events", "ipos", "alignment", "penalties")
+
+
+def _row_check(rule: RowCheck) -> pa.Check:
+    def check(df: pd.DataFrame) -> pd.Series:
+        try:
+            return rule.passes(df).fillna(False).astype(bool)
+        except KeyError:  # a column it needs is missing: reported as a missing column already
+            return pd.Series(True, index=df.index)
+
+    return pa.Check(check, error=f"{rule.column}|{rule.reason}")
+
+
+def table_schema(spec: TableSpec, refs: Refs) -> pa.DataFrameSchema:
+    """The pandera schema of a table read as text; ``refs`` are the ids its reference columns may name."""
+    columns = {
+        c.name: pa.Column(str, _column_check(c, refs), unique=c.unique, report_duplicates="exclude_first")
+        for c in spec.columns
+    }
+    return pa.DataFrameSchema(columns, checks=[_row_check(r) for r in spec.row_checks], strict=True)
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+def read_table(path: Path, shown_as: str) -> tuple[pd.DataFrame, list[Violation]]:
+    """A CSV as text cells, indexed by each record's line number, plus problems with its shape.
+
+    Rows with the wrong number of fields and blank lines are reported and left out.
+    """
+    if not path.is_file():
+        return pd.DataFrame(), [Violation(shown_as, 0, "-", "file is missing")]
+    problems: list[Violation] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        rows, lines, start = [], [], reader.line_num + 1
+        for record in reader:
+            if not record:
+                problems.append(Violation(shown_as, start, "-", "blank line"))
+            elif len(record) != len(header):
+                problems.append(Violation(shown_as, start, "-",
+                                          f"expected {len(header)} fields, found {len(record)}"))
+            else:
+                rows.append(record)
+                lines.append(start)
+            start = reader.line_num + 1
+    if not header:
+        return pd.DataFrame(), [Violation(shown_as, 1, "-", "file has no header")]
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=str)
+    return frame, problems
+
+
+def _violation_from_failure(case: pd.Series, df: pd.DataFrame, spec: TableSpec, refs: Refs,
+                            shown_as: str) -> Violation:
+    check = str(case["check"])
+    if check == "column_in_dataframe":
+        return Violation(shown_as, 1, str(case["failure_case"]), "missing column")
+    if check == "column_in_schema":
+        return Violation(shown_as, 1, str(case["failure_case"]), "unexpected column")
+    line = int(case["index"]) if pd.notna(case["index"]) else 0
+    if case["schema_context"] == "DataFrameSchema" and "|" in check:
+        column, reason = check.split("|", 1)
+        return Violation(shown_as, line, column, f"{reason} (got {df.at[line, column]!r})")
+    column, value = str(case["column"]), case["failure_case"]
+    if check == "field_uniqueness":
+        first = int(df.index[df[column] == value][0])
+        return Violation(shown_as, line, column, f"duplicate value {value!r} (first on line {first})")
+    return Violation(shown_as, line, column, f"{check} (got {value!r}){_hint(spec, column, value, refs)}")
+
+
+def _hint(spec: TableSpec, column: str, value: str, refs: Refs) -> str:
+    """For references to unknown ids: the unknown items and their closest known ids."""
+    col = next((c for c in spec.columns if c.name == column), None)
+    if col is None or col.kind not in REF_KINDS:
+        return ""
+    known = getattr(refs, REF_KINDS[col.kind])
+    items = [i.strip() for i in str(value).split(LIST_SEP)] if col.kind in LIST_KINDS else [str(value)]
+    parts = []
+    for item in (i for i in items if i and i not in known):
+        close = difflib.get_close_matches(item, sorted(known), n=3, cutoff=0.5)
+        parts.append(f"{item!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return f"; unknown: {', '.join(parts)}" if parts else ""
+
+
+def validate_table(df: pd.DataFrame, spec: TableSpec, refs: Refs, shown_as: str) -> list[Violation]:
+    """Every violation of ``spec`` in a table read by :func:`read_table` (pandera lazy validation)."""
+    try:
+        table_schema(spec, refs).validate(df, lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        found = {_violation_from_failure(case, df, spec, refs, shown_as) for _, case in cases.iterrows()}
+        return sorted(found, key=lambda v: (v.line, spec.column_names.index(v.column)
+                                            if v.column in spec.column_names else -1, v.reason))
+    return []
+
+
+# --- typed conversion (for the loaders) -------------------------------------------------------------------
+def to_typed(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """A validated text table with typed columns: dates as datetime64 (``YYYY-MM`` -> the 1st, with a
+    ``<col>_precision`` column "day"/"month"), amounts/shares as float, booleans as bool, empty text as NaN."""
+    out = df.reset_index(drop=True).copy()
+    for col in spec.columns:
+        s = out[col.name].str.strip()
+        empty = s == ""
+        if col.kind in ("date", "date_or_month"):
+            is_month = s.str.fullmatch(r"\d{4}-\d{2}")
+            out[col.name] = pd.to_datetime(s.where(~is_month, s + "-01").where(~empty), format="%Y-%m-%d")
+            if col.kind == "date_or_month":
+                out[f"{col.name}_precision"] = np.where(empty, None, np.where(is_month, "month", "day"))
+        elif col.kind in ("amount", "share"):
+            out[col.name] = pd.to_numeric(s.where(~empty), errors="raise").astype(float)
+        elif col.kind == "bool":
+            out[col.name] = s == "true"
+        else:
+            out[col.name] = s.where(~empty)
+    if spec.name == "alignment":
+        number = pd.to_numeric(out["value"].where(out["unit"] != "bool"), errors="coerce")
+        out["value_num"] = number.where(out["unit"] != "bool", (out["value"] == "true").astype(float))
+    return out
