@@ -1,0 +1,37 @@
+# crackdown: two commands on a fresh machine with Python >= 3.11 and make.
+#   make report   build .venv if needed, install the pinned environment, run every notebook, write outputs/html/
+#   make test     the same set-up, then the full test suite (what CI runs)
+#   make lab      JupyterLab on 127.0.0.1 in the project's environment
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.crackdown-installed
+PYTEST_ARGS ?=
+
+.PHONY: report test lab lock clean-outputs
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/crackdown run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+
+# Re-pin every dependency (runtime and dev) to the newest versions that install together.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-lock/bin/python -m pip freeze --exclude-editable --all | grep -v '^crackdown' > requirements.lock
+	rm -rf .venv-lock
+
+clean-outputs:
+	find outputs -mindepth 1 ! -name README.md -exec rm -rf {} +

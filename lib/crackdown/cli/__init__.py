@@ -1,0 +1,49 @@
+"""The ``crackdown`` command line.
+
+Each command group lives in its own module of this package and exposes ``register(subparsers)``, which adds
+its sub-parser and sets ``func`` (a callable taking the parsed namespace and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from crackdown.errors import CrackdownError
+
+COMMAND_MODULES = ("run", "data", "eventstudy")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crackdown",
+        description="Were China's government-aligned AI firms spared the 2020-2022 tech crackdown?",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:  # TODO(before landing): remove; tolerates command modules still being written
+            module = importlib.import_module(f"crackdown.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"crackdown.cli.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CrackdownError as exc:
+        print(f"crackdown: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("crackdown: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

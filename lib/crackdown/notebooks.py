@@ -1,0 +1,207 @@
+"""What the project's notebooks declare: their question, order, parameters, and the profiles that set them.
+
+A notebook declares, in its metadata under ``crackdown``, the ``question`` it answers and the notebooks it must
+run ``after`` (the summary reads the others' results). Its parameters are the plain literals of the one cell
+tagged ``parameters`` (papermill's convention). Profiles are YAML files ``profiles/<profile>/<notebook>.yaml``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import yaml
+
+from crackdown import paths
+from crackdown.errors import CrackdownError, unknown_name_error
+
+PROFILES = ("ci", "full")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One notebook parameter: its name, default value and the type a new value must have."""
+
+    name: str
+    default: Any
+    type_name: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """A notebook of the report and what it declares."""
+
+    name: str
+    path: Path
+    question: str
+    after: tuple[str, ...]
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+
+def _type_name(value: Any) -> str:
+    return "any" if value is None else type(value).__name__
+
+
+def read_parameters(path: Path) -> dict[str, Parameter]:
+    """Parameters of the notebook at ``path`` from its ``parameters`` cell (literal defaults only)."""
+    inspected = papermill.inspect_notebook(str(path))
+    parameters = {}
+    for name, info in inspected.items():
+        try:
+            default = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError) as exc:
+            raise CrackdownError(
+                f"{path.name}: parameter {name!r} must default to a plain literal, got {info['default']!r}"
+            ) from exc
+        parameters[name] = Parameter(name, default, _type_name(default), info.get("help") or "")
+    return parameters
+
+
+def read_spec(path: Path) -> NotebookSpec:
+    """The declared question, order and parameters of one notebook."""
+    nb = nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("crackdown", {})
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise CrackdownError(f"{path.name}: expected exactly one cell tagged 'parameters', found {len(tagged)}")
+    return NotebookSpec(
+        name=path.stem,
+        path=path,
+        question=str(meta.get("question", "")),
+        after=tuple(meta.get("after", ())),
+        parameters=read_parameters(path),
+    )
+
+
+def discover(directory: Path | None = None) -> dict[str, NotebookSpec]:
+    """Every notebook of the report, by name, in file-name order."""
+    directory = directory or paths.notebooks_dir()
+    specs = {p.stem: read_spec(p) for p in sorted(directory.glob("*.ipynb"))}
+    for spec in specs.values():
+        for dependency in spec.after:
+            if dependency not in specs:
+                raise unknown_name_error("notebook", dependency, specs, parameter=f"{spec.name} metadata 'after'")
+    return specs
+
+
+def select(specs: dict[str, NotebookSpec], names: list[str] | None) -> list[NotebookSpec]:
+    """The notebooks named (by stem or file name), or all of them."""
+    if not names:
+        return list(specs.values())
+    chosen = []
+    for name in names:
+        stem = Path(name).stem
+        if stem not in specs:
+            raise unknown_name_error("notebook", name, specs, parameter="NOTEBOOK")
+        chosen.append(specs[stem])
+    return chosen
+
+
+def check_value(spec: NotebookSpec, name: str, value: Any, origin: str) -> Any:
+    """``value`` if it is valid for parameter ``name`` of ``spec``; a clear error otherwise.
+
+    Unknown names are errors listing the valid ones (papermill itself only warns); values must have the type of
+    the default (an int is accepted where the default is a float; None as a default accepts anything).
+    """
+    if name not in spec.parameters:
+        valid = ", ".join(spec.parameters) or "(none)"
+        raise CrackdownError(f"{origin}: unknown parameter {name!r} for {spec.name}; valid parameters: {valid}")
+    expected = spec.parameters[name].default
+    if expected is None:
+        return value
+    ok = isinstance(value, type(expected)) and not (isinstance(value, bool) and not isinstance(expected, bool))
+    if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
+        ok, value = True, float(value)
+    if not ok:
+        raise CrackdownError(
+            f"{origin}: parameter {name!r} of {spec.name} must be {type(expected).__name__} "
+            f"(default {expected!r}), got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def parse_cli_value(text: str) -> Any:
+    """A ``-p NAME VALUE`` value as YAML (so ``3`` is an int, ``[a, b]`` a list), like papermill's CLI."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def load_profile(profile: str, notebook: str, directory: Path | None = None) -> dict[str, Any]:
+    """Parameters a profile sets for one notebook (empty if the profile has no file for it)."""
+    if profile not in PROFILES:
+        raise CrackdownError(f"--profile: unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    path = (directory or paths.profiles_dir()) / profile / f"{notebook}.yaml"
+    if not path.exists():
+        return {}
+    return _read_yaml_mapping(path)
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    try:
+        content = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise CrackdownError(f"{paths.relative_to_root(path)}: not valid YAML: {exc}") from exc
+    if not isinstance(content, dict):
+        raise CrackdownError(f"{paths.relative_to_root(path)}: expected a mapping of parameter names to values")
+    return content
+
+
+def load_params_file(path: Path, names: list[str]) -> dict[str, dict[str, Any]]:
+    """A ``-f PARAMS.yaml`` file: either one mapping for every notebook, or a mapping per notebook name."""
+    if not path.exists():
+        raise CrackdownError(f"-f: parameter file {path} does not exist")
+    content = _read_yaml_mapping(path)
+    if content and all(isinstance(v, dict) for v in content.values()) and set(content) <= set(names) | {
+        Path(n).stem for n in names
+    }:
+        return {Path(k).stem: v for k, v in content.items()}
+    return {name: dict(content) for name in names}
+
+
+def resolve_parameters(
+    spec: NotebookSpec,
+    profile: str,
+    file_params: dict[str, Any] | None = None,
+    cli_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The parameters a run injects: profile, then ``-f`` file, then ``-p`` values, each checked."""
+    resolved: dict[str, Any] = {}
+    layers = [
+        (load_profile(profile, spec.name), f"profiles/{profile}/{spec.name}.yaml"),
+        (file_params or {}, "-f"),
+        (cli_params or {}, "-p"),
+    ]
+    for layer, origin in layers:
+        for name, value in layer.items():
+            resolved[name] = check_value(spec, name, value, origin)
+    return resolved
+
+
+def run_order(specs: list[NotebookSpec]) -> list[NotebookSpec]:
+    """``specs`` ordered so that each comes after those it declares (restricted to the selection)."""
+    by_name = {s.name: s for s in specs}
+    ordered: list[NotebookSpec] = []
+    state: dict[str, str] = {}
+
+    def visit(spec: NotebookSpec) -> None:
+        if state.get(spec.name) == "done":
+            return
+        if state.get(spec.name) == "visiting":
+            raise CrackdownError(f"{spec.name}: notebooks declare a cycle in their 'after' metadata")
+        state[spec.name] = "visiting"
+        for dependency in spec.after:
+            if dependency in by_name:
+                visit(by_name[dependency])
+        state[spec.name] = "done"
+        ordered.append(spec)
+
+    for spec in specs:
+        visit(spec)
+    return ordered

@@ -1,0 +1,55 @@
+"""Shared test helpers: a scratch copy of the project, and running the ``crackdown`` command in it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_NOTEBOOKS = ROOT / "tests" / "notebooks"
+
+
+@dataclass
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_crackdown(root: Path, *args: str, timeout: float = 900) -> Completed:
+    """Run ``python -m crackdown ARGS`` against the project at ``root`` (through CRACKDOWN_ROOT)."""
+    env = {**os.environ, "CRACKDOWN_ROOT": str(root)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "crackdown", *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def scratch_project(tmp_path: Path) -> Path:
+    """A project root with the test notebooks, a copy of the real data and profiles, and no outputs."""
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    for nb in TEST_NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy(nb, root / "notebooks" / nb.name)
+    shutil.copytree(ROOT / "data", root / "data")
+    (root / "profiles").mkdir()
+    return root
+
+
+@pytest.fixture(scope="session")
+def ci_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real report run once with the ``ci`` profile in a scratch copy of the project (shared by tests)."""
+    root = tmp_path_factory.mktemp("report") / "project"
+    for name in ("notebooks", "data", "profiles"):
+        shutil.copytree(ROOT / name, root / name)
+    result = run_crackdown(root, "run", "--profile", "ci", "--no-progress")
+    if result.returncode != 0:
+        pytest.fail(f"crackdown run --profile ci failed:\n{result.stdout}\n{result.stderr}")
+    return root

@@ -1,0 +1,107 @@
+"""The notebook runner end to end: success, failures, parameter checks, and that good outputs survive a failure."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from conftest import run_crackdown
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:root|home|tmp|work|Users|usr|opt)/[\w.-]+")
+
+
+def test_good_notebook_runs_and_is_listed_in_the_index(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "n", "4", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    out = scratch_project / "outputs"
+    assert (out / "notebooks" / "ok.ipynb").exists()
+    html = (out / "html" / "ok.html").read_text()
+    assert "2.0 x" in html  # n * ratio with n injected as 4
+    index = (out / "html" / "index.html").read_text()
+    assert 'href="ok.html"' in index and "n=4" in index
+    assert "data sha256" in index
+
+
+def test_outputs_carry_no_local_paths(scratch_project: Path) -> None:
+    assert run_crackdown(scratch_project, "run", "--no-progress").returncode == 0
+    # a failure's traceback runs through site-packages: it must be scrubbed too
+    assert run_crackdown(scratch_project, "run", "fails", "-p", "should_fail", "true", "--no-progress").returncode == 1
+    assert (scratch_project / "outputs" / "failed" / "fails.ipynb").exists()
+    for path in (scratch_project / "outputs").rglob("*"):
+        if path.is_file() and path.suffix in {".ipynb", ".html", ".json"}:
+            text = path.read_text()
+            assert str(scratch_project) not in text, path
+            assert not ABSOLUTE_PATH.search(text), (path, ABSOLUTE_PATH.search(text).group(0))
+
+
+def test_failing_cell_keeps_good_outputs_and_the_partial_notebook(scratch_project: Path) -> None:
+    first = run_crackdown(scratch_project, "run", "fails", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    out = scratch_project / "outputs"
+    good_html = (out / "html" / "fails.html").read_bytes()
+    good_notebook = (out / "notebooks" / "fails.ipynb").read_bytes()
+    good_results = (out / "results" / "fails.json").read_bytes()
+
+    second = run_crackdown(scratch_project, "run", "fails", "ok", "-f", str(_params(scratch_project)), "--no-progress")
+    assert second.returncode == 1
+    assert "fails: failed in cell" in second.stderr
+    assert "RuntimeError: deliberate failure" in second.stderr
+    assert (out / "failed" / "fails.ipynb").exists()
+    assert (out / "html" / "fails.html").read_bytes() == good_html
+    assert (out / "notebooks" / "fails.ipynb").read_bytes() == good_notebook
+    assert (out / "results" / "fails.json").read_bytes() == good_results  # staged results of a failure are dropped
+    # the other notebook still ran, and the index marks the failure
+    assert (out / "html" / "ok.html").exists()
+    index = (out / "html" / "index.html").read_text()
+    assert 'class="failed"' in index and "deliberate failure" in index
+    assert json.loads((out / "status" / "ok.json").read_text())["status"] == "ok"
+
+
+def _params(root: Path) -> Path:
+    path = root / "params.yaml"
+    path.write_text("fails:\n  should_fail: true\nok:\n  n: 1\n")
+    return path
+
+
+def test_unknown_parameter_lists_the_valid_ones_and_runs_nothing(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "nn", "4", "--no-progress")
+    assert result.returncode == 2
+    assert "unknown parameter 'nn'" in result.stderr
+    assert "valid parameters: n, label, ratio, items" in result.stderr
+    assert not (scratch_project / "outputs" / "html").exists()
+
+
+def test_wrongly_typed_value_is_rejected_with_the_expected_type(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "n", "three", "--no-progress")
+    assert result.returncode == 2
+    assert "parameter 'n' of ok must be int" in result.stderr and "'three'" in result.stderr
+
+
+def test_int_is_accepted_for_a_float_parameter(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "ratio", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "6.0 x" in (scratch_project / "outputs" / "html" / "ok.html").read_text()
+
+
+def test_unknown_notebook_suggests_close_names(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "run", "okk", "--no-progress")
+    assert result.returncode == 2
+    assert "unknown notebook 'okk'" in result.stderr and "ok" in result.stderr
+
+
+def test_dead_kernel_and_timeout_are_reported(scratch_project: Path) -> None:
+    died = run_crackdown(scratch_project, "run", "fails", "-p", "kill_kernel", "true", "--no-progress")
+    assert died.returncode == 1
+    assert "kernel died" in died.stderr
+    slow = run_crackdown(scratch_project, "run", "fails", "-p", "sleep_s", "30", "--timeout", "3", "--no-progress")
+    assert slow.returncode == 1
+    assert "timeout" in slow.stderr.lower()
+    assert not (scratch_project / "outputs" / "html" / "fails.html").exists()
+
+
+def test_list_shows_parameters_types_and_defaults(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "list")
+    assert result.returncode == 0, result.stderr
+    assert "ratio: float = 0.5" in result.stdout
+    assert "items: list = ['a', 'b']" in result.stdout
