@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from crackdown.data import check_all, check_manifest, clear_cache, load_events, write_manifest
 from crackdown.data.schemas import TABLES, read_table
 from crackdown.errors import CrackdownError
@@ -73,8 +72,8 @@ def test_manifest_notices_a_changed_file(data: Path) -> None:
     listed = [line.split("  ", 1)[1] for line in (data / "MANIFEST.sha256").read_text().splitlines()]
     line = listed.index("prices/BABA.csv") + 1
     problems = [str(v) for v in check_manifest(data)]
-    assert problems == [f"data/MANIFEST.sha256:{line}:sha256: prices/BABA.csv has changed since the manifest "
-                        "was written; run `crackdown data manifest --update` if the change is deliberate"]
+    assert problems == [(f"data/MANIFEST.sha256:{line}:sha256: prices/BABA.csv has changed since the manifest "
+                         "was written; run `crackdown data manifest --update` if the change is deliberate")]
     assert any(p.startswith("data/MANIFEST.sha256:") for p in errors(data))
     write_manifest(data)
     assert check_manifest(data) == []

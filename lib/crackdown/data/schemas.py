@@ -44,6 +44,12 @@ INDICATORS = (
     "golden_share",
 )
 UNITS = ("share", "bool", "year")
+INDICATOR_UNITS = {
+    **dict.fromkeys(("govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share",
+                     "state_shareholder_stake"), "share"),
+    **dict.fromkeys(("state_shareholder", "ai_platform_member", "us_entity_list", "ns_cmic_list", "sdn_list",
+                     "golden_share"), "bool"),
+}
 PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
 CONFIDENCES = ("high", "medium", "low")
 BOOLS = ("true", "false")
@@ -152,18 +158,18 @@ LIST_KINDS = {"vocab_list", "firm_list", "sources"}
 REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols"}
 
 
-def _column_check(col: Col, refs: Refs) -> pa.Check:
+def _column_checks(col: Col, refs: Refs) -> list[pa.Check]:
+    """The checks of one column: not empty (if required), then its kind's test on the non-empty cells."""
     test, reason = KIND_TESTS[col.kind]
-    reason = reason.format(vocab=", ".join(col.vocab))
 
     def check(s: pd.Series) -> pd.Series:
         empty = _empty(s)
-        ok = test(s.where(~empty, ""), col, refs).fillna(False).astype(bool)
-        return (ok & ~empty) | (empty & (not col.required))
+        return (test(s.where(~empty, ""), col, refs).fillna(False).astype(bool) & ~empty) | empty
 
-    if col.required:
-        reason = f"{reason}; must not be empty" if reason else "must not be empty"
-    return pa.Check(check, error=reason)
+    checks = [pa.Check(lambda s: ~_empty(s), error="must not be empty")] if col.required else []
+    if reason:
+        checks.append(pa.Check(check, error=reason.format(vocab=", ".join(col.vocab))))
+    return checks
 
 
 def _filled(df: pd.DataFrame, column: str) -> pd.Series:
@@ -247,8 +253,8 @@ TABLES: dict[str, TableSpec] = {
     ), (
         RowCheck("value", "value must match unit (share: number 0-1, bool: true/false, year: 1900-2100)",
                  _alignment_value_matches_unit),
-        RowCheck("unit", "indicators ending in _share or _stake must have unit share",
-                 lambda d: _implies(d["indicator"].str.contains(r"_(?:share|stake)$"), d["unit"] == "share")),
+        RowCheck("unit", "unit must be share for revenue shares and stakes, bool for memberships",
+                 lambda d: d["unit"] == d["indicator"].map(INDICATOR_UNITS).fillna(d["unit"])),
         RowCheck("as_of", "duplicate of an earlier row with the same firm_id, indicator and as_of",
                  lambda d: ~d.duplicated(["firm_id", "indicator", "as_of"])),
     )),
@@ -275,7 +281,7 @@ def _row_check(rule: RowCheck) -> pa.Check:
 def table_schema(spec: TableSpec, refs: Refs) -> pa.DataFrameSchema:
     """The pandera schema of a table read as text; ``refs`` are the ids its reference columns may name."""
     columns = {
-        c.name: pa.Column(str, _column_check(c, refs), unique=c.unique, report_duplicates="exclude_first")
+        c.name: pa.Column(str, _column_checks(c, refs), unique=c.unique, report_duplicates="exclude_first")
         for c in spec.columns
     }
     return pa.DataFrameSchema(columns, checks=[_row_check(r) for r in spec.row_checks], strict=True)
