@@ -154,15 +154,20 @@ def _benchmarks_for(symbols: list[str], benchmarks) -> list[str | None]:
 
 
 def panel_from_securities(
-    returns: pd.DataFrame, securities: pd.DataFrame, symbols: Sequence[str], benchmark: str | None = None
+    returns: pd.DataFrame,
+    securities: pd.DataFrame,
+    symbols: Sequence[str],
+    benchmark: str | None = None,
+    with_benchmark: bool = True,
 ) -> ReturnPanel:
     """:func:`build_panel` with exchanges and default benchmarks from a securities table (schema columns
-    ``symbol``, ``exchange``, ``benchmark_symbol``); ``benchmark`` overrides the per-security benchmark."""
+    ``symbol``, ``exchange``, ``benchmark_symbol``); ``benchmark`` overrides the per-security benchmark;
+    ``with_benchmark=False`` builds a panel without benchmark returns (raw and constant-mean models)."""
     sec = securities.set_index("symbol")
     for s in symbols:
         if s not in sec.index:
             raise unknown_name_error("symbol", s, sec.index, "symbols")
-    bench = benchmark if benchmark else sec["benchmark_symbol"].to_dict()
+    bench = (benchmark or sec["benchmark_symbol"].to_dict()) if with_benchmark else None
     return build_panel(returns, sec["exchange"].to_dict(), bench, symbols)
 
 
@@ -775,7 +780,8 @@ def run_event_study(
     are rejected). ``benchmark`` overrides each security's benchmark_symbol.
     """
     ev = _select_events(events, event_ids)
-    panel = panel_from_securities(returns, securities, symbols, benchmark)
+    needs_benchmark = model in ("market", "market-adjusted")
+    panel = panel_from_securities(returns, securities, symbols, benchmark, with_benchmark=needs_benchmark)
     pairs = make_pairs(panel, ev)
     w = _check_window(window, "window")
     est = _check_window(estimation, "estimation")
