@@ -26,7 +26,7 @@ def run_crackdown(root: Path, *args: str, timeout: float = 900) -> Completed:
     """Run ``python -m crackdown ARGS`` against the project at ``root`` (through CRACKDOWN_ROOT)."""
     env = {**os.environ, "CRACKDOWN_ROOT": str(root)}
     proc = subprocess.run(
-        [sys.executable, "-m", "crackdown", *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "crackdown", *args], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 

@@ -47,9 +47,25 @@ def _type_name(value: Any) -> str:
     return "any" if value is None else type(value).__name__
 
 
-def read_parameters(path: Path) -> dict[str, Parameter]:
-    """Parameters of the notebook at ``path`` from its ``parameters`` cell (literal defaults only)."""
+def _assigned_names(source: str) -> list[str]:
+    """Names assigned at the top level of a parameters cell."""
+    return [t.id for node in ast.parse(source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+
+
+def read_parameters(path: Path, source: str | None = None) -> dict[str, Parameter]:
+    """Parameters of the notebook at ``path`` from its ``parameters`` cell (literal defaults only).
+
+    Every name the cell assigns must be readable by papermill (which, for example, cannot read a line whose
+    comment holds an ``=``); otherwise the parameter would silently be impossible to set.
+    """
     inspected = papermill.inspect_notebook(str(path))
+    unreadable = [n for n in _assigned_names(source or "") if n not in inspected]
+    if unreadable:
+        raise CrackdownError(
+            f"{path.name}: papermill cannot read the parameter line(s) for {', '.join(unreadable)} "
+            "(keep one plain literal per line; a comment must not contain '=')"
+        )
     parameters = {}
     for name, info in inspected.items():
         try:
@@ -74,7 +90,7 @@ def read_spec(path: Path) -> NotebookSpec:
         path=path,
         question=str(meta.get("question", "")),
         after=tuple(meta.get("after", ())),
-        parameters=read_parameters(path),
+        parameters=read_parameters(path, tagged[0].source),
     )
 
 

@@ -157,7 +157,6 @@ def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path
     results_dir = stage / "results" / spec.name
     results_dir.mkdir(parents=True, exist_ok=True)
     os.environ[RESULTS_DIR_ENV] = str(results_dir)
-    os.environ.setdefault("MPLBACKEND", "agg")
     _install_kernelspec(stage / "jupyter" / spec.name)
     executed = stage / "notebooks" / f"{spec.name}.ipynb"
     started = time.perf_counter()
