@@ -1,0 +1,64 @@
+"""Every notebook of the report runs through the runner with the ci profile, and its results hold what it declares."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+# The keys each notebook's results file must hold (besides "notebook", "answer" and "parameters").
+RESULT_KEYS: dict[str, set[str]] = {
+    "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
+}
+
+
+def _results(report: Path, name: str) -> dict:
+    return json.loads((report / "outputs" / "results" / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_ran_and_wrote_its_declared_results(ci_report: Path, name: str) -> None:
+    html = ci_report / "outputs" / "html" / f"{name}.html"
+    assert html.exists(), f"{name} produced no HTML"
+    results = _results(ci_report, name)
+    assert {"answer", "parameters", "notebook"} <= set(results)
+    assert results["answer"].strip()
+    assert RESULT_KEYS.get(name, set()) <= set(results), f"{name} results lack {RESULT_KEYS[name] - set(results)}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_figure_has_a_title_and_a_source_line(ci_report: Path, name: str) -> None:
+    nb = nbformat.read(ci_report / "outputs" / "notebooks" / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "plt.show()" not in cell.source:
+            continue
+        assert "plots.finish(" in cell.source or "plots.add_source(" in cell.source, cell.source[:80]
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"a figure cell drew nothing: {cell.source[:80]}"
+
+
+def test_index_lists_every_notebook_with_its_answer(ci_report: Path) -> None:
+    index = (ci_report / "outputs" / "html" / "index.html").read_text()
+    for name in NOTEBOOKS:
+        assert f'href="{name}.html"' in index
+        assert html.escape(_results(ci_report, name)["answer"].split(";")[0][:40]) in index
+
+
+def test_coverage_counts_match_the_price_files(ci_report: Path) -> None:
+    """01's priced-session count equals the rows of the price files inside the ci window."""
+    import pandas as pd
+    import yaml
+
+    window = yaml.safe_load((ROOT / "profiles" / "ci" / "01_data_coverage.yaml").read_text())
+    securities = pd.read_csv(ROOT / "data" / "securities.csv")
+    total = 0
+    for symbol in securities.loc[securities["price_basis"] != "none", "symbol"]:
+        dates = pd.to_datetime(pd.read_csv(ROOT / "data" / "prices" / f"{symbol}.csv", usecols=["date"])["date"])
+        total += int(dates.between(window["start"], window["end"]).sum())
+    assert _results(ci_report, "01_data_coverage")["priced_sessions"] <= total
+    assert _results(ci_report, "01_data_coverage")["priced_sessions"] >= 0.99 * total
