@@ -117,6 +117,15 @@ def test_benchmark_must_be_a_known_symbol(data: Path) -> None:
     assert len(found) == 1 and found[0].startswith("data/securities.csv:2:benchmark_symbol: unknown symbol")
 
 
+@pytest.mark.parametrize("sources", ["see notes", ";", "https://example.org/a ; www.example.org/b"])
+def test_sources_must_be_urls(data: Path, sources: str) -> None:
+    path = data / "alignment.csv"
+    path.write_text(path.read_text().replace("https://sewkis.com/?p=11762", sources))
+    write_manifest(data)
+    assert [e.split(" (")[0] for e in errors(data)] == [
+        "data/alignment.csv:4:sources: every ';'-separated source must be a full http(s) URL"]
+
+
 def test_alignment_share_outside_unit_interval(data: Path) -> None:
     path = data / "alignment.csv"
     path.write_text(path.read_text().replace(",0.48,share,", ",48,share,"))

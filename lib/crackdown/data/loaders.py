@@ -122,12 +122,13 @@ def load_events(types: str | Iterable[str] | None = None, start: object = None, 
     Unknown types, firm ids or event ids raise :class:`CrackdownError` listing close matches.
     """
     events = _table("events", data_dir)
+    all_ids = events["event_id"].tolist()
     types, firm_ids, event_ids = _as_list(types), _as_list(firm_ids), _as_list(event_ids)
     if types is not None:
         _require_known("event type", types, EVENT_TYPES, "types")
         events = events[events["type"].isin(types)]
     if event_ids is not None:
-        _require_known("event id", event_ids, _table("events", data_dir)["event_id"], "event_ids")
+        _require_known("event id", event_ids, all_ids, "event_ids")
         events = events[events["event_id"].isin(event_ids)]
     if firm_ids is not None:
         _require_known("firm_id", firm_ids, load_firms(data_dir=data_dir)["firm_id"], "firm_ids")
@@ -142,13 +143,14 @@ def load_events(types: str | Iterable[str] | None = None, start: object = None, 
 
 
 # --- prices --------------------------------------------------------------------------------------------------
-def _priced_symbols(symbols: str | Iterable[str] | None, data_dir: str) -> pd.Series:
+def priced_exchanges(symbols: str | Iterable[str] | None, data_dir: str) -> pd.Series:
     """The requested symbols' exchanges (MIC), after checking each has a price file."""
     securities = _tables(data_dir)["securities"].set_index("symbol")
     priced = securities.loc[securities["price_basis"] != "none", "exchange"]
     wanted = _as_list(symbols)
     if wanted is None:
         return priced
+    wanted = list(dict.fromkeys(wanted))
     _require_known("symbol", wanted, securities.index, "symbols")
     missing = [s for s in wanted if s not in priced.index]
     if missing:
@@ -188,7 +190,7 @@ def load_prices(symbols: str | Iterable[str] | None = None, start: object = None
     root = _dir(data_dir)
     if field not in PRICE_FIELDS:
         raise unknown_name_error("price field", field, PRICE_FIELDS, "field")
-    exchanges = _priced_symbols(symbols, root)
+    exchanges = priced_exchanges(symbols, root)
     frames = {s: _price_frame(root, s) for s in exchanges.index}
     lo, hi = _window(frames, start, end)
     return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
@@ -214,7 +216,7 @@ def load_returns(symbols: str | Iterable[str] | None = None, start: object = Non
     root = _dir(data_dir)
     if kind not in RETURN_KINDS:
         raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
-    exchanges = _priced_symbols(symbols, root)
+    exchanges = priced_exchanges(symbols, root)
     frames = {s: _price_frame(root, s) for s in exchanges.index}
     lo, hi = _window(frames, start, end)
     columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}

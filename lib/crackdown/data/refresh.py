@@ -22,7 +22,7 @@ import pandas as pd
 
 from crackdown import paths
 from crackdown.data.check import shown
-from crackdown.data.loaders import _priced_symbols, _tables, clear_cache
+from crackdown.data.loaders import clear_cache, load_securities, priced_exchanges
 from crackdown.data.manifest import MANIFEST_NAME, read_manifest, render_manifest
 from crackdown.data.prices import PRICE_COLUMNS, PROVENANCE_NAME, read_price_file, yahoo_symbol
 from crackdown.data.violations import raise_if_errors
@@ -163,8 +163,8 @@ def refresh_prices(symbols: Iterable[str], start: object = None, end: object = N
     root = Path(data_dir).resolve() if data_dir is not None else paths.data_dir()
     downloader = downloader or yfinance_download
     symbols = list(symbols)
-    exchanges = _priced_symbols(symbols, str(root))
-    securities = _tables(str(root))["securities"].set_index("symbol")
+    exchanges = priced_exchanges(symbols, str(root))
+    securities = load_securities(data_dir=root).set_index("symbol")
     lo = pd.Timestamp(start) if start is not None else None
     hi = pd.Timestamp(end) if end is not None else pd.Timestamp.today().normalize()
     contents: dict[Path, bytes] = {}

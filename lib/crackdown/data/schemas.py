@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,8 @@ KIND_TESTS: dict[str, tuple[Callable[..., pd.Series], str]] = {
     "amount": (lambda s, c, r: _number(s) >= 0, "must be a non-negative number"),
     "share": (lambda s, c, r: _number(s).between(0, 1), "must be a fraction between 0 and 1"),
     "bool": (lambda s, c, r: s.isin(BOOLS), "must be true or false"),
-    "sources": (lambda s, c, r: _all_items(s, lambda i: i.str.fullmatch(URL_PATTERN)),
+    "sources": (lambda s, c, r: _all_items(s, lambda i: i.str.fullmatch(URL_PATTERN)) & (_items(s).groupby(
+        level=0).size().reindex(s.index, fill_value=0) > 0),
                 "every ';'-separated source must be a full http(s) URL"),
 }
 LIST_KINDS = {"vocab_list", "firm_list", "sources"}
@@ -296,7 +298,11 @@ def read_table(path: Path, shown_as: str) -> tuple[pd.DataFrame, list[Violation]
     if not path.is_file():
         return pd.DataFrame(), [Violation(shown_as, 0, "-", "file is missing")]
     problems: list[Violation] = []
-    with path.open(newline="", encoding="utf-8") as handle:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return pd.DataFrame(), [Violation(shown_as, 0, "-", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
         rows, lines, start = [], [], reader.line_num + 1
