@@ -394,3 +394,11 @@ def test_run_event_study_tidy_outputs(returns: pd.DataFrame) -> None:
     assert {"alpha", "beta", "sigma", "n_est"} <= set(res.ar.columns)
     assert len(res.ar) == 18 * 3 and len(res.car) == 18 * 2 and len(res.caar) == 4
     assert set(res.params.columns) >= {"alpha", "beta", "sigma", "n_est", "day0"}
+
+
+def test_rank_rows_matches_scipy_with_ties_and_gaps() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.integers(-3, 4, size=(50, 12)).astype(float) / 100  # many ties
+    a[rng.random(a.shape) < 0.2] = np.nan
+    expected = stats.rankdata(a, axis=1, nan_policy="omit")
+    np.testing.assert_array_equal(es._rank_rows(a), expected)

@@ -18,6 +18,7 @@ Relative days count the security's own sessions. Windows are inclusive ``(start,
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,7 +49,7 @@ MODELS = ("raw", "market-adjusted", "constant-mean", "market")
 DEFAULT_ESTIMATION = (-250, -11)
 DEFAULT_WINDOW = (-1, 1)
 DEFAULT_MIN_OBS = 100
-_CHUNK = 20_000  # pairs per block when estimation-window matrices are materialised
+_CHUNK = 4_000  # pairs per block when estimation-window matrices are materialised
 
 
 # --------------------------------------------------------------------------------------------- panel
@@ -74,6 +75,13 @@ class ReturnPanel:
     m: np.ndarray
     first_valid: np.ndarray
     last_valid: np.ndarray
+    rt: np.ndarray = field(repr=False, default=None)  # r.T, C-contiguous (N, T): fast per-pair gathers
+    mt: np.ndarray = field(repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.rt is None:
+            object.__setattr__(self, "rt", np.ascontiguousarray(self.r.T))
+            object.__setattr__(self, "mt", np.ascontiguousarray(self.m.T))
 
     def col(self, symbols: Iterable[str], parameter: str = "symbols") -> np.ndarray:
         """Column positions of ``symbols`` (CrackdownError naming ``parameter`` for an unknown one)."""
@@ -233,6 +241,16 @@ class Fit:
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["event_id", "symbol", "reason"]))
 
     @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The pair columns as numpy arrays (cached)."""
+        cached = self.__dict__.get("_arrays")
+        if cached is None:
+            cached = {c: self.pairs[c].to_numpy() for c in ("col", "pos0", "alpha", "beta", "sigma", "n_est",
+                                                            "xbar", "sxx", "df")}
+            object.__setattr__(self, "_arrays", cached)
+        return cached
+
+    @property
     def params(self) -> pd.DataFrame:
         """Tidy parameter table: event_id, symbol, exchange, day0, alpha, beta, sigma, n_est."""
         return self.pairs[["event_id", "symbol", "exchange", "day0", "alpha", "beta", "sigma", "n_est"]].copy()
@@ -384,25 +402,33 @@ def _gather(arr: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndar
     return out
 
 
+def _gather_t(arr_t: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """arr_t[col, pos0 + offset] for a (N, T) array as a (pairs, offsets) matrix; NaN outside the array."""
+    n_t = arr_t.shape[1]
+    idx = pos0[:, None] + offsets[None, :]
+    out = np.take(arr_t.ravel(), np.clip(idx, 0, n_t - 1) + (col * n_t)[:, None])
+    out[(idx < 0) | (idx >= n_t)] = np.nan
+    return out
+
+
 def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Abnormal returns of pairs ``rows`` at relative days ``offsets`` (pairs x offsets)."""
-    p = f.pairs.iloc[rows] if isinstance(rows, np.ndarray) else f.pairs[rows]
-    col, pos0 = p["col"].to_numpy(), p["pos0"].to_numpy()
-    r = _gather(f.panel.r, pos0, col, offsets)
-    alpha, beta = p["alpha"].to_numpy()[:, None], p["beta"].to_numpy()[:, None]
+    a = f.arrays
+    col, pos0, alpha, beta = (a[k][rows] for k in ("col", "pos0", "alpha", "beta"))
+    r = _gather_t(f.panel.rt, pos0, col, offsets)
     if f.model in ("raw", "constant-mean"):
-        return r - alpha
-    m = _gather(f.panel.m, pos0, col, offsets)
-    return r - alpha - beta * m
+        return r - alpha[:, None]
+    m = _gather_t(f.panel.mt, pos0, col, offsets)
+    return r - alpha[:, None] - beta[:, None] * m
 
 
 def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
     """Standardised ARs with the out-of-sample forecast-error correction (Patell 1976)."""
-    p = f.pairs
-    n, sigma = p["n_est"].to_numpy()[:, None].astype(float), p["sigma"].to_numpy()[:, None]
+    p = f.arrays
+    n, sigma = p["n_est"][:, None].astype(float), p["sigma"][:, None]
     if f.model == "market":
-        m = _gather(f.panel.m, p["pos0"].to_numpy(), p["col"].to_numpy(), offsets)
-        c = 1 + 1 / n + (m - p["xbar"].to_numpy()[:, None]) ** 2 / p["sxx"].to_numpy()[:, None]
+        m = _gather_t(f.panel.mt, p["pos0"], p["col"], offsets)
+        c = 1 + 1 / n + (m - p["xbar"][:, None]) ** 2 / p["sxx"][:, None]
     elif f.model == "constant-mean":
         c = 1 + 1 / n
     else:
@@ -427,7 +453,8 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
     sar = _sar_matrix(f, offsets, ar)
     dates = _gather(f.panel.dates, p["pos0"].to_numpy(), f.panel.ex_code[p["col"].to_numpy()], offsets)
     k = len(offsets)
-    rep = lambda c: np.repeat(p[c].to_numpy(), k)
+    def rep(c):
+        return np.repeat(p[c].to_numpy(), k)
     return pd.DataFrame({
         "event_id": rep("event_id"), "symbol": rep("symbol"), "exchange": rep("exchange"),
         "rel_day": np.tile(offsets, len(p)), "date": dates.ravel(), "ar": ar.ravel(), "sar": sar.ravel(),
@@ -477,42 +504,80 @@ def _blocks(n: int, size: int = _CHUNK) -> Iterator[np.ndarray]:
         yield np.arange(start, min(start + size, n))
 
 
+def _rank_rows(a: np.ndarray) -> np.ndarray:
+    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN."""
+    n_rows, k = a.shape
+    order = np.argsort(a, axis=1)  # NaN sorts last, so valid values take positions 1..M
+    s = np.take_along_axis(a, order, axis=1)
+    ranks = np.broadcast_to(np.arange(1.0, k + 1), (n_rows, k))
+    tied = (s[:, 1:] == s[:, :-1]).any(axis=1)  # NaN == NaN is False
+    if tied.any():  # average the positions of tied values, only in rows that have ties
+        t = s[tied]
+        start = np.ones(t.shape, dtype=bool)
+        start[:, 1:] = t[:, 1:] != t[:, :-1]
+        gid = np.cumsum(start.ravel()) - 1
+        pos = np.broadcast_to(np.arange(1.0, k + 1), t.shape).ravel()
+        avg = np.bincount(gid, weights=pos) / np.bincount(gid)
+        ranks = ranks.copy()
+        ranks[tied] = avg[gid].reshape(t.shape)
+    out = np.empty_like(a)
+    np.put_along_axis(out, order, ranks, axis=1)
+    out[np.isnan(a)] = np.nan
+    return out
+
+
+def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray, n_est_days: int) -> dict:
+    """Accumulators over one block of pairs (rows sorted by event code ``events``)."""
+    a = _ar_matrix(f, days, rows)
+    valid = ~np.isnan(a)
+    a0 = np.where(valid, a, 0.0)
+    e0, ok = a0[:, :n_est_days], valid[:, :n_est_days]
+    n_ok = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_pos = (e0 > 0).sum(axis=1) / n_ok
+        dev = (e0 - (e0.sum(axis=1) / n_ok)[:, None]) * ok
+    norm = np.sqrt(np.einsum("ij,ij->i", dev, dev))
+    has = norm > 0
+    unit = dev / np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
+    seg_ev, seg_start = np.unique(events, return_index=True)  # events sorted: contiguous segments
+    u = _rank_rows(a) * (1.0 / (1 + valid.sum(axis=1)))[:, None] - 0.5
+    u[~valid] = 0.0
+    return {
+        "share_pos": share_pos, "seg_ev": seg_ev,
+        "unit_sum": np.add.reduceat(unit, seg_start, axis=0),
+        "unit_sq": np.add.reduceat(has.astype(float), seg_start),
+        "port_sum": a0.sum(axis=0), "cnt": valid.sum(axis=0),
+        "rank_sum": u.sum(axis=0),
+    }
+
+
 def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events: np.ndarray, n_events: int):
-    """One pass over the estimation-window residuals of pairs ``rows`` (in blocks).
+    """One pass over the estimation-window residuals of pairs ``rows`` (in blocks, two threads).
 
     Returns per-pair share of positive estimation ARs, per-event summed unit-norm residual vectors (for the
     average cross-correlation), per-relative-day portfolio sums/counts (estimation + event days) and Corrado
-    standardised-rank day sums/counts.
+    standardised-rank day sums/counts. Blocks are combined in order, so results are deterministic.
     """
     est = np.arange(f.estimation[0], f.estimation[1] + 1)
-    ev_days = np.arange(window[0], window[1] + 1)
-    days = np.concatenate([est, ev_days])
+    days = np.concatenate([est, np.arange(window[0], window[1] + 1)])
     n_est_days = len(est)
+    order = np.argsort(events, kind="stable")
+    rows, events = rows[order], events[order]
+    blocks = list(_blocks(len(rows)))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy releases the GIL in sorts and gathers
+        parts = list(pool.map(lambda b: _block_stats(f, rows[b], events[b], days, n_est_days), blocks))
     share_pos = np.empty(len(rows))
     unit_sum = np.zeros((n_events, n_est_days))
     unit_sq = np.zeros(n_events)
-    port_sum = np.zeros(len(days))
-    port_cnt = np.zeros(len(days))
-    rank_sum = np.zeros(len(days))
-    rank_cnt = np.zeros(len(days))
-    for blk in _blocks(len(rows)):
-        a = _ar_matrix(f, days, rows[blk])
-        e = a[:, :n_est_days]
-        ok = ~np.isnan(e)
-        share_pos[blk] = (e > 0).sum(axis=1) / ok.sum(axis=1)
-        dev = np.where(ok, e - np.nanmean(e, axis=1, keepdims=True), 0.0)
-        norm = np.sqrt((dev**2).sum(axis=1, keepdims=True))
-        unit = np.divide(dev, norm, out=np.zeros_like(dev), where=norm > 0)
-        np.add.at(unit_sum, events[blk], unit)
-        np.add.at(unit_sq, events[blk], (unit**2).sum(axis=1))
-        valid = ~np.isnan(a)
-        port_sum += np.where(valid, a, 0.0).sum(axis=0)
-        port_cnt += valid.sum(axis=0)
-        ranks = stats.rankdata(a, axis=1, nan_policy="omit")
-        u = ranks / (1 + valid.sum(axis=1, keepdims=True)) - 0.5
-        rank_sum += np.where(valid, u, 0.0).sum(axis=0)
-        rank_cnt += valid.sum(axis=0)
-    return share_pos, unit_sum, unit_sq, port_sum, port_cnt, rank_sum, rank_cnt, n_est_days
+    port_sum, cnt, rank_sum = np.zeros(len(days)), np.zeros(len(days)), np.zeros(len(days))
+    for b, part in zip(blocks, parts, strict=True):  # combine in block order
+        share_pos[order[b]] = part["share_pos"]
+        unit_sum[part["seg_ev"]] += part["unit_sum"]
+        unit_sq[part["seg_ev"]] += part["unit_sq"]
+        port_sum += part["port_sum"]
+        cnt += part["cnt"]
+        rank_sum += part["rank_sum"]
+    return share_pos, unit_sum, unit_sq, port_sum, cnt, rank_sum, cnt, n_est_days
 
 
 def _avg_cross_correlation(unit_sum: np.ndarray, unit_sq: np.ndarray, n: int) -> float:
