@@ -29,8 +29,10 @@ lab: $(STAMP)
 # Re-pin every dependency (runtime and dev) to the newest versions that install together.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
 	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
-	.venv-lock/bin/python -m pip freeze --exclude-editable --all | grep -v '^crackdown' > requirements.lock
+	{ echo '# Exact versions of every package (runtime and dev), installed by `make`; regenerate with `make lock`.'; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable --all | grep -v '^crackdown'; } > requirements.lock
 	rm -rf .venv-lock
 
 clean-outputs:
