@@ -267,7 +267,7 @@ def weight_sensitivity(n_draws: int = 1000, seed: int = 0, concentration: float 
     scores = pd.DataFrame(weighted_scores(values, mask, weights.to_numpy()), index=weights.index,
                           columns=matrix.index)
     ranks = scores.rank(axis=1, ascending=False, method="min")
-    draws = pd.DataFrame({"score": scores.stack(), "rank": ranks.stack()}).reset_index()
+    draws = pd.DataFrame({"score": scores.stack(), "rank": ranks.stack()}).dropna().reset_index()
     draws["rank"] = draws["rank"].astype(int)
     draws["aligned"] = draws["score"] >= threshold
     summary = _summary(draws)
