@@ -402,3 +402,26 @@ def test_rank_rows_matches_scipy_with_ties_and_gaps() -> None:
     a[rng.random(a.shape) < 0.2] = np.nan
     expected = stats.rankdata(a, axis=1, nan_policy="omit")
     np.testing.assert_array_equal(es._rank_rows(a), expected)
+
+
+def test_placebo_candidates_keep_away_from_events(market_fit: es.Fit) -> None:
+    extra = ["2020-03-16"]
+    cands = pd.DatetimeIndex(es._placebo_candidates(market_fit, market_fit.pairs, (-1, 1), 6, extra, "all"))
+    union = sessions("XNYS", "2019-06-01", "2022-06-30").union(sessions("XHKG", "2019-06-01", "2022-06-30"))
+    pos = union.get_indexer(cands)
+    for day in [*market_fit.pairs["day0"].unique(), pd.Timestamp(extra[0])]:
+        assert (np.abs(pos - union.get_loc(day)) > 6).all()
+    # room for the estimation window and the event window inside every security's coverage
+    assert cands.min() >= union[250] and cands.max() <= pd.Timestamp("2022-06-29")
+
+
+def test_placebo_with_late_listing_needs_coverage_any(returns: pd.DataFrame) -> None:
+    late = returns.copy()
+    late.loc[:"2020-06-30", "U4"] = np.nan  # listed mid-2020 ...
+    late.loc["2021-08-07":, "U1"] = np.nan  # ... U1 delisted in August 2021: hardly any common room
+    panel = es.panel_from_securities(late, SECURITIES, US)
+    f = es.fit(panel, es.make_pairs(panel, EVENTS.iloc[2:]), min_obs=100)
+    with pytest.raises(CrackdownError, match="coverage"):
+        es.placebo_pvalue(f, (0, 0), n=50, seed=0)
+    res = es.placebo_pvalue(f, (0, 0), n=50, seed=0, coverage="any")
+    assert res["n_placebo"] == 50

@@ -209,7 +209,10 @@ def make_pairs(
         d0 = event_day0(mic, events["date"], times).to_numpy()
         here = ex == k
         day0[here] = d0[ev[here]]
-        pos0[here] = np.searchsorted(panel.sessions[mic].to_numpy(), d0[ev[here]], side="left")
+        sess = panel.sessions[mic].to_numpy()
+        pos = np.searchsorted(sess, d0[ev[here]], side="left")
+        found = (pos < len(sess)) & (sess[np.minimum(pos, len(sess) - 1)] == d0[ev[here]])
+        pos0[here] = np.where(found, pos, -1)  # -1: day 0 outside the returns' date range
     return pd.DataFrame({
         "event_id": events["event_id"].to_numpy()[ev],
         "symbol": np.asarray(panel.symbols, dtype=object)[col],
@@ -367,27 +370,25 @@ def _invalid_reasons(panel: ReturnPanel, p: pd.DataFrame, est: tuple[int, int], 
     outside = (pos0 < first) | (pos0 > last)
     few = p["n_est"].to_numpy() < min_obs
     degenerate = (model == "market") & ~(p["sxx"].to_numpy() > 0)
-    reason = pd.Series([None] * len(p), dtype=object, index=p.index)
-    if not (outside | few | degenerate).any():
+    reason = pd.Series(None, dtype=object, index=p.index)
+    bad = outside | few | degenerate
+    if not bad.any():
         return reason
-    d = panel.dates
-    ex = panel.ex_code[col]
-    cov = [f"{_fmt_date(d[f, e])}..{_fmt_date(d[lst, e])}" if lst >= 0 else "none"
-           for f, lst, e in zip(first, last, ex, strict=True)]
-    for i in np.flatnonzero(outside | few | degenerate):  # message building for failing pairs only
-        who = f"{p['symbol'].iat[i]} / event {p['event_id'].iat[i]} (day 0 {p['day0'].iat[i].date()})"
-        if outside[i]:
-            reason.iat[i] = f"event: day 0 of {who} is outside the price coverage {cov[i]}"
-        elif few[i]:
-            reason.iat[i] = (f"min_obs: {who} has only {p['n_est'].iat[i]} valid returns in the estimation window "
-                             f"{est[0]}..{est[1]}; need min_obs={min_obs}")
-        else:
-            reason.iat[i] = f"benchmark: {who} has a constant benchmark return in the estimation window"
+    b = p[bad]
+    ex = panel.ex_code[col[bad]]
+    n_t = panel.dates.shape[0]
+    lo = pd.Series(panel.dates[np.clip(first[bad], 0, n_t - 1), ex]).dt.strftime("%Y-%m-%d")
+    hi = pd.Series(panel.dates[np.clip(last[bad], 0, n_t - 1), ex]).dt.strftime("%Y-%m-%d")
+    cov = (lo + ".." + hi).where(last[bad] >= 0, "none").to_numpy()
+    who = (b["symbol"].astype(str) + " / event " + b["event_id"].astype(str) + " (day 0 "
+           + b["day0"].dt.strftime("%Y-%m-%d") + ")").to_numpy()
+    msg = np.where(
+        outside[bad], "event: day 0 of " + who + " is outside the price coverage " + cov,
+        np.where(few[bad], "min_obs: " + who + " has only " + b["n_est"].astype(str).to_numpy()
+                 + f" valid returns in the estimation window {est[0]}..{est[1]}; need min_obs={min_obs}",
+                 "benchmark: " + who + " has a constant benchmark return in the estimation window"))
+    reason[bad] = msg
     return reason
-
-
-def _fmt_date(value: np.datetime64) -> str:
-    return "?" if np.isnat(value) else str(value)[:10]
 
 
 # ------------------------------------------------------------------------------------- window gathers
@@ -720,15 +721,19 @@ def placebo_pvalue(
     seed: int = 0,
     group: Iterable[str] | None = None,
     exclude_days: int | None = None,
+    avoid: Iterable | None = None,
+    coverage: str = "all",
 ) -> dict:
     """Placebo p-values of a group's CAAR from ``n`` random non-event dates (deterministic for ``seed``).
 
     Each replication draws, with ``numpy.random.default_rng(seed)``, one random calendar session per event of
     the group (keeping the group's (security, event) structure), maps it to each exchange's first session on or
     after it, refits the same model on the pseudo-events and records the CAAR. Candidate dates leave room for
-    the estimation and event windows inside every security's price coverage and lie more than
-    ``exclude_days`` sessions (default: window half-width + 5) from any real event's day 0. Pseudo pairs with
-    too few estimation observations are dropped. Returns caar, p_two_sided ((1 + #|placebo| >= |caar|) /
+    the estimation and event windows inside the price coverage of every security (``coverage="all"``) or of
+    at least one (``"any"``; then securities without data at a drawn date drop out of that replication), and
+    lie more than ``exclude_days`` sessions (default: window half-width + 5) from the group's real events'
+    day 0 and from any date in ``avoid`` (e.g. every event date of the project). Pseudo pairs with too few
+    estimation observations are dropped. Returns caar, p_two_sided ((1 + #|placebo| >= |caar|) /
     (1 + n_valid)), p_lower, p_upper, n_placebo and the placebo CAARs.
     """
     w = _check_window(window, "window")
@@ -740,7 +745,9 @@ def placebo_pvalue(
         raise CrackdownError("group: no pairs in the placebo group")
     p = f.pairs.iloc[rows]
     actual = np.nanmean(_car_arrays(f, w)["car"][rows])
-    cands = _placebo_candidates(f, p, w, exclude_days)
+    if coverage not in ("all", "any"):
+        raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
+    cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
     ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
     rng = np.random.default_rng(seed)
     draws = cands[rng.integers(0, len(cands), size=(int(n), len(ev_codes)))]
@@ -769,26 +776,31 @@ def placebo_pvalue(
     }
 
 
-def _placebo_candidates(f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_days: int | None) -> np.ndarray:
+def _placebo_candidates(f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_days: int | None, avoid,
+                        coverage: str) -> np.ndarray:
     panel = f.panel
     union = pd.DatetimeIndex(np.unique(np.concatenate([panel.sessions[m].to_numpy() for m in panel.mics])))
-    col = p["col"].to_numpy()
+    col = np.unique(p["col"].to_numpy())
     ex = panel.ex_code[col]
-    lo_pos = panel.first_valid[col] - f.estimation[0]
-    hi_pos = panel.last_valid[col] - w[1]
     n_t = panel.dates.shape[0]
-    lo = panel.dates[np.clip(lo_pos, 0, n_t - 1), ex].max()
-    hi = panel.dates[np.clip(hi_pos, 0, n_t - 1), ex].min()
+    lo = panel.dates[np.clip(panel.first_valid[col] - f.estimation[0], 0, n_t - 1), ex]
+    hi = panel.dates[np.clip(panel.last_valid[col] - w[1], 0, n_t - 1), ex]
+    lo, hi = (lo.max(), hi.min()) if coverage == "all" else (lo.min(), hi.max())
     ok = (union >= lo) & (union <= hi)
     gap = exclude_days if exclude_days is not None else max(abs(w[0]), abs(w[1])) + 5
-    real = union.searchsorted(p["day0"].to_numpy())
-    pos = np.arange(len(union))
-    near = (np.abs(pos[:, None] - np.unique(real)[None, :]) <= gap).any(axis=1)
-    cands = union[ok & ~near].to_numpy()
+    real = p["day0"].to_numpy()
+    if avoid is not None:
+        real = np.concatenate([real, pd.DatetimeIndex(pd.to_datetime(list(avoid))).to_numpy()])
+    real_pos = np.unique(union.searchsorted(real))
+    near = np.zeros(len(union) + 1, dtype=int)  # mark sessions within +-gap of a real event
+    np.add.at(near, np.clip(real_pos - gap, 0, len(union)), 1)
+    np.add.at(near, np.clip(real_pos + gap + 1, 0, len(union)), -1)
+    cands = union[ok & (np.cumsum(near)[:-1] == 0)].to_numpy()
     if len(cands) < 20:
         raise CrackdownError(
-            f"n: only {len(cands)} placebo candidate dates leave room for the estimation window "
-            f"{f.estimation[0]}..{f.estimation[1]} inside every security's coverage; use fewer securities")
+            f"coverage: only {len(cands)} placebo candidate dates leave room for the estimation window "
+            f"{f.estimation[0]}..{f.estimation[1]} inside the coverage of {coverage} securities; "
+            "try coverage='any' or fewer securities")
     return cands
 
 

@@ -87,8 +87,11 @@ def _handler(args: argparse.Namespace) -> int:
     table = _pair_table(res, window)
     group_table = res.caar if groups else None
     if groups and args.placebo:
-        pv = [{"group": name, "placebo_p": es.placebo_pvalue(res.fit, window, args.placebo, args.seed,
-                                                             members)["p_two_sided"]}
+        from crackdown.data import load_events
+
+        avoid = load_events()["date"]  # placebo dates keep away from every event of the project
+        pv = [{"group": name, "placebo_p": es.placebo_pvalue(res.fit, window, args.placebo, args.seed, members,
+                                                             avoid=avoid, coverage="any")["p_two_sided"]}
               for name, members in groups.items()]
         group_table = group_table.merge(pd.DataFrame(pv), on="group")
     _print(table, group_table, args.format)
@@ -148,7 +151,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--groups", nargs="+", metavar="NAME=SYM1,SYM2",
                    help="groups for CAARs and tests (members are added to the securities)")
     p.add_argument("--placebo", type=int, default=0, metavar="N",
-                   help="with --groups: placebo p-value of each group CAAR from N random non-event dates")
+                   help="with --groups: two-sided placebo p-value of each group CAAR from N random dates "
+                        "away from every event in data/events.csv (seeded, deterministic)")
     p.add_argument("--seed", type=int, default=0, help="placebo random seed (default 0)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_handler)
