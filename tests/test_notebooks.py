@@ -15,6 +15,8 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 # The keys each notebook's results file must hold (besides "notebook", "answer" and "parameters").
 RESULT_KEYS: dict[str, set[str]] = {
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
+    "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
+                    "most_enforced_firms", "top_enforced_lane"},
 }
 
 
@@ -62,3 +64,26 @@ def test_coverage_counts_match_the_price_files(ci_report: Path) -> None:
         total += int(dates.between(window["start"], window["end"]).sum())
     assert _results(ci_report, "01_data_coverage")["priced_sessions"] <= total
     assert _results(ci_report, "01_data_coverage")["priced_sessions"] >= 0.99 * total
+
+
+def test_timeline_enforcement_counts_match_the_events_table(ci_report: Path) -> None:
+    """02's enforcement counts per lane equal a plain recount of data/events.csv in the ci window."""
+    import pandas as pd
+    import yaml
+    from crackdown.timeline import PUNITIVE_TYPES
+
+    window = yaml.safe_load((ROOT / "profiles" / "ci" / "02_timeline.yaml").read_text())
+    events = pd.read_csv(ROOT / "data" / "events.csv", dtype=str).fillna("")
+    groups = pd.read_csv(ROOT / "data" / "firms.csv").set_index("firm_id")["sector_group"].to_dict()
+    pairs = set()
+    for row in events.itertuples():
+        day = row.date if len(row.date) == 10 else row.date + "-01"
+        if row.type not in PUNITIVE_TYPES or not window["start"] <= day <= window["end"]:
+            continue
+        firm_lanes = {groups[f] for f in row.firm_ids.split(";") if f}
+        lanes = firm_lanes | {s for s in row.sectors.split(";") if s} or {"economy_wide"}
+        pairs |= {(row.event_id, lane) for lane in lanes}
+    counted = _results(ci_report, "02_timeline")["enforcement_by_lane"]
+    assert sum(counted.values()) == len(pairs)
+    for lane in {lane for _, lane in pairs}:
+        assert counted[lane] == sum(1 for _, x in pairs if x == lane)

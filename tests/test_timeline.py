@@ -1,0 +1,106 @@
+"""Timeline lanes, markers and counts on tiny hand-built tables, and properties of the shipped events."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from crackdown import timeline
+from crackdown.errors import CrackdownError
+
+FIRMS = pd.DataFrame({"firm_id": ["a", "b", "c"], "sector_group": ["consumer_platform", "consumer_platform", "fintech"]})
+
+
+def _events(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["event_id", "date", "date_precision", "type", "actor", "firm_ids", "sectors"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+EVENTS = _events([
+    ("e1", "2021-01-05", "day", "fine", "SAMR", "a;b", "consumer_platform"),  # two firms, one lane
+    ("e2", "2021-03-01", "month", "rule", "CAC", None, "consumer_platform;education"),  # sector-only, two lanes
+    ("e3", "2021-02-10", "day", "summons", "PBoC", "c;a", "fintech;crypto"),  # crypto not covered by a firm
+    ("e4", "2021-04-01", "day", "law", "NPC", None, None),  # no target at all
+])
+
+
+def test_event_lanes_places_each_target_once() -> None:
+    lanes = timeline.event_lanes(EVENTS, FIRMS)
+    got = set(zip(lanes["event_id"], lanes["lane"], lanes["firm_id"].fillna("-"), strict=True))
+    assert got == {
+        ("e1", "consumer_platform", "a"), ("e1", "consumer_platform", "b"),
+        ("e2", "consumer_platform", "-"), ("e2", "education", "-"),
+        ("e3", "fintech", "c"), ("e3", "consumer_platform", "a"), ("e3", "crypto", "-"),
+        ("e4", timeline.ECONOMY_WIDE, "-"),
+    }
+    assert len(lanes) == 8
+    assert lanes["date"].is_monotonic_increasing
+    assert lanes.loc[lanes["event_id"] == "e2", "date_precision"].eq("month").all()
+    assert lanes.loc[lanes["event_id"] == "e1", "category"].eq("Beijing enforcement").all()
+
+
+def test_unknown_firm_is_an_error() -> None:
+    with pytest.raises(CrackdownError, match="zz"):
+        timeline.event_lanes(_events([("x", "2021-01-01", "day", "fine", "SAMR", "zz", None)]), FIRMS)
+
+
+def test_markers_merge_firms_of_one_lane() -> None:
+    markers = timeline.lane_markers(timeline.event_lanes(EVENTS, FIRMS))
+    e1 = markers[markers["event_id"] == "e1"]
+    assert len(e1) == 1 and e1["firms"].iloc[0] == 2
+    assert markers.loc[markers["event_id"] == "e2", "firms"].eq(0).all()
+
+
+def test_counts_by_firm_and_type() -> None:
+    table = timeline.counts_by_firm_and_type(timeline.event_lanes(EVENTS, FIRMS))
+    assert table.loc["a", "fine"] == 1 and table.loc["a", "summons"] == 1 and table.loc["a", "total"] == 2
+    assert table.loc["c", "total"] == 1
+    assert table.index[0] == "a"  # sorted by total
+    assert "law" not in table.columns  # e4 names no firm
+
+
+def test_cumulative_by_group_counts_distinct_events_per_month() -> None:
+    cum = timeline.cumulative_by_group(timeline.event_lanes(EVENTS, FIRMS))
+    assert list(cum.index) == list(pd.date_range("2021-01-01", "2021-04-01", freq="MS"))
+    # consumer platform: e1 (Jan), e3 (Feb), e2 (Mar) -> 1, 2, 3, 3
+    assert cum["consumer_platform"].tolist() == [1, 2, 3, 3]
+    assert cum["fintech"].tolist() == [0, 1, 1, 1]
+    assert cum[timeline.ECONOMY_WIDE].tolist() == [0, 0, 0, 1]
+
+
+def test_select_and_category_by_lane() -> None:
+    lanes = timeline.event_lanes(EVENTS, FIRMS)
+    picked = timeline.select(lanes, "2021-01-01", "2021-02-28", ["fine", "summons"], ["consumer_platform"])
+    assert sorted(picked["event_id"]) == ["e1", "e1", "e3"]
+    table = timeline.category_by_lane(lanes)
+    assert table.loc["consumer_platform", "Beijing enforcement"] == 2
+    assert table.loc["consumer_platform", "first_enforcement"] == pd.Timestamp("2021-01-05")
+    assert pd.isna(table.loc["education", "first_enforcement"])
+
+
+def test_parameter_checks_name_the_parameter() -> None:
+    assert timeline.check_lanes("firm_groups", []) == list(timeline.LANES)
+    with pytest.raises(CrackdownError, match="firm_groups.*fintek"):
+        timeline.check_lanes("firm_groups", ["fintek"])
+    with pytest.raises(CrackdownError, match="event_types"):
+        timeline.check_event_types("event_types", ["fines"])
+
+
+def test_every_event_type_has_one_category() -> None:
+    from crackdown.data.schemas import EVENT_TYPES
+
+    assert set(timeline.TYPE_CATEGORY) == set(EVENT_TYPES)
+    assert sum(len(v) for v in timeline.CATEGORIES.values()) == len(EVENT_TYPES)
+
+
+def test_shipped_events_every_event_lands_on_a_lane() -> None:
+    from crackdown.data import load_events
+
+    events = load_events()
+    lanes = timeline.event_lanes()
+    assert set(lanes["event_id"]) == set(events["event_id"])
+    assert set(lanes["lane"]) <= set(timeline.LANES)
+    named = lanes.dropna(subset=["firm_id"])
+    expected = events["firm_ids"].fillna("").str.split(";").map(lambda xs: len([x for x in xs if x.strip()])).sum()
+    assert len(named) == expected
