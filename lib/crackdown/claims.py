@@ -108,6 +108,14 @@ def _ids(table: str, ids: Iterable[str]) -> list[str]:
     return [f"{table}:{i}" for i in dict.fromkeys(ids)]
 
 
+def _alignment_ids(frame: pd.DataFrame) -> list[str]:
+    """``alignment:firm/indicator/as_of`` for each row, as_of written as in the file (YYYY-MM where month-only)."""
+    as_of = [d.strftime("%Y-%m" if p == "month" else "%Y-%m-%d")
+             for d, p in zip(frame["as_of"], frame["as_of_precision"], strict=True)]
+    return _ids("alignment", [f"{f}/{i}/{a}" for f, i, a in zip(frame["firm_id"], frame["indicator"], as_of,
+                                                                  strict=True)])
+
+
 def _day(value: Any) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
@@ -376,7 +384,7 @@ def party_control_over_platforms(ctx: Context, start: str = "2020-11-01") -> Eva
     after = al[al["as_of"].between(pd.Timestamp(start), ctx.as_of)]
     values = {"platforms_with_state_stake_before": sorted(before["firm_id"].unique()),
               "platforms_taking_golden_shares_after": sorted(after["firm_id"].unique())}
-    rows = [f"alignment:{r.firm_id}/{r.indicator}/{_day(r.as_of)}" for r in pd.concat([before, after]).itertuples()]
+    rows = _alignment_ids(pd.concat([before, after]))
     verdict = SUPPORTED if len(after) and after["firm_id"].nunique() > before["firm_id"].nunique() else (
         PARTLY if len(after) else CONTRADICTED)
     return Evaluation(verdict, values, rows,
@@ -431,7 +439,7 @@ def ai_firms_aligned_with_government(ctx: Context, min_gap: float = 0.3, min_sha
     plat_share, plat_flags = _aligned_share(ctx, plat, ctx.article_date, min_share)
     values = {"ai_share_aligned": round(ai_share, 3), "platform_share_aligned": round(plat_share, 3),
               "gap": round(ai_share - plat_share, 3)}
-    rows = [f"alignment:{r.firm_id}/{r.indicator}/{_day(r.as_of)}" for r in pd.concat([ai_flags, plat_flags]).itertuples()]
+    rows = _alignment_ids(pd.concat([ai_flags, plat_flags]))
     return Evaluation(PARTLY if ai_share - plat_share >= min_gap else CONTRADICTED, values, rows,
                       f"gap in the share of firms with a state tie >= {min_gap}; causation not testable")
 
@@ -450,7 +458,7 @@ def ai_firms_serve_government(ctx: Context, min_share: float = 0.3, min_firms: i
                           computation=f"fewer than {min_firms} AI firms with a revenue-share figure")
     values = {f"{r.firm_id}_{r.indicator}": r.value_num for r in latest.itertuples()}
     ok = int((latest["value_num"] >= min_share).sum())
-    rows = [f"alignment:{r.firm_id}/{r.indicator}/{_day(r.as_of)}" for r in latest.itertuples()]
+    rows = _alignment_ids(latest)
     return Evaluation(_verdict(ok, len(latest)), values, rows, f"each firm's latest share >= {min_share}")
 
 
@@ -465,7 +473,7 @@ def sensetime_smart_city_half(ctx: Context, low: float = 0.45, high: float = 0.5
         return Evaluation(NOT_TESTABLE, computation=f"no SenseTime smart-city share as of {period_end}")
     value = float(row["value_num"].iloc[0])
     return Evaluation(SUPPORTED if low <= value <= high else CONTRADICTED, {"share": value},
-                      [f"alignment:sensetime/smart_city_revenue_share/{period_end}"], f"{low} <= share <= {high}")
+                      _alignment_ids(row), f"{low} <= share <= {high}")
 
 
 @evaluator
@@ -516,7 +524,7 @@ def ai_firms_targeted_but_tied(ctx: Context, start: str = "2020-11-01", min_rati
     ratio = ai_rate / plat_rate if plat_rate else np.nan
     values = {"enforcement_ratio": None if np.isnan(ratio) else round(ratio, 3), "ai_share_state_tied": round(tied_share, 3)}
     parts = [bool(ratio >= min_ratio), tied_share >= min_tied]
-    rows = _rows_of(ai_acts) + [f"alignment:{r.firm_id}/state_shareholder/{_day(r.as_of)}" for r in tied.itertuples()]
+    rows = _rows_of(ai_acts) + _alignment_ids(tied)
     return Evaluation(_verdict(sum(parts), 2), values, rows,
                       f"enforcement ratio >= {min_ratio}; share of AI firms with a state shareholder >= {min_tied}")
 
@@ -533,7 +541,7 @@ def entity_list_october_2019(ctx: Context, firms: Sequence[str] = ("sensetime", 
     hits = al[al["firm_id"].isin(firms) & (al["indicator"] == "us_entity_list") & (al["value_num"] == 1)
               & (al["as_of"].dt.strftime("%Y-%m") == month)]
     listed = sorted(hits["firm_id"].unique())
-    rows = [f"alignment:{r.firm_id}/us_entity_list/{_day(r.as_of)}" for r in hits.itertuples()]
+    rows = _alignment_ids(hits)
     return Evaluation(_verdict(len(listed), len(firms)), {"listed": listed, "effective": _day(hits["as_of"].min())},
                       rows, f"us_entity_list true with as_of in {month} for each firm")
 

@@ -1,0 +1,214 @@
+"""The claims register: every claim is evaluated from the data, and verdicts follow the data when a row changes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from crackdown import claims
+from crackdown.data import clear_cache
+from crackdown.errors import CrackdownError
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return claims.evaluate_all(claims.make_context())
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    clear_cache()
+    return target
+
+
+def _edit(data_dir: Path, table: str, key: str, row_id: str, column: str, value: str) -> None:
+    frame = _read(data_dir / f"{table}.csv")
+    assert (frame[key] == row_id).sum() >= 1, f"fixture row {row_id} missing from {table}.csv"
+    frame.loc[frame[key] == row_id, column] = value
+    frame.to_csv(data_dir / f"{table}.csv", index=False)
+    clear_cache()
+
+
+def _verdict(data_dir: Path, claim_id: str, **context) -> claims.Evaluation:
+    row = claims.load_claims(data_dir).set_index("claim_id").loc[claim_id]
+    return claims.evaluate(row, claims.make_context(data_dir, **context))
+
+
+# --- the register as shipped --------------------------------------------------------------------------------
+
+
+def test_every_claim_in_the_csv_is_evaluated_with_a_known_verdict(table: pd.DataFrame) -> None:
+    listed = _read(DATA / "claims.csv")["claim_id"]
+    assert list(table["claim_id"]) == list(listed)
+    assert set(table["verdict"]) <= set(claims.VERDICTS)
+    assert sum(claims.verdict_counts(table).values()) == len(listed)
+
+
+def test_claims_csv_passes_its_schema_and_names_the_article() -> None:
+    assert claims.check_claims(DATA) == []
+    raw = _read(DATA / "claims.csv")
+    assert raw["sources"].str.contains(claims.ARTICLE_URL, regex=False).all()
+    assert set(raw["evaluator"]) == set(claims.REGISTRY), "every registered evaluator is used exactly by the register"
+
+
+def test_evidence_rows_point_at_existing_data_rows(table: pd.DataFrame) -> None:
+    keys = {"events": "event_id", "ipos": "ipo_id", "penalties": "penalty_id", "securities": "symbol"}
+    known = {t: set(_read(DATA / f"{t}.csv")[k]) for t, k in keys.items()}
+    alignment = _read(DATA / "alignment.csv")
+    known["alignment"] = set(alignment["firm_id"] + "/" + alignment["indicator"] + "/" + alignment["as_of"])
+    for claim_id, rows in zip(table["claim_id"], table["rows"], strict=True):
+        for ref in rows:
+            kind, _, ident = ref.partition(":")
+            assert ident in known[kind], f"{claim_id}: {ref} is not a row of data/{kind}.csv"
+
+
+def test_testable_claims_show_their_evidence(table: pd.DataFrame) -> None:
+    tested = table[table["verdict"] != claims.NOT_TESTABLE]
+    assert len(tested) >= 15
+    assert all(v for v in tested["values"]), "a tested claim without evidence values"
+    assert all(c for c in tested["computation"])
+
+
+def test_alibaba_fine_is_the_largest_penalty_in_the_data(table: pd.DataFrame) -> None:
+    pen = _read(DATA / "penalties.csv")
+    amounts = pd.to_numeric(pen["amount"], errors="coerce")
+    top = pen.loc[amounts.idxmax()]
+    verdict = table.set_index("claim_id").loc["alibaba_record_fine", "verdict"]
+    assert (top["firm_id"] == "alibaba") == (verdict == claims.SUPPORTED)
+
+
+# --- verdicts are computed, not stored ----------------------------------------------------------------------
+
+
+def test_shrinking_alibaba_fine_turns_the_record_claim_around(data_copy: Path) -> None:
+    assert _verdict(data_copy, "alibaba_record_fine").verdict == claims.SUPPORTED
+    _edit(data_copy, "penalties", "penalty_id", "alibaba_abuse_dominance_2021", "amount", "1000")
+    result = _verdict(data_copy, "alibaba_record_fine")
+    assert result.verdict == claims.CONTRADICTED
+    assert result.values["next_largest_m"] > result.values["amount_m"] == 1000
+
+
+def test_an_earlier_ant_suspension_is_no_longer_last_minute(data_copy: Path) -> None:
+    assert _verdict(data_copy, "ant_ipo_halted_last_moment").verdict == claims.SUPPORTED
+    _edit(data_copy, "ipos", "ipo_id", "ant_group_star_2020", "outcome_date", "2020-10-01")
+    _edit(data_copy, "ipos", "ipo_id", "ant_group_hkex_2020", "outcome_date", "2020-10-01")
+    result = _verdict(data_copy, "ant_ipo_halted_last_moment")
+    assert result.verdict == claims.CONTRADICTED
+    assert result.values["days_before_listing"] == 35
+
+
+def test_a_megvii_listing_would_make_the_ipo_forecast_hold(data_copy: Path) -> None:
+    assert _verdict(data_copy, "ai_unicorns_proceed_with_ipos").verdict == claims.PARTLY
+    _edit(data_copy, "ipos", "ipo_id", "megvii_star_2021", "listing_date", "2022-06-01")
+    assert _verdict(data_copy, "ai_unicorns_proceed_with_ipos").verdict == claims.SUPPORTED
+
+
+def test_thresholds_come_from_the_register(data_copy: Path) -> None:
+    frame = _read(data_copy / "claims.csv")
+    frame.loc[frame["claim_id"] == "didi_app_pulled_after_us_ipo", "parameters"] = "max_days=2"
+    frame.to_csv(data_copy / "claims.csv", index=False)
+    result = _verdict(data_copy, "didi_app_pulled_after_us_ipo")
+    assert result.values["days_between"] > 2
+    assert result.verdict == claims.PARTLY
+
+
+# --- what happened since the article ------------------------------------------------------------------------
+
+
+def test_ipo_forecast_aged_between_the_article_and_as_of() -> None:
+    aged = claims.aged_claims(claims.make_context()).set_index("claim_id")
+    assert aged.loc["ai_unicorns_proceed_with_ipos", "verdict_at_article"] == claims.SUPPORTED
+    assert aged.loc["ai_unicorns_proceed_with_ipos", "verdict_as_of"] == claims.PARTLY
+
+
+def test_ai_ipo_fates_follow_ipos_csv() -> None:
+    fates = claims.ai_ipo_fates(claims.make_context()).set_index("ipo_id")
+    ipos = _read(DATA / "ipos.csv").set_index("ipo_id")
+    assert fates.loc["megvii_star_2021", "at_as_of"] == "stalled"
+    assert bool(fates.loc["megvii_star_2021", "aged_badly"])
+    assert fates.loc["yitu_star_2020", "at_article"] == "failed"  # withdrew before the article
+    listed = fates.index[fates["at_as_of"] == "listed"]
+    assert (ipos.loc[listed, "listing_date"] <= "2023-12-31").all()
+
+
+def test_ipo_status_by_date() -> None:
+    ctx = claims.make_context()
+    ipo = pd.Series({"listing_date": pd.NaT, "outcome": "stalled", "outcome_date": pd.NaT,
+                     "filing_date": pd.Timestamp("2021-03-12"), "approval_date": pd.Timestamp("2021-09-09")})
+    assert claims.ipo_status(ctx, ipo, pd.Timestamp("2021-01-01")) == "not_filed"
+    assert claims.ipo_status(ctx, ipo, pd.Timestamp("2021-11-01")) == "pending"
+    assert claims.ipo_status(ctx, ipo, pd.Timestamp("2022-09-10"), max_pending_days=365) == "stalled"
+    listed = ipo.copy()
+    listed["listing_date"] = pd.Timestamp("2022-01-05")
+    assert claims.ipo_status(ctx, listed, pd.Timestamp("2022-01-05")) == "listed"
+
+
+def test_enforcement_actions_count_one_per_firm_and_day() -> None:
+    acts = claims.enforcement_actions(claims.make_context(), "2021-04-01", "2021-04-30")
+    day = acts[(acts["firm_id"] == "alibaba") & (acts["date"] == "2021-04-10")]
+    assert len(day) == 1
+    assert {"events:alibaba_antitrust_fine_2021", "penalties:alibaba_abuse_dominance_2021"} <= set(day["row"].iloc[0])
+    assert not acts.duplicated(["firm_id", "date"]).any()
+    assert acts["date"].between("2021-04-01", "2021-04-30").all()
+
+
+def test_swapping_the_market_legs_flips_the_long_short() -> None:
+    ctx = claims.make_context()
+    normal = claims.market_test(ctx)["long_short"].set_index("event_id").loc["all", "car"]
+    swapped = claims.market_test(claims.make_context(chips=claims.PLATFORMS, platforms=claims.CHIPS))
+    assert swapped["long_short"].set_index("event_id").loc["all", "car"] == pytest.approx(-normal)
+
+
+# --- the register's own checks --------------------------------------------------------------------------------
+
+
+def test_unknown_evaluator_is_reported_at_file_line_column(data_copy: Path) -> None:
+    frame = _read(data_copy / "claims.csv")
+    frame.loc[2, "evaluator"] = "no_such_function"
+    frame.to_csv(data_copy / "claims.csv", index=False)
+    problems = [str(v) for v in claims.check_claims(data_copy)]
+    assert problems and problems[0].startswith("data/claims.csv:4:evaluator: unknown evaluator")
+    with pytest.raises(CrackdownError, match=r"data/claims\.csv:4:evaluator"):
+        claims.evaluate_all(data_dir=data_copy)
+
+
+def test_unknown_parameter_key_is_reported(data_copy: Path) -> None:
+    frame = _read(data_copy / "claims.csv")
+    frame.loc[0, "parameters"] = "max_dayz=3"
+    frame.to_csv(data_copy / "claims.csv", index=False)
+    assert [str(v) for v in claims.check_claims(data_copy)][0].startswith("data/claims.csv:2:parameters:")
+
+
+def test_bad_kind_is_rejected(data_copy: Path) -> None:
+    frame = _read(data_copy / "claims.csv")
+    frame.loc[0, "kind"] = "opinion"
+    frame.to_csv(data_copy / "claims.csv", index=False)
+    assert [str(v) for v in claims.check_claims(data_copy)][0].startswith("data/claims.csv:2:kind: must be one of")
+
+
+def test_parse_parameters() -> None:
+    assert claims.parse_parameters("max_days=3;firms=a|b;alpha=0.5;name=x") == {
+        "max_days": 3, "firms": ("a", "b"), "alpha": 0.5, "name": "x"}
+    assert claims.parse_parameters("") == {}
+    with pytest.raises(CrackdownError, match="key=value"):
+        claims.parse_parameters("max_days")
+
+
+def test_context_rejects_bad_parameters() -> None:
+    with pytest.raises(CrackdownError, match="as_of"):
+        claims.make_context(as_of="2020-01-01")
+    with pytest.raises(CrackdownError, match="events: unknown event id"):
+        claims.make_context(events=["ant_ipo_suspendd_2020"])
+    with pytest.raises(CrackdownError, match="chips"):
+        claims.make_context(chips=[])
