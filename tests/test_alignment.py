@@ -85,6 +85,13 @@ def test_universe_includes_firms_without_facts() -> None:
     assert m.loc["plat"].isna().all()
 
 
+def test_indicator_coverage_counts_facts() -> None:
+    cov = al.indicator_coverage(al.indicator_matrix(alignment=TINY))
+    assert cov.loc["us_sanctioned"].tolist() == [3, 2, 1, pytest.approx(2 / 3)]
+    assert cov.loc["golden_share", "firms_with_fact"] == 2
+    assert (cov["above_zero"] + cov["at_zero"] == cov["firms_with_fact"]).all()
+
+
 # --- scores --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("missing", al.MISSING_POLICIES)
 def test_scores_lie_in_unit_interval_and_ranks_follow_scores(missing: str) -> None:
@@ -208,7 +215,8 @@ def test_summary_matches_the_draws() -> None:
     half = result.draws.loc[result.draws["firm_id"] == "half"]
     row = result.summary.loc["half"]
     assert row["share_aligned"] == pytest.approx((half["score"] >= 0.5).mean())
-    assert row["rank_p05"] <= row["median_rank"] <= row["rank_p95"]
+    assert row["rank_p05"] <= row["rank_p25"] <= row["median_rank"] <= row["rank_p75"] <= row["rank_p95"]
+    assert row["rank_p95"] == pytest.approx(half["rank"].quantile(0.95))
     assert 0 < row["share_aligned"] < 1  # 0.4 revenue share and a state shareholder: depends on the weights
 
 

@@ -17,6 +17,7 @@ RESULT_KEYS: dict[str, set[str]] = {
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
     "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
                     "most_enforced_firms", "top_enforced_lane"},
+    "03_alignment_index": {"scores", "aligned_firms", "robustly_aligned", "depends_on_weights", "n_firms"},
 }
 
 
@@ -87,3 +88,20 @@ def test_timeline_enforcement_counts_match_the_events_table(ci_report: Path) -> 
     assert sum(counted.values()) == len(pairs)
     for lane in {lane for _, lane in pairs}:
         assert counted[lane] == sum(1 for _, x in pairs if x == lane)
+
+
+def test_alignment_results_match_the_library_and_spare_no_targeted_platform(ci_report: Path) -> None:
+    """03's scores are alignment_scores() under its own parameters; with them no crackdown target (consumer
+    platform, fintech, education, recruitment/logistics, crypto) counts as aligned, and every firm aligned under
+    almost any weighting is an AI vision/speech firm."""
+    from crackdown import alignment
+
+    results = _results(ci_report, "03_alignment_index")
+    p = results["parameters"]
+    scores = alignment.alignment_scores(p["weights"], p["missing"], p["threshold"], p["as_of"])
+    assert results["scores"] == pytest.approx(scores["score"].to_dict(), abs=1e-6)
+    assert results["n_firms"] == len(scores)
+    groups = alignment.firm_groups(rule="sector")
+    assert not set(results["aligned_firms"]) & set(groups.index[groups == "targeted_platform"])
+    assert results["robustly_aligned"] and set(results["robustly_aligned"]) <= set(groups.index[groups == "aligned_ai"])
+    assert not set(results["robustly_aligned"]) & set(results["depends_on_weights"])

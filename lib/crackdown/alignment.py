@@ -118,6 +118,21 @@ def indicator_matrix(as_of: str = DEFAULT_AS_OF, *, alignment: pd.DataFrame | No
     return matrix.astype(float)
 
 
+def indicator_coverage(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator: firms with a recorded fact, of which above 0 and at 0, and the mean of the recorded values.
+
+    An indicator with no firm at 0 is recorded only where it holds (no "checked: not so" facts), so under
+    ``missing="mean"`` it imputes its mean (then 1) to every firm without a fact.
+    """
+    observed = matrix.notna()
+    return pd.DataFrame({
+        "firms_with_fact": observed.sum(),
+        "above_zero": (matrix > 0).sum(),
+        "at_zero": (matrix == 0).sum(),
+        "mean_recorded": matrix.mean(),
+    }).rename_axis("indicator")
+
+
 # --- scores --------------------------------------------------------------------------------------------------
 def check_weights(weights: Mapping[str, float] | None) -> pd.Series:
     """Weights over :data:`INDICATORS`, normalised to sum 1; None = equal; unnamed indicators get 0."""
@@ -226,7 +241,7 @@ class Sensitivity(NamedTuple):
     """Result of :func:`weight_sensitivity`."""
 
     draws: pd.DataFrame  #: tidy: draw, firm_id, score, rank, aligned
-    summary: pd.DataFrame  #: per firm: share_aligned, median_rank, rank_p05, rank_p95, median_score, classification
+    summary: pd.DataFrame  #: per firm: share_aligned, median_score, median_rank, rank_p05/p25/p75/p95, classification
     weights: pd.DataFrame  #: draws x indicators, the Dirichlet weights used
 
 
@@ -256,7 +271,7 @@ def weight_sensitivity(n_draws: int = 1000, seed: int = 0, concentration: float 
     """Scores and ranks under ``n_draws`` random Dirichlet weightings (one matrix product, no loop over draws).
 
     Summary per firm: share of draws in which it is aligned (score >= threshold), median score, median rank and
-    5th/95th percentile ranks, and a classification (see :func:`classify`). Under ``missing="drop"`` a firm
+    5th/25th/75th/95th percentile ranks, and a classification (see :func:`classify`). Under ``missing="drop"`` a firm
     scores NaN in a draw where none of its observed indicators has weight; such draws are left out for it.
     """
     _check_missing(missing)
@@ -281,6 +296,8 @@ def _summary(draws: pd.DataFrame) -> pd.DataFrame:
         "median_score": by_firm["score"].median(),
         "median_rank": by_firm["rank"].median(),
         "rank_p05": by_firm["rank"].quantile(0.05),
+        "rank_p25": by_firm["rank"].quantile(0.25),
+        "rank_p75": by_firm["rank"].quantile(0.75),
         "rank_p95": by_firm["rank"].quantile(0.95),
     })
     summary["classification"] = classify(summary["share_aligned"])
