@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -150,7 +151,8 @@ def _scale_steps(returns, sec, events, syms, timings: dict | None = None):
 def scale_case(n_sec: int, n_events: int) -> dict:
     returns, sec, events, syms = synthetic(n_sec, n_events)
     _scale_steps(*synthetic(50, 5))  # warm-up: calendars, imports
-    timings: dict = {"securities": n_sec, "events": n_events}
+    timings: dict = {"securities": n_sec, "events": n_events, "threads": es._THREADS,
+                     "loadavg_1min_before": os.getloadavg()[0]}
     _scale_steps(returns, sec, events, syms, timings)
     timings["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
@@ -165,16 +167,20 @@ def main() -> None:
     ap.add_argument("--skip-project", action="store_true")
     ap.add_argument("--sizes", nargs="*", type=int, default=[1000, 5000])
     ap.add_argument("--events", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=es._THREADS, help="threads for the test-battery pass")
     ap.add_argument("--case", nargs=2, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    es._THREADS = args.threads
     if args.case:
         print(json.dumps(scale_case(*args.case)))
         return
-    print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+          f"{os.cpu_count()} cpus, load average {os.getloadavg()}")
     if not args.skip_project:
         print("project size:", json.dumps(project_size(), indent=1))
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--case", str(n), str(args.events)],
+        out = subprocess.run([sys.executable, __file__, "--case", str(n), str(args.events),
+                              "--threads", str(args.threads)],
                              capture_output=True, text=True, check=True)
         print("scale:", json.dumps(json.loads(out.stdout.strip().splitlines()[-1]), indent=1))
 

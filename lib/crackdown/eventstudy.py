@@ -50,6 +50,7 @@ DEFAULT_ESTIMATION = (-250, -11)
 DEFAULT_WINDOW = (-1, 1)
 DEFAULT_MIN_OBS = 100
 _CHUNK = 4_000  # pairs per block when estimation-window matrices are materialised
+_THREADS = 2  # worker threads for the blocked estimation-window pass (numpy releases the GIL)
 
 
 # --------------------------------------------------------------------------------------------- panel
@@ -132,16 +133,17 @@ def build_panel(
     r = np.full((n_t, len(symbols)), np.nan)
     m = np.full((n_t, len(symbols)), np.nan)
     dates = np.full((n_t, len(mics)), np.datetime64("NaT"), dtype="datetime64[ns]")
-    sym_arr, bench_arr = np.asarray(symbols, dtype=object), np.asarray(bench, dtype=object)
+    values = np.vstack([returns.to_numpy(dtype=float), np.full((1, returns.shape[1]), np.nan)])  # last: NaN row
+    cidx = returns.columns.get_indexer(symbols)
+    bidx = returns.columns.get_indexer([b if b else None for b in bench])  # -1 where no benchmark
     for k, mic in enumerate(mics):  # a handful of exchanges
         on = np.flatnonzero(ex_code == k)
-        frame = returns.reindex(sess[mic])
+        rows = index.get_indexer(sess[mic])  # -1 (the NaN row) for sessions absent from the frame
         n = len(sess[mic])
         dates[:n, k] = sess[mic].to_numpy()
-        r[:n, on] = frame[list(sym_arr[on])].to_numpy(dtype=float)
-        has_b = np.array([bool(b) for b in bench_arr[on]], dtype=bool)
-        if has_b.any():
-            m[:n, on[has_b]] = frame[list(bench_arr[on[has_b]])].to_numpy(dtype=float)
+        r[:n, on] = values[np.ix_(rows, cidx[on])]
+        has_b = on[bidx[on] >= 0]
+        m[:n, has_b] = values[np.ix_(rows, bidx[has_b])]
     valid = ~np.isnan(r)
     any_valid = valid.any(axis=0)
     first = np.where(any_valid, valid.argmax(axis=0), n_t)
@@ -403,12 +405,18 @@ def _gather(arr: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndar
     return out
 
 
-def _gather_t(arr_t: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """arr_t[col, pos0 + offset] for a (N, T) array as a (pairs, offsets) matrix; NaN outside the array."""
-    n_t = arr_t.shape[1]
+def _flat_index(n_t: int, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions of (col, pos0 + offset) in a C-contiguous (N, T) array, and the out-of-range mask."""
     idx = pos0[:, None] + offsets[None, :]
-    out = np.take(arr_t.ravel(), np.clip(idx, 0, n_t - 1) + (col * n_t)[:, None])
-    out[(idx < 0) | (idx >= n_t)] = np.nan
+    outside = (idx < 0) | (idx >= n_t)
+    np.clip(idx, 0, n_t - 1, out=idx)
+    idx += (col * n_t)[:, None]
+    return idx, outside
+
+
+def _gather_t(arr_t: np.ndarray, flat: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    out = np.take(arr_t.ravel(), flat)
+    out[outside] = np.nan
     return out
 
 
@@ -416,11 +424,11 @@ def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(Non
     """Abnormal returns of pairs ``rows`` at relative days ``offsets`` (pairs x offsets)."""
     a = f.arrays
     col, pos0, alpha, beta = (a[k][rows] for k in ("col", "pos0", "alpha", "beta"))
-    r = _gather_t(f.panel.rt, pos0, col, offsets)
+    flat, outside = _flat_index(f.panel.rt.shape[1], pos0, col, offsets)
+    r = _gather_t(f.panel.rt, flat, outside)
     if f.model in ("raw", "constant-mean"):
         return r - alpha[:, None]
-    m = _gather_t(f.panel.mt, pos0, col, offsets)
-    return r - alpha[:, None] - beta[:, None] * m
+    return r - alpha[:, None] - beta[:, None] * _gather_t(f.panel.mt, flat, outside)
 
 
 def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
@@ -428,7 +436,7 @@ def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
     p = f.arrays
     n, sigma = p["n_est"][:, None].astype(float), p["sigma"][:, None]
     if f.model == "market":
-        m = _gather_t(f.panel.mt, p["pos0"], p["col"], offsets)
+        m = _gather_t(f.panel.mt, *_flat_index(f.panel.mt.shape[1], p["pos0"], p["col"], offsets))
         c = 1 + 1 / n + (m - p["xbar"][:, None]) ** 2 / p["sxx"][:, None]
     elif f.model == "constant-mean":
         c = 1 + 1 / n
@@ -565,7 +573,7 @@ def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events:
     order = np.argsort(events, kind="stable")
     rows, events = rows[order], events[order]
     blocks = list(_blocks(len(rows)))
-    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy releases the GIL in sorts and gathers
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy releases the GIL in sorts and gathers
         parts = list(pool.map(lambda b: _block_stats(f, rows[b], events[b], days, n_est_days), blocks))
     share_pos = np.empty(len(rows))
     unit_sum = np.zeros((n_events, n_est_days))
@@ -667,6 +675,17 @@ def caar_tests(f: Fit, window: Sequence[int] = DEFAULT_WINDOW, groups=None) -> p
     portfolio_car/se/t/p (equal-weighted portfolio, SE from the estimation-window series). p-values are
     two-sided. ``groups``: None (all pairs), mapping name -> symbols, or a Series of labels aligned to
     ``f.pairs``.
+
+    Definitions (N pairs with a CAR, W event days, SAR = AR / (sigma * sqrt(forecast-error factor))):
+    SCAR_i = sum of SAR_i over the window / sqrt(W_i); Patell Z = sum SCAR_i / sqrt(sum df_i / (df_i - 2));
+    BMP t = mean(SCAR) * sqrt(N) / sd(SCAR); KP t = BMP t * sqrt((1 - rbar) / (1 + (N - 1) rbar)), where rbar
+    averages the Pearson correlations of estimation residuals over all N(N-1) ordered pairs, pairs of
+    different events counting as 0 (so with one shared event it is Kolari-Pynnonen's rbar; days missing for
+    one security count as zero deviations); Corrado t = sum over the window of Kbar_t / (sqrt(W) S_K), with
+    Kbar_t the mean over pairs of rank/(1 + M_i) - 1/2 and S_K = sqrt(mean over ranked days of Kbar_t^2);
+    generalized sign Z = (n_pos - N p_hat) / sqrt(N p_hat (1 - p_hat)), p_hat = mean share of positive
+    estimation ARs. A CAR sums the available daily ARs (suspended days are skipped, see ``n_days`` in
+    :func:`car`).
     """
     w = _check_window(window, "window")
     cars = _car_arrays(f, w)
