@@ -41,8 +41,10 @@ __all__ = [
     "long_short",
     "make_pairs",
     "map_event_days",
+    "panel_from_securities",
     "placebo_pvalue",
     "run_event_study",
+    "to_log_returns",
 ]
 
 MODELS = ("raw", "market-adjusted", "constant-mean", "market")
