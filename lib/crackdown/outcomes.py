@@ -1,0 +1,245 @@
+"""Outcomes by alignment: IPO attempts (notebook 05) and regulatory enforcement (notebook 06).
+
+IPO success rule (:func:`ipo_attempts`): an attempt (one row of data/ipos.csv, a firm on one venue) succeeds if
+its outcome is ``listed`` with a listing (outcome) date on or before the end of the window. "Listed, then
+delisted" counts as listed: the IPO itself went through (DiDi's later delisting is an enforcement outcome, counted
+in notebook 06). A listing after a delay or postponement (SenseTime, CloudWalk) counts as listed; what delayed it is
+kept in ``delayed_by``. A failed attempt followed by a later listing elsewhere stays a failure: each venue attempt
+is its own row (Megvii's lapsed Hong Kong attempt and its stalled STAR attempt are two failures). ``stalled``
+(still pending at the end of 2023) and a listing after the window count as not listed.
+
+Enforcement (:func:`enforcement_table`): per firm, the number of distinct events of the punitive types
+(:data:`crackdown.timeline.PUNITIVE_TYPES` by default) that name it, and from data/penalties.csv the number of
+penalties, the sum of monetary penalties (fines and confiscations; rectification orders, warnings and
+suspensions carry no penalty amount) per currency, and the largest stated share of revenue. No exchange rate is
+recorded with a source in the data, so amounts stay per currency: only CNY amounts are summed and compared; any
+other currency is reported separately and left out of the CNY total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crackdown import alignment, params
+from crackdown.data import explode_list, load_events, load_firms, load_ipos, load_penalties
+from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.timeline import PUNITIVE_TYPES
+
+MONETARY_PENALTY_TYPES = ("fine", "confiscation")  # penalty types whose amount is money taken from the firm
+BASE_CURRENCY = "CNY"
+
+
+# --- shared ----------------------------------------------------------------------------------------------------
+def scored_firms(weights: Mapping[str, float] | None = None, threshold: float = 0.5, rule: str = "sector",
+                 *, firms: pd.DataFrame | None = None, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every firm of firms.csv with its sector_group, alignment ``score``, ``aligned`` (score >= threshold) and
+    ``group`` (:func:`crackdown.alignment.firm_groups` under ``rule``). An empty ``weights`` means equal weights."""
+    firms = load_firms() if firms is None else firms
+    if scores is None:
+        scores = alignment.alignment_scores(weights=dict(weights) or None if weights is not None else None,
+                                            threshold=threshold)
+    groups = alignment.firm_groups(scores, threshold=threshold, rule=rule, firms=firms)
+    out = firms.set_index("firm_id")[["name", "sector_group"]].join(scores[["score"]], how="left")
+    out["score"] = out["score"].fillna(0.0)
+    out["aligned"] = out["score"] >= threshold
+    out["group"] = groups.reindex(out.index)
+    return out
+
+
+# --- IPOs ----------------------------------------------------------------------------------------------------
+def venue_family(venue: pd.Series) -> pd.Series:
+    """The venue without its parenthesised detail ("HKEX Main Board (secondary listing)" -> "HKEX Main Board")."""
+    return venue.str.split("(", n=1).str[0].str.strip()
+
+
+def ipo_attempts(firms_scored: pd.DataFrame, start_year: int, end_year: int, venues: Iterable[str] = (),
+                 *, ipos: pd.DataFrame | None = None) -> pd.DataFrame:
+    """IPO attempts whose first known date (filing, approval or outcome) falls in [start_year, end_year], on the
+    chosen venue families (empty = all), joined with the firm's score, aligned flag and group; ``listed`` applies
+    the success rule of the module docstring and ``start`` is the first known date."""
+    ipos = load_ipos() if ipos is None else ipos
+    out = ipos.assign(market=venue_family(ipos["venue"]))
+    chosen = list(venues)
+    for venue in chosen:
+        if venue not in set(out["market"]):
+            raise unknown_name_error("venue", venue, sorted(set(out["market"])), "venues")
+    first = out[["filing_date", "approval_date", "outcome_date"]].min(axis=1)
+    window_end = pd.Timestamp(f"{end_year}-12-31")
+    keep = first.dt.year.between(start_year, end_year) & (out["market"].isin(chosen) if chosen else True)
+    out = out.assign(start=first)[keep]
+    out["listed"] = (out["outcome"] == "listed") & (out["outcome_date"] <= window_end)
+    out = out.join(firms_scored[["name", "sector_group", "score", "aligned", "group"]], on="firm_id")
+    return out.sort_values(["start", "ipo_id"]).reset_index(drop=True)
+
+
+def outcome_by_group(attempts: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Attempts per ``by`` value and outcome, with ``attempts``, ``listed`` and ``listed_share`` columns."""
+    table = pd.crosstab(attempts[by], attempts["outcome"])
+    table.columns.name = None
+    table["attempts"] = table.sum(axis=1)
+    table["listed"] = attempts.groupby(by)["listed"].sum().reindex(table.index).astype(int)
+    table["listed_share"] = table["listed"] / table["attempts"]
+    return table
+
+
+class FisherResult(NamedTuple):
+    """2x2 table (rows aligned True/False, columns listed True/False), sample odds ratio and two-sided p."""
+
+    table: pd.DataFrame
+    odds_ratio: float
+    p_value: float
+
+
+def fisher_aligned_listed(attempts: pd.DataFrame) -> FisherResult:
+    """Fisher's exact test of aligned (rows: True, False) against listed (columns: True, False)."""
+    table = pd.crosstab(attempts["aligned"].astype(bool), attempts["listed"].astype(bool)).reindex(
+        index=[True, False], columns=[True, False], fill_value=0)
+    table.index.name, table.columns.name = "aligned", "listed"
+    if (table.sum(axis=1) == 0).any() or (table.sum(axis=0) == 0).any():
+        raise CrackdownError("threshold/venues/years: the 2x2 table has an empty row or column "
+                             f"(aligned x listed counts {table.to_numpy().tolist()}); Fisher's test needs both")
+    odds, p = stats.fisher_exact(table.to_numpy(), alternative="two-sided")
+    return FisherResult(table, float(odds), float(p))
+
+
+def ipo_counterexamples(attempts: pd.DataFrame, targeted_group: str = "targeted_platform") -> pd.DataFrame:
+    """Attempts that cut against the thesis: aligned firms whose IPO did not list, and firms of the targeted
+    group that listed; with outcome, dates and what delayed each (``delayed_by``)."""
+    failed_aligned = attempts[attempts["aligned"] & ~attempts["listed"]].assign(
+        case="aligned firm, IPO not listed")
+    listed_targeted = attempts[(attempts["group"] == targeted_group) & attempts["listed"]].assign(
+        case="targeted firm, IPO listed")
+    cols = ["case", "ipo_id", "firm_id", "group", "score", "market", "start", "outcome", "outcome_date",
+            "delayed_by"]
+    return pd.concat([failed_aligned, listed_targeted])[cols].reset_index(drop=True)
+
+
+# --- enforcement ---------------------------------------------------------------------------------------------
+def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
+    """Event types to count (empty = :data:`PUNITIVE_TYPES`), each checked against the events vocabulary."""
+    from crackdown.data.schemas import EVENT_TYPES
+
+    chosen = list(types)
+    for kind in chosen:
+        if kind not in EVENT_TYPES:
+            raise unknown_name_error("event type", kind, EVENT_TYPES, name)
+    return chosen or list(PUNITIVE_TYPES)
+
+
+def action_counts(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,
+                  events: pd.DataFrame | None = None) -> pd.Series:
+    """Distinct events of ``types`` dated in [start, end] naming each firm (firms never named are absent)."""
+    events = load_events() if events is None else events
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    chosen = events[events["type"].isin(list(types)) & events["date"].between(lo, hi)]
+    named = explode_list(chosen[["event_id", "firm_ids"]], "firm_ids").drop_duplicates()
+    return named.groupby("firm_ids")["event_id"].nunique().rename("actions").rename_axis("firm_id")
+
+
+def penalty_summary(start: object, end: object, *, penalties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per firm penalised in [start, end]: ``penalties`` (rows), ``fined_<CUR>`` (sum of stated monetary
+    penalties per currency, millions), ``amount_unstated`` (monetary penalties without an amount) and
+    ``max_share_of_revenue`` (largest stated share, NaN if none)."""
+    penalties = load_penalties() if penalties is None else penalties
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    rows = penalties[penalties["date"].between(lo, hi)]
+    money = rows[rows["penalty_type"].isin(MONETARY_PENALTY_TYPES)]
+    by_currency = (money.dropna(subset=["amount"]).pivot_table(index="firm_id", columns="currency",
+                                                                  values="amount", aggfunc="sum")
+                   .add_prefix("fined_"))
+    by_currency.columns.name = None
+    out = pd.DataFrame({
+        "penalties": rows.groupby("firm_id").size(),
+        "amount_unstated": money["amount"].isna().groupby(money["firm_id"]).sum(),
+        "max_share_of_revenue": rows.groupby("firm_id")["share_of_revenue"].max(),
+    }).join(by_currency)
+    out["amount_unstated"] = out["amount_unstated"].fillna(0).astype(int)
+    return out.rename_axis("firm_id")
+
+
+def enforcement_table(firms_scored: pd.DataFrame, start: object, end: object,
+                      types: Iterable[str] = PUNITIVE_TYPES, *, events: pd.DataFrame | None = None,
+                      penalties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per firm of ``firms_scored``: score, aligned, group, sector_group, ``actions`` (punitive events),
+    ``penalties``, ``fined_CNY`` (0 where none stated), other ``fined_<CUR>`` columns if any,
+    ``amount_unstated`` and ``max_share_of_revenue``. Sorted by score (descending)."""
+    actions = action_counts(start, end, types, events=events)
+    pens = penalty_summary(start, end, penalties=penalties)
+    out = firms_scored[["name", "sector_group", "group", "score", "aligned"]].join(actions).join(pens)
+    fill = {"actions": 0, "penalties": 0, "amount_unstated": 0, f"fined_{BASE_CURRENCY}": 0.0}
+    out = out.fillna(fill)
+    for col in ("actions", "penalties", "amount_unstated"):
+        out[col] = out[col].astype(int)
+    if f"fined_{BASE_CURRENCY}" not in out:
+        out[f"fined_{BASE_CURRENCY}"] = 0.0
+    return out.sort_values(["score", "actions"], ascending=[False, False], kind="stable")
+
+
+class SpearmanResult(NamedTuple):
+    """Spearman's rho, its two-sided permutation p-value, scipy's asymptotic p, n and permutations used."""
+
+    rho: float
+    p_permutation: float
+    p_asymptotic: float
+    n: int
+    n_permutations: int
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    return stats.rankdata(values, method="average")
+
+
+def _row_pearson(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Pearson correlation of vector ``x`` with each row of ``ys`` (NaN where a row is constant)."""
+    xc = x - x.mean()
+    yc = ys - ys.mean(axis=-1, keepdims=True)
+    denom = np.sqrt((xc**2).sum()) * np.sqrt((yc**2).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (yc @ xc) / denom
+
+
+def spearman_permutation(x: Iterable[float], y: Iterable[float], n_permutations: int,
+                         rng: np.random.Generator) -> SpearmanResult:
+    """Spearman's rho of ``x`` and ``y`` (average ranks for ties) with a two-sided permutation p-value:
+    (1 + #{|rho*| >= |rho|}) / (1 + n_permutations), where rho* permutes ``y``'s ranks (all permutations drawn
+    at once from ``rng``)."""
+    x, y = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
+    if len(x) != len(y) or len(x) < 3:
+        raise CrackdownError(f"spearman: need two equally long series of at least 3 values, got {len(x)}, {len(y)}")
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) or n_permutations < 1:
+        raise CrackdownError(f"n_permutations: expected a positive integer, got {n_permutations!r}")
+    rx, ry = _ranks(x), _ranks(y)
+    rho = float(_row_pearson(rx, ry[None, :])[0])
+    if np.isnan(rho):
+        raise CrackdownError("spearman: one of the series is constant (every value tied); no correlation")
+    shuffled = rng.permuted(np.broadcast_to(ry, (n_permutations, len(ry))), axis=1)
+    null = _row_pearson(rx, shuffled)
+    extreme = np.count_nonzero(np.abs(null) >= abs(rho) - 1e-12)
+    p_asym = float(stats.spearmanr(x, y).pvalue)
+    return SpearmanResult(rho, (1 + extreme) / (1 + n_permutations), p_asym, len(x), n_permutations)
+
+
+def against_pattern(table: pd.DataFrame, targeted_group: str = "targeted_platform") -> pd.DataFrame:
+    """Firms that cut against "less aligned, more penalised": aligned firms with at least one action or penalty,
+    and unaligned firms of the targeted group with neither (spared although unaligned and in a targeted sector)."""
+    touched = (table["actions"] > 0) | (table["penalties"] > 0)
+    hit_aligned = table[table["aligned"] & touched].assign(case="aligned, yet penalised")
+    spared = table[~table["aligned"] & (table["group"] == targeted_group) & ~touched].assign(
+        case="unaligned targeted-sector firm, no action or penalty")
+    return pd.concat([hit_aligned, spared])
+
+
+def check_years(start_year: int, end_year: int) -> tuple[int, int]:
+    """Integer years with start_year <= end_year, inside 2019..2023 (the span of data/ipos.csv)."""
+    for name, value in (("start_year", start_year), ("end_year", end_year)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CrackdownError(f"{name}: expected a year as an integer, got {value!r}")
+        params.in_range(name, value, 2019, 2023)
+    if start_year > end_year:
+        raise CrackdownError(f"start_year: {start_year} is after end_year {end_year}")
+    return start_year, end_year

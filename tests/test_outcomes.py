@@ -1,0 +1,186 @@
+"""IPO outcomes and enforcement by alignment, on tiny hand-built tables; tests checked by hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from crackdown import outcomes
+from crackdown.errors import CrackdownError
+from scipy import stats
+
+SCORED = pd.DataFrame({
+    "firm_id": ["p1", "p2", "p3", "a1", "a2"],
+    "name": ["P1", "P2", "P3", "A1", "A2"],
+    "sector_group": ["consumer_platform", "fintech", "consumer_platform", "ai_vision_speech", "ai_vision_speech"],
+    "score": [0.0, 0.2, 0.1, 0.8, 0.6],
+    "aligned": [False, False, False, True, True],
+    "group": ["targeted_platform", "targeted_platform", "targeted_platform", "aligned_ai", "aligned_ai"],
+}).set_index("firm_id")
+
+
+def _dates(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    for col in cols:
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+IPOS = _dates(pd.DataFrame({
+    "ipo_id": ["p1_nyse", "p2_star", "p3_hk", "a1_hk", "a1_star", "a2_star"],
+    "firm_id": ["p1", "p2", "p3", "a1", "a1", "a2"],
+    "venue": ["NYSE", "SSE STAR Market", "HKEX Main Board (secondary listing)", "HKEX Main Board",
+              "SSE STAR Market (CDRs)", "SSE STAR Market"],
+    "filing_date": ["2021-06-01", "2020-08-25", None, "2019-08-25", "2021-03-12", "2022-01-10"],
+    "approval_date": [None, "2020-09-18", "2021-03-01", None, None, None],
+    "outcome": ["listed", "suspended", "listed", "lapsed", "stalled", "listed"],
+    "outcome_date": ["2021-06-30", "2020-11-03", "2021-03-23", "2020-02-01", None, "2024-02-01"],
+    "delayed_by": ["none", "beijing_regulators", "none", "us_sanctions", "unknown", "none"],
+}), "filing_date", "approval_date", "outcome_date")
+
+
+def test_ipo_attempts_success_rule_and_window() -> None:
+    attempts = outcomes.ipo_attempts(SCORED, 2019, 2023, ipos=IPOS).set_index("ipo_id")
+    assert attempts.loc["p1_nyse", "listed"] and attempts.loc["p3_hk", "listed"]
+    assert not attempts.loc["p2_star", "listed"] and not attempts.loc["a1_star", "listed"]  # suspended, stalled
+    assert not attempts.loc["a2_star", "listed"]  # listed only after the window ends
+    assert attempts.loc["p3_hk", "start"] == pd.Timestamp("2021-03-01")  # first known date is the approval
+    assert attempts.loc["p3_hk", "market"] == "HKEX Main Board"
+    assert list(outcomes.ipo_attempts(SCORED, 2021, 2021, ipos=IPOS)["ipo_id"]) == ["p3_hk", "a1_star", "p1_nyse"]
+    assert set(outcomes.ipo_attempts(SCORED, 2019, 2023, ["NYSE"], ipos=IPOS)["ipo_id"]) == {"p1_nyse"}
+    with pytest.raises(CrackdownError, match="venues.*NYS"):
+        outcomes.ipo_attempts(SCORED, 2019, 2023, ["NYS"], ipos=IPOS)
+
+
+def test_outcome_by_group_counts() -> None:
+    table = outcomes.outcome_by_group(outcomes.ipo_attempts(SCORED, 2019, 2023, ipos=IPOS))
+    assert table.loc["targeted_platform", "attempts"] == 3 and table.loc["targeted_platform", "listed"] == 2
+    assert table.loc["aligned_ai", "listed"] == 0 and table.loc["aligned_ai", "lapsed"] == 1
+    assert table.loc["targeted_platform", "listed_share"] == pytest.approx(2 / 3)
+
+
+def _hypergeometric_p(a: int, b: int, c: int, d: int) -> float:
+    """Two-sided Fisher p by hand: sum of the probabilities of tables with the margins of [[a, b], [c, d]] that
+    are no more likely than the observed one."""
+    row1, col1, n = a + b, a + c, a + b + c + d
+
+    def prob(x: int) -> float:
+        return math.comb(row1, x) * math.comb(n - row1, col1 - x) / math.comb(n, col1)
+
+    observed = prob(a)
+    support = range(max(0, col1 - (n - row1)), min(row1, col1) + 1)
+    return sum(prob(x) for x in support if prob(x) <= observed * (1 + 1e-9))
+
+
+def test_fisher_matches_the_hypergeometric_formula() -> None:
+    frame = pd.DataFrame({"aligned": [True] * 5 + [False] * 7,
+                          "listed": [True, False, False, False, False] + [True] * 6 + [False]})
+    result = outcomes.fisher_aligned_listed(frame)
+    assert result.table.to_numpy().tolist() == [[1, 4], [6, 1]]
+    assert result.p_value == pytest.approx(_hypergeometric_p(1, 4, 6, 1), rel=1e-9)
+    assert result.odds_ratio == pytest.approx((1 * 1) / (4 * 6))
+
+
+def test_fisher_needs_both_rows() -> None:
+    with pytest.raises(CrackdownError, match="empty row or column"):
+        outcomes.fisher_aligned_listed(pd.DataFrame({"aligned": [False, False], "listed": [True, False]}))
+
+
+def test_ipo_counterexamples() -> None:
+    cases = outcomes.ipo_counterexamples(outcomes.ipo_attempts(SCORED, 2019, 2023, ipos=IPOS))
+    got = dict(zip(cases["ipo_id"], cases["case"], strict=True))
+    assert got == {"a1_hk": "aligned firm, IPO not listed", "a1_star": "aligned firm, IPO not listed",
+                   "a2_star": "aligned firm, IPO not listed", "p1_nyse": "targeted firm, IPO listed",
+                   "p3_hk": "targeted firm, IPO listed"}
+    assert cases.set_index("ipo_id").loc["a1_hk", "delayed_by"] == "us_sanctions"
+
+
+EVENTS = _dates(pd.DataFrame({
+    "event_id": ["f1", "s1", "r1", "f2", "old"],
+    "date": ["2021-04-10", "2021-04-13", "2021-05-01", "2022-07-21", "2019-01-01"],
+    "type": ["fine", "summons", "rule", "fine", "fine"],
+    "firm_ids": ["p1", "p1;p2;a1", "p1;p2", "p2", "p3"],
+}), "date")
+PENALTIES = _dates(pd.DataFrame({
+    "firm_id": ["p1", "p1", "p2", "p2", "a1", "p3"],
+    "date": ["2021-04-10", "2021-04-10", "2022-07-21", "2021-07-07", "2021-07-07", "2019-01-01"],
+    "penalty_type": ["fine", "rectification_order", "fine", "fine", "fine", "fine"],
+    "amount": [100.0, 50.0, 8.0, None, 2.0, 9.0],
+    "currency": ["CNY", "CNY", "CNY", None, "USD", "CNY"],
+    "share_of_revenue": [0.04, None, None, None, None, None],
+}), "date")
+
+
+def test_enforcement_table_counts_and_amounts() -> None:
+    table = outcomes.enforcement_table(SCORED, "2020-01-01", "2023-12-31", events=EVENTS, penalties=PENALTIES)
+    assert table.loc["p1", "actions"] == 2  # fine + summons; the rule is not punitive
+    assert table.loc["p2", "actions"] == 2 and table.loc["a1", "actions"] == 1 and table.loc["p3", "actions"] == 0
+    assert table.loc["p1", "fined_CNY"] == 100.0  # the rectification order's amount is not a penalty
+    assert table.loc["p1", "penalties"] == 2 and table.loc["p1", "max_share_of_revenue"] == 0.04
+    assert table.loc["p2", "fined_CNY"] == 8.0 and table.loc["p2", "amount_unstated"] == 1
+    assert table.loc["a1", "fined_CNY"] == 0.0 and table.loc["a1", "fined_USD"] == 2.0  # never converted
+    assert table.loc["p3", "penalties"] == 0  # outside the window
+    assert list(table.index[:2]) == ["a1", "a2"]  # sorted by score
+    only_rules = outcomes.enforcement_table(SCORED, "2020-01-01", "2023-12-31", ["rule"], events=EVENTS,
+                                            penalties=PENALTIES)
+    assert only_rules["actions"].to_dict() == {"a1": 0, "a2": 0, "p2": 1, "p3": 0, "p1": 1}
+
+
+def test_against_pattern() -> None:
+    table = outcomes.enforcement_table(SCORED, "2020-01-01", "2023-12-31", events=EVENTS, penalties=PENALTIES)
+    cases = outcomes.against_pattern(table)["case"].to_dict()
+    assert cases == {"a1": "aligned, yet penalised", "p3": "unaligned targeted-sector firm, no action or penalty"}
+
+
+def test_spearman_matches_scipy_with_ties() -> None:
+    x = [0.0, 0.0, 0.2, 0.2, 0.4, 0.8, 0.8, 1.0]
+    y = [5, 3, 3, 1, 0, 2, 0, 0]
+    result = outcomes.spearman_permutation(x, y, 200, np.random.default_rng(1))
+    assert result.rho == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+    assert result.p_asymptotic == pytest.approx(stats.spearmanr(x, y).pvalue)
+    assert 1 / 201 <= result.p_permutation <= 1
+    again = outcomes.spearman_permutation(x, y, 200, np.random.default_rng(1))
+    assert again.p_permutation == result.p_permutation  # one seeded Generator, reproducible
+
+
+def test_spearman_permutation_p_matches_the_exact_null() -> None:
+    # n = 4, perfectly increasing: only the identity and the reversal of 4! = 24 orders reach |rho| = 1,
+    # so the exact two-sided p is 2/24.
+    result = outcomes.spearman_permutation([1, 2, 3, 4], [10, 20, 30, 40], 40_000, np.random.default_rng(7))
+    assert result.rho == pytest.approx(1.0)
+    assert result.p_permutation == pytest.approx(2 / 24, abs=0.006)
+    # a perfectly monotone relation among 9 values: exact p = 2/9! ~ 5.5e-6, so 500 permutations are expected to
+    # reach it 0.003 times; the p-value sits at (or, very rarely, just above) its floor 1/501
+    big = outcomes.spearman_permutation(range(9), range(9, 0, -1), 500, np.random.default_rng(3))
+    assert big.rho == pytest.approx(-1.0)
+    assert 1 / 501 - 1e-12 <= big.p_permutation <= 3 / 501
+
+
+def test_spearman_errors() -> None:
+    with pytest.raises(CrackdownError, match="constant"):
+        outcomes.spearman_permutation([1, 2, 3], [0, 0, 0], 10, np.random.default_rng(0))
+    with pytest.raises(CrackdownError, match="n_permutations"):
+        outcomes.spearman_permutation([1, 2, 3], [1, 2, 4], 0, np.random.default_rng(0))
+
+
+def test_year_and_type_checks() -> None:
+    assert outcomes.check_years(2019, 2023) == (2019, 2023)
+    with pytest.raises(CrackdownError, match="start_year"):
+        outcomes.check_years(2022, 2020)
+    with pytest.raises(CrackdownError, match="end_year"):
+        outcomes.check_years(2019, 2030)
+    assert outcomes.check_types([]) == list(outcomes.PUNITIVE_TYPES)
+    with pytest.raises(CrackdownError, match="event_types"):
+        outcomes.check_types(["fines"])
+
+
+def test_shipped_data_enforcement_totals_match_the_penalties_table() -> None:
+    from crackdown.data import load_penalties
+
+    penalties = load_penalties()
+    table = outcomes.enforcement_table(outcomes.scored_firms(), "2017-01-01", "2023-12-31")
+    assert table["penalties"].sum() == len(penalties)
+    money = penalties[penalties["penalty_type"].isin(["fine", "confiscation"]) & (penalties["currency"] == "CNY")]
+    assert table["fined_CNY"].sum() == pytest.approx(money["amount"].sum())
+    assert table.index.is_unique and len(table) == len(outcomes.scored_firms())
