@@ -1,0 +1,62 @@
+"""Verdicts of the summary are computed from the notebooks' results, the same way for every line of evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crackdown import summary
+from crackdown.errors import CrackdownError
+
+
+@pytest.mark.parametrize(
+    ("estimate", "p_value", "sign", "expected"),
+    [
+        (-0.05, 0.01, -1, "supports"),
+        (0.05, 0.01, -1, "contradicts"),
+        (-0.05, 0.20, -1, "inconclusive"),
+        (0.30, 0.049, 1, "supports"),
+        (-0.30, 0.049, 1, "contradicts"),
+        (-0.05, 0.05, -1, "inconclusive"),  # p must be below alpha
+        (None, 0.01, -1, "inconclusive"),
+        (float("nan"), 0.01, -1, "inconclusive"),
+        (0.0, 0.0, -1, "inconclusive"),
+    ],
+)
+def test_verdict(estimate, p_value, sign, expected) -> None:
+    assert summary.verdict(estimate, p_value, sign) == expected
+
+
+def test_verdict_rejects_bad_alpha_and_sign() -> None:
+    with pytest.raises(CrackdownError, match="alpha"):
+        summary.verdict(-1, 0.01, -1, alpha=1.5)
+    with pytest.raises(CrackdownError, match="thesis_sign"):
+        summary.verdict(-1, 0.01, 0)
+
+
+def _write(root: Path, notebook: str, results: dict) -> None:
+    folder = root / "outputs" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{notebook}.json").write_text(json.dumps(results))
+
+
+def test_evidence_table_reads_headlines_and_marks_missing_notebooks(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
+    _write(tmp_path, "04_market_reaction", {"answer": "a", "headline": {
+        "label": "long-short CAR", "estimate": -0.08, "p_value": 0.001, "n": 12, "thesis_sign": -1}})
+    _write(tmp_path, "05_ipo_outcomes", {"answer": "b", "headline": {
+        "label": "odds ratio - 1", "estimate": -0.5, "p_value": 0.01, "n": 20, "thesis_sign": 1}})
+    table = summary.evidence_table().set_index("notebook")
+    assert table.loc["04_market_reaction", "verdict"] == "supports"
+    assert table.loc["05_ipo_outcomes", "verdict"] == "contradicts"
+    assert table.loc["06_enforcement", "verdict"] == "not run"
+    counts = summary.verdict_counts(table.reset_index())
+    assert counts == {"supports": 1, "contradicts": 1, "inconclusive": 0, "not run": 2}
+    assert summary.overall_answer(counts).startswith("The evidence is mixed: 1 of 2 lines support it")
+
+
+def test_overall_answer_when_nothing_ran() -> None:
+    counts = dict.fromkeys(summary.VERDICTS, 0)
+    assert "No line of evidence" in summary.overall_answer(counts)
