@@ -1,0 +1,480 @@
+"""Market reaction to the crackdown: which events, which securities per group, the event studies, tidy outputs.
+
+The thin layer between the data (events, securities, prices), the firm groups of :mod:`crackdown.alignment` and
+the event-study engine :mod:`crackdown.eventstudy`, used by notebook 04_market_reaction.
+
+- :func:`crackdown_events`: punitive events (probes, fines, app removals, rules...) dated to the day that name a
+  targeted firm or sector (consumer platforms, fintech, education, recruitment/logistics, crypto).
+- :func:`choose_listings` / :func:`group_members`: one priced security per firm (rule below) and its group;
+  benchmarks (index/ETF securities) form the ``benchmark`` group.
+- :func:`run_reaction`: every chosen security around every event (engine, ``errors="drop"``), then the
+  ``min_n`` rule: an (event, group) cell with fewer than ``min_n`` securities with a CAR is left out (NaN in the
+  tables), never reported from one or two stocks by accident.
+- :func:`pooled_tests`, :func:`event_table`, :func:`long_short_pooled`, :func:`caar_path`, :func:`car_matrix`,
+  :func:`placebo_long_short`, :func:`overlapping_events`: the numbers and tidy frames the notebook shows.
+- :func:`adverse_events` / :func:`run_reverse`: the aligned firms on their own adverse events (US sanctions,
+  IPO delays), only the firms each event names.
+
+Listing rule (``market="all"``): among a firm's priced securities, the one with the longest price coverage
+(earliest first return; ties: the later last return, then the symbol). ``market="US"|"HK"|"mainland"`` keeps only
+listings on those exchanges first, so a firm without a listing there drops out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crackdown import eventstudy as es
+from crackdown import params
+from crackdown.alignment import TARGETED_SECTORS
+from crackdown.errors import CrackdownError, unknown_name_error
+
+PUNITIVE_TYPES: tuple[str, ...] = (
+    "probe", "review", "summons", "fine", "app_removal", "merger_block", "freeze", "restructuring_order",
+    "ipo_suspended", "rule", "law",
+)
+ADVERSE_TYPES: tuple[str, ...] = ("sanction", "ipo_postponed", "ipo_withdrawn", "ipo_lapsed", "ipo_suspended")
+MARKETS: dict[str, tuple[str, ...] | None] = {
+    "all": None, "US": ("XNYS", "XNAS"), "HK": ("XHKG",), "mainland": ("XSHG", "XSHE"),
+}
+FIRM_GROUPS: tuple[str, ...] = ("targeted_platform", "aligned_ai", "hard_tech")
+GROUPS: tuple[str, ...] = (*FIRM_GROUPS, "benchmark")
+DEFAULT_BENCHMARKS: tuple[str, ...] = ("KWEB", "FXI", "IDX_HSI")
+INDEX_BENCHMARK = "IDX_GSPC"  # market-model benchmark for benchmark securities that have none (e.g. IDX_HSI)
+LONG, SHORT = "targeted_platform", "aligned_ai"
+
+
+# --- events --------------------------------------------------------------------------------------------------
+def _split(cell: object) -> list[str]:
+    if not isinstance(cell, str):
+        return []
+    return [item.strip() for item in cell.split(";") if item.strip()]
+
+
+def crackdown_events(types: Iterable[str] = PUNITIVE_TYPES, start: str = "2020-11-01", end: str = "2022-12-31", *,
+                     events: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Punitive events of ``types`` dated to the day in [start, end] that name a firm of a targeted sector
+    (:data:`crackdown.alignment.TARGETED_SECTORS`) or list such a sector.
+
+    Adds ``targets``: the named firms of targeted sectors (``;``-joined, may be empty for sector-wide events).
+    Sorted by date. Month-precision events are left out (an event study needs the day).
+    """
+    from crackdown.data import load_events, load_firms
+    from crackdown.data.schemas import EVENT_TYPES
+
+    types = params.subset("event_types", list(types), EVENT_TYPES, empty_means_all=False)
+    lo, hi = params.date_range(start, end, names=("start", "end"))
+    events = load_events() if events is None else events.copy()
+    firms = load_firms() if firms is None else firms
+    targeted = set(firms.loc[firms["sector_group"].isin(TARGETED_SECTORS), "firm_id"])
+    named = events["firm_ids"].map(lambda c: [f for f in _split(c) if f in targeted])
+    sector_hit = events["sectors"].map(lambda c: bool(set(_split(c)) & set(TARGETED_SECTORS)))
+    precise = events["date_precision"].eq("day") if "date_precision" in events else True
+    keep = (events["type"].isin(types) & events["date"].between(lo, hi) & precise
+            & (named.map(bool) | sector_hit))
+    out = events[keep].assign(targets=named[keep].map(";".join))
+    return params.nonempty("event_types/start/end", out.sort_values(["date", "event_id"]), "crackdown events") \
+        .reset_index(drop=True)
+
+
+def adverse_events(firm_ids: Iterable[str], types: Iterable[str] = ADVERSE_TYPES, start: str = "2019-01-01",
+                   end: str = "2023-12-31", *, events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """(event, firm) rows: day-precision events of ``types`` in [start, end] naming one of ``firm_ids``.
+
+    Columns: the event's columns plus ``firm_id`` (one row per named firm of ``firm_ids``).
+    """
+    from crackdown.data import load_events
+    from crackdown.data.schemas import EVENT_TYPES
+
+    types = params.subset("reverse_types", list(types), EVENT_TYPES, empty_means_all=False)
+    lo, hi = params.date_range(start, end, names=("reverse_start", "reverse_end"))
+    events = load_events() if events is None else events.copy()
+    wanted = set(firm_ids)
+    precise = events["date_precision"].eq("day") if "date_precision" in events else True
+    events = events[events["type"].isin(types) & events["date"].between(lo, hi) & precise]
+    rows = events.assign(firm_id=events["firm_ids"].map(_split)).explode("firm_id")
+    return rows[rows["firm_id"].isin(wanted)].sort_values(["date", "event_id", "firm_id"]).reset_index(drop=True)
+
+
+def merge_same_day0(events: pd.DataFrame, exchanges: Iterable[str]) -> pd.DataFrame:
+    """Events with the same day 0 on every one of ``exchanges`` merged into one row (their windows coincide).
+
+    The first event (by date, id) keeps its row; ``merged_ids`` lists every merged id (``;``-joined),
+    ``type`` and ``targets`` become the ``;``-joined distinct values. Order by date is kept.
+    """
+    from crackdown.calendars import event_day0
+
+    mics = list(dict.fromkeys(exchanges))
+    if not mics:
+        raise CrackdownError("market: no exchanges to map the events to")
+    times = events["time_beijing"] if "time_beijing" in events else None
+    key = pd.Series("", index=events.index)
+    for mic in mics:  # a handful of exchanges
+        key = key + "|" + pd.Series(event_day0(mic, events["date"], times).strftime("%Y-%m-%d"), index=events.index)
+    events = events.assign(_key=key).sort_values(["date", "event_id"])
+    joined = events.groupby("_key", sort=False).agg(
+        merged_ids=("event_id", ";".join),
+        type=("type", lambda s: ";".join(dict.fromkeys(s))),
+        targets=("targets", lambda s: ";".join(dict.fromkeys(t for c in s for t in _split(c)))))
+    first = events.drop_duplicates("_key").drop(columns=["type", "targets"])
+    out = first.join(joined, on="_key").drop(columns="_key")
+    return out.reset_index(drop=True)
+
+
+# --- securities ----------------------------------------------------------------------------------------------
+def price_coverage(returns: pd.DataFrame) -> pd.DataFrame:
+    """First and last date with a return per symbol (columns first, last; NaT for an empty column)."""
+    valid = returns.notna()
+    dates = returns.index.to_series()
+    first = valid.apply(lambda c: dates[c].min())
+    last = valid.apply(lambda c: dates[c].max())
+    return pd.DataFrame({"first": first, "last": last}).rename_axis("symbol")
+
+
+def choose_listings(firm_ids: Iterable[str], securities: pd.DataFrame, coverage: pd.DataFrame,
+                    market: str = "all") -> pd.DataFrame:
+    """One priced security per firm: on ``market``'s exchanges, the one with the longest coverage.
+
+    ``coverage``: from :func:`price_coverage` (symbols without coverage are not priced). Returns symbol,
+    firm_id, name, exchange, first, last (firms with no eligible listing are absent).
+    """
+    params.one_of("market", market, MARKETS)
+    exchanges = MARKETS[market]
+    sec = securities[securities["firm_id"].isin(list(firm_ids)) & securities["symbol"].isin(coverage.index)]
+    sec = sec.join(coverage, on="symbol").dropna(subset=["first"])
+    if exchanges is not None:
+        sec = sec[sec["exchange"].isin(exchanges)]
+    sec = sec.assign(neg_last=-sec["last"].astype("int64"))
+    best = sec.sort_values(["firm_id", "first", "neg_last", "symbol"]).drop_duplicates("firm_id")
+    return best[["symbol", "firm_id", "name", "exchange", "first", "last"]].reset_index(drop=True)
+
+
+def group_members(groups: pd.Series, securities: pd.DataFrame, coverage: pd.DataFrame, market: str = "all",
+                  benchmarks: Sequence[str] = DEFAULT_BENCHMARKS,
+                  include: Sequence[str] = FIRM_GROUPS) -> pd.DataFrame:
+    """The securities studied and their group: firms of ``include`` (``groups``: firm_id -> group, e.g.
+    :func:`crackdown.alignment.firm_groups`) via :func:`choose_listings`, plus ``benchmarks`` as group
+    ``benchmark``. Columns symbol, firm_id, name, exchange, first, last, group."""
+    include = params.subset("groups", list(include), FIRM_GROUPS, empty_means_all=False)
+    firms = groups[groups.isin(include)]
+    chosen = choose_listings(firms.index, securities, coverage, market).assign(
+        group=lambda d: d["firm_id"].map(firms))
+    known = securities.set_index("symbol")
+    for b in benchmarks:
+        if b not in known.index:
+            raise unknown_name_error("symbol", b, known.index, "benchmarks")
+        if b not in coverage.index or pd.isna(coverage.loc[b, "first"]):
+            raise CrackdownError(f"benchmarks: {b} has no prices in the snapshot")
+    bench = pd.DataFrame({"symbol": list(benchmarks), "firm_id": None,
+                          "name": known.reindex(list(benchmarks))["name"].to_numpy(),
+                          "exchange": known.reindex(list(benchmarks))["exchange"].to_numpy(),
+                          "group": "benchmark"}).join(coverage, on="symbol")
+    out = pd.concat([chosen, bench], ignore_index=True)
+    out["group"] = pd.Categorical(out["group"], categories=list(GROUPS))
+    return out.sort_values(["group", "symbol"]).reset_index(drop=True)
+
+
+def study_securities(securities: pd.DataFrame, symbols: Iterable[str],
+                     index_benchmark: str = INDEX_BENCHMARK) -> pd.DataFrame:
+    """The securities table for the engine: ``symbols`` without a benchmark_symbol (indices such as IDX_HSI)
+    get ``index_benchmark``, so the market model measures them against the world market."""
+    sec = securities.copy()
+    empty = sec["symbol"].isin(list(symbols)) & (sec["benchmark_symbol"].isna() | sec["benchmark_symbol"].eq(""))
+    sec.loc[empty & sec["symbol"].ne(index_benchmark), "benchmark_symbol"] = index_benchmark
+    return sec
+
+
+# --- the study -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reaction:
+    """One crackdown event study: the engine result, members, events and the ``min_n`` rule applied.
+
+    ``fit`` holds only the eligible pairs (their (event, group) cell has at least ``min_n`` CARs);
+    ``cars`` has every pair's CAR over ``window`` with its group and ``eligible`` flag.
+    """
+
+    result: es.EventStudyResult
+    fit: es.Fit
+    cars: pd.DataFrame
+    members: pd.DataFrame
+    events: pd.DataFrame
+    window: tuple[int, int]
+    min_n: int
+
+
+def _label_pairs(pairs: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
+    return pairs["symbol"].map(members.set_index("symbol")["group"].astype(str))
+
+
+def run_reaction(returns: pd.DataFrame, securities: pd.DataFrame, events: pd.DataFrame, members: pd.DataFrame,
+                 model: str = "market", estimation: Sequence[int] = es.DEFAULT_ESTIMATION,
+                 window: Sequence[int] = es.DEFAULT_WINDOW, min_obs: int = es.DEFAULT_MIN_OBS,
+                 min_n: int = 2, index_benchmark: str = INDEX_BENCHMARK) -> Reaction:
+    """Every member security around every event; pairs the engine cannot fit (no prices yet, too few
+    estimation days) are dropped and listed in ``result.dropped``; then the ``min_n`` rule per (event, group)."""
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise CrackdownError(f"min_n: expected a positive integer, got {min_n!r}")
+    w = params.window("window", list(window))
+    sec = study_securities(securities, members["symbol"], index_benchmark)
+    res = es.run_event_study(returns, sec, events, list(members["symbol"]), model=model, estimation=estimation,
+                             window=w, min_obs=min_obs, errors="drop")
+    cars = res.car.assign(group=_label_pairs(res.car, members))
+    cars["valid"] = cars["car"].notna()
+    n_cell = cars.groupby(["event_id", "group"])["valid"].transform("sum")
+    cars["eligible"] = cars["valid"] & (n_cell >= min_n)
+    keep = cars.set_index(["event_id", "symbol"])["eligible"]
+    mask = pd.MultiIndex.from_frame(res.fit.pairs[["event_id", "symbol"]]).map(keep.to_dict()).to_numpy(dtype=bool)
+    fit = dataclasses.replace(res.fit, pairs=res.fit.pairs[mask].reset_index(drop=True))
+    return Reaction(res, fit, cars, members, events.reset_index(drop=True), w, int(min_n))
+
+
+def n_by_event(r: Reaction) -> pd.DataFrame:
+    """Events x groups: securities with a CAR (before the ``min_n`` rule)."""
+    n = r.cars.pivot_table(index="event_id", columns="group", values="valid", aggfunc="sum", observed=False)
+    return n.reindex(index=r.events["event_id"], columns=list(GROUPS)).fillna(0).astype(int)
+
+
+def n_by_group(r: Reaction) -> dict[str, dict[str, int]]:
+    """Per group: distinct securities, (event, security) pairs and events used after the ``min_n`` rule."""
+    used = r.cars[r.cars["eligible"]]
+    g = used.groupby("group", observed=False)
+    return {name: {"securities": int(g.get_group(name)["symbol"].nunique()) if name in g.groups else 0,
+                   "pairs": int(len(g.get_group(name))) if name in g.groups else 0,
+                   "events": int(g.get_group(name)["event_id"].nunique()) if name in g.groups else 0}
+            for name in GROUPS}
+
+
+def _group_map(r: Reaction, rows: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    members = r.members if rows is None else rows
+    return {g: list(members.loc[members["group"].astype(str) == g, "symbol"]) for g in GROUPS
+            if (members["group"].astype(str) == g).any()}
+
+
+def pooled_tests(r: Reaction) -> pd.DataFrame:
+    """Group CAAR over all eligible (event, security) pairs with the engine's test battery (one row per group
+    with eligible pairs)."""
+    present = r.fit.pairs["symbol"].map(r.members.set_index("symbol")["group"].astype(str))
+    groups = {g: syms for g, syms in _group_map(r).items() if (present == g).any()}
+    if not groups:
+        raise CrackdownError("min_n: no (event, group) cell has enough securities with a CAR")
+    return es.caar_tests(r.fit, r.window, groups).set_index("group").reindex(
+        [g for g in GROUPS if g in groups])
+
+
+def long_short_pooled(r: Reaction, long: str = LONG, short: str = SHORT) -> dict[str, float]:
+    """Equal-weighted ``long`` minus ``short`` portfolio CAR over events where both legs pass ``min_n``
+    (engine :func:`crackdown.eventstudy.long_short`); NaN estimates when no event has both."""
+    legs = _legs(r, long, short)
+    if legs is None:
+        return {"car": np.nan, "se": np.nan, "t": np.nan, "p": np.nan, "n_events": 0}
+    table = es.long_short(legs, *_leg_symbols(r, long, short), window=r.window)
+    row = table.set_index("event_id").loc["all"]
+    return {"car": row["car"], "se": row["se"], "t": row["t"], "p": row["p"], "n_events": int(len(table) - 1)}
+
+
+def _leg_symbols(r: Reaction, long: str, short: str) -> tuple[list[str], list[str]]:
+    groups = _group_map(r)
+    return groups.get(long, []), groups.get(short, [])
+
+
+def _legs(r: Reaction, long: str, short: str) -> es.Fit | None:
+    """The eligible fit restricted to events where both legs have eligible pairs."""
+    g = r.fit.pairs["symbol"].map(r.members.set_index("symbol")["group"].astype(str))
+    both = (pd.crosstab(r.fit.pairs["event_id"], g).reindex(columns=[long, short], fill_value=0) > 0).all(axis=1)
+    keep = r.fit.pairs["event_id"].isin(both.index[both]) & g.isin([long, short])
+    if not keep.any():
+        return None
+    return dataclasses.replace(r.fit, pairs=r.fit.pairs[keep.to_numpy()].reset_index(drop=True))
+
+
+def event_table(r: Reaction, long: str = LONG, short: str = SHORT) -> pd.DataFrame:
+    """One row per event: date, type, per group n and CAAR (NaN below ``min_n``), the long-short CAR with SE, t,
+    p, and per group the Kolari-Pynnonen t/p and the portfolio t/p (multi-index columns (stat, group))."""
+    labels = r.fit.pairs["event_id"].astype(str) + "|" + _label_pairs(r.fit.pairs, r.members)
+    tests = es.caar_tests(r.fit, r.window, labels)
+    tests[["event_id", "group"]] = tests["group"].str.split("|", n=1, expand=True)
+    wide = tests.pivot(index="event_id", columns="group",
+                       values=["n", "caar", "kp_t", "p_kp", "portfolio_t", "p_portfolio"])
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([wide.columns.levels[0], list(GROUPS)]))
+    wide["n"] = n_by_event(r)  # before min_n, so thin cells show how many there were
+    base = r.events.set_index("event_id")[["date", "type"]]
+    base.columns = pd.MultiIndex.from_product([base.columns, [""]])
+    out = base.join(wide)
+    legs = _legs(r, long, short)
+    if legs is not None:
+        ls = es.long_short(legs, *_leg_symbols(r, long, short), window=r.window).set_index("event_id")
+        for k in ("car", "se", "t", "p"):
+            out[("long_short", k)] = ls[k].drop("all", errors="ignore")
+    else:
+        for k in ("car", "se", "t", "p"):
+            out[("long_short", k)] = np.nan
+    out.index.name = "event_id"
+    return out
+
+
+def caar_path(r: Reaction, path: Sequence[int] = (-5, 10), level: float = 0.95) -> pd.DataFrame:
+    """CAAR from ``path[0]`` to each relative day per group over the eligible pairs, with a cross-sectional
+    ``level`` band (CAAR +- z * sd(CAR_i)/sqrt(n); pairs pooled across events, cross-correlation ignored).
+
+    Missing days count as zero abnormal return inside a pair's running CAR (as the engine's CAR sums the
+    available days). Columns group, rel_day, caar, lo, hi, n.
+    """
+    from scipy import stats
+
+    p = params.window("path", list(path))
+    ar = es.abnormal_returns(r.fit, p)
+    ar["group"] = _label_pairs(ar, r.members)
+    ar["ar0"] = ar["ar"].fillna(0.0)
+    ar = ar.sort_values(["event_id", "symbol", "rel_day"])
+    ar["car"] = ar.groupby(["event_id", "symbol"])["ar0"].cumsum()
+    z = stats.norm.ppf(0.5 + level / 2)
+    g = ar.groupby(["group", "rel_day"])["car"]
+    out = pd.DataFrame({"caar": g.mean(), "sd": g.std(ddof=1), "n": g.size()}).reset_index()
+    half = z * out["sd"] / np.sqrt(out["n"])
+    out["lo"], out["hi"] = out["caar"] - half, out["caar"] + half
+    out["group"] = pd.Categorical(out["group"], categories=list(GROUPS))
+    return out[["group", "rel_day", "caar", "lo", "hi", "n"]].sort_values(["group", "rel_day"]).reset_index(drop=True)
+
+
+def car_matrix(r: Reaction) -> pd.DataFrame:
+    """Securities x events CAR (all fitted pairs, before the ``min_n`` rule); rows ordered by group, symbol;
+    columns by date. NaN where a security had no CAR for the event."""
+    m = r.cars.pivot(index="symbol", columns="event_id", values="car")
+    order = r.members.sort_values(["group", "symbol"])["symbol"]
+    return m.reindex(index=[s for s in order if s in m.index], columns=list(r.events["event_id"]))
+
+
+def overlapping_events(r: Reaction) -> pd.DataFrame:
+    """Events whose event window shares a session with another event's window on some exchange.
+
+    Columns event_id, overlaps_with (``;``-joined ids). Events without overlap are absent.
+    """
+    span = r.window[1] - r.window[0]
+    d = r.result.fit.pairs[["event_id", "exchange", "pos0"]].drop_duplicates()
+    pairs = d.merge(d, on="exchange", suffixes=("", "_other"))
+    close = pairs[(pairs["event_id"] != pairs["event_id_other"]) & ((pairs["pos0"] - pairs["pos0_other"]).abs() <= span)]
+    out = close.groupby("event_id")["event_id_other"].agg(lambda s: ";".join(sorted(set(s))))
+    return out.rename("overlaps_with").reset_index()
+
+
+# --- placebo -------------------------------------------------------------------------------------------------
+def _ls_stat(cars: pd.DataFrame, min_n: int, long: str, short: str) -> pd.Series:
+    """Per replication (column ``rep``): mean over events of (mean long CAR - mean short CAR), cells with at
+    least ``min_n`` CARs; NaN where no event has both legs."""
+    c = cars[cars["car"].notna() & cars["group"].isin([long, short])]
+    cell = c.groupby(["rep", "event_id", "group"])["car"].agg(["mean", "size"])
+    cell = cell[cell["size"] >= min_n]["mean"].unstack("group").reindex(columns=[long, short])
+    diff = (cell[long] - cell[short]).dropna()
+    return diff.groupby(level="rep").mean()
+
+
+def long_short_statistic(r: Reaction, long: str = LONG, short: str = SHORT) -> float:
+    """The placebo's statistic on the real events: mean over events of (mean long CAR - mean short CAR)."""
+    stat = _ls_stat(r.cars.assign(rep=0), r.min_n, long, short)
+    return float(stat.iloc[0]) if len(stat) else np.nan
+
+
+def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterable | None = None,
+                       exclude_days: int = 10, span_days: int = 365, long: str = LONG, short: str = SHORT,
+                       block: int = 100) -> dict:
+    """Placebo distribution of the long-short statistic (:func:`long_short_statistic`) from ``n`` draws.
+
+    Each draw gives every real event a random calendar session (``numpy.random.default_rng(seed)``) within
+    ``span_days`` of the real events' range, more than ``exclude_days`` sessions away from every real event and
+    every date of ``avoid`` (e.g. all event dates of the project); the same securities are studied around it
+    (day 0 = each exchange's first session on or after it) with the same model, windows and ``min_n`` rule.
+    Returns actual, p_two_sided ((1 + #|placebo| >= |actual|) / (1 + n_valid)), p_lower, n_placebo, placebo.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise CrackdownError(f"n_placebo: expected a positive integer, got {n!r}")
+    actual = long_short_statistic(r, long, short)
+    f = r.result.fit
+    pairs = r.cars.loc[r.cars["group"].isin([long, short]), ["event_id", "symbol", "group"]]
+    ev_codes = pd.Index(r.events["event_id"])
+    cands = _placebo_dates(r, avoid, exclude_days, span_days)
+    rng = np.random.default_rng(seed)
+    draws = cands[rng.integers(0, len(cands), size=(n, len(ev_codes)))]
+    ev_of_pair = ev_codes.get_indexer(pairs["event_id"])
+    stats_ = []
+    for start in range(0, n, block):  # blocks of replications bound memory; each block is vectorised
+        reps = np.arange(start, min(start + block, n))
+        ids = np.array([f"{i}" for i in range(len(reps) * len(ev_codes))], dtype=object).reshape(len(reps), -1)
+        pseudo = pd.DataFrame({"event_id": ids.ravel(), "date": draws[reps].ravel()})
+        pp = pd.DataFrame({"event_id": ids[:, ev_of_pair].ravel(),
+                           "symbol": np.tile(pairs["symbol"].to_numpy(), len(reps))})
+        mapped = es.make_pairs(f.panel, pseudo, pp)
+        mapped = mapped[mapped["pos0"] >= 0].reset_index(drop=True)
+        pf = es.fit(f.panel, mapped, f.model, f.estimation, f.min_obs, errors="drop")
+        c = es.car(pf, r.window)
+        k = c["event_id"].astype(int).to_numpy()
+        c = c.assign(rep=reps[k // len(ev_codes)], event_id=k % len(ev_codes),
+                     group=c["symbol"].map(r.members.set_index("symbol")["group"].astype(str)))
+        stats_.append(_ls_stat(c, r.min_n, long, short).reindex(reps))
+    placebo = pd.concat(stats_).to_numpy(dtype=float)
+    valid = placebo[~np.isnan(placebo)]
+    k = len(valid)
+    return {
+        "actual": actual,
+        "p_two_sided": (1 + (np.abs(valid) >= abs(actual)).sum()) / (1 + k) if k else np.nan,
+        "p_lower": (1 + (valid <= actual).sum()) / (1 + k) if k else np.nan,
+        "n_placebo": k,
+        "placebo": placebo,
+    }
+
+
+def _placebo_dates(r: Reaction, avoid, exclude_days: int, span_days: int) -> np.ndarray:
+    """Candidate placebo dates: sessions of the studied exchanges near the events, away from real events."""
+    panel = r.result.fit.panel
+    union = pd.DatetimeIndex(np.unique(np.concatenate([panel.sessions[m].to_numpy() for m in panel.mics])))
+    dates = pd.to_datetime(r.events["date"])
+    lo, hi = dates.min() - pd.Timedelta(days=span_days), dates.max() + pd.Timedelta(days=span_days)
+    real = r.result.fit.pairs["day0"].to_numpy()
+    if avoid is not None:
+        real = np.concatenate([real, pd.DatetimeIndex(pd.to_datetime(list(avoid))).to_numpy()])
+    pos = np.unique(union.searchsorted(real))
+    near = np.zeros(len(union) + 1, dtype=int)
+    np.add.at(near, np.clip(pos - exclude_days, 0, len(union)), 1)
+    np.add.at(near, np.clip(pos + exclude_days + 1, 0, len(union)), -1)
+    ok = (union >= lo) & (union <= hi) & (np.cumsum(near)[:-1] == 0)
+    cands = union[ok].to_numpy()
+    if len(cands) < 20:
+        raise CrackdownError(f"n_placebo: only {len(cands)} non-event dates near the events; "
+                             "widen the date range or choose fewer events")
+    return cands
+
+
+# --- the reverse study ---------------------------------------------------------------------------------------
+def run_reverse(returns: pd.DataFrame, securities: pd.DataFrame, rows: pd.DataFrame, members: pd.DataFrame,
+                model: str = "market", estimation: Sequence[int] = es.DEFAULT_ESTIMATION,
+                window: Sequence[int] = es.DEFAULT_WINDOW, path: Sequence[int] = (-5, 10),
+                min_obs: int = es.DEFAULT_MIN_OBS) -> dict:
+    """The named firms' own securities around their adverse events (``rows`` from :func:`adverse_events`).
+
+    Returns ``pairs`` (event, symbol, firm, day 0, CAR; pairs without prices at the time are left out and
+    listed in ``dropped``), ``tests`` (pooled CAAR and test battery, one row), ``path`` (CAAR path with band).
+    """
+    w, p = params.window("window", list(window)), params.window("path", list(path))
+    sym = members.set_index("firm_id")["symbol"]
+    rows = rows[rows["firm_id"].isin(sym.index)].assign(symbol=lambda d: d["firm_id"].map(sym))
+    if rows.empty:
+        raise CrackdownError("reverse_types: no adverse event names a firm with prices in the chosen market")
+    events = rows.drop_duplicates("event_id")[["event_id", "date", "time_beijing"]]
+    needs = model in ("market", "market-adjusted")
+    panel = es.panel_from_securities(returns, securities, list(dict.fromkeys(rows["symbol"])),
+                                     with_benchmark=needs)
+    mapped = es.make_pairs(panel, events, rows[["event_id", "symbol"]])
+    outside = mapped["pos0"] < 0
+    f = es.fit(panel, mapped[~outside].reset_index(drop=True), model, estimation, min_obs, errors="drop")
+    if f.pairs.empty:
+        raise CrackdownError("reverse_types: no adverse event has a security with enough prices around it")
+    cars = es.car(f, w).merge(rows[["event_id", "symbol", "firm_id", "type"]], on=["event_id", "symbol"])
+    tests = es.caar_tests(f, w)
+    r = Reaction(es.EventStudyResult(pd.DataFrame(), cars, tests, f.params, f.dropped, f), f,
+                 cars.assign(group="aligned_ai", valid=cars["car"].notna(), eligible=cars["car"].notna()),
+                 members.assign(group="aligned_ai"), events, w, 1)
+    return {"pairs": cars, "tests": tests.iloc[0], "path": caar_path(r, p), "dropped": f.dropped}

@@ -1,0 +1,292 @@
+"""crackdown.reaction on hand-built events, firms and synthetic returns laid on the real exchange calendars.
+
+Reference numbers are recomputed here with numpy (per-pair OLS with np.polyfit, CARs by hand), never through
+the engine's helpers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crackdown import eventstudy as es
+from crackdown import reaction as rx
+from crackdown.calendars import event_day0, sessions
+from crackdown.errors import CrackdownError
+
+SHOCK = -0.05  # abnormal return put on every targeted security at day 0 of every event
+
+FIRMS = pd.DataFrame({
+    "firm_id": ["plat_a", "plat_b", "plat_c", "edu_a", "ai_a", "ai_b", "chip_a", "phone_a"],
+    "sector_group": ["consumer_platform", "consumer_platform", "fintech", "education", "ai_vision_speech",
+                     "ai_vision_speech", "hard_tech", "telecom_equipment"],
+})
+GROUPS = pd.Series(["targeted_platform"] * 4 + ["aligned_ai"] * 2 + ["hard_tech", "other"],
+                   index=pd.Index(FIRMS["firm_id"], name="firm_id"), name="group")
+
+SECURITIES = pd.DataFrame([
+    # symbol, firm_id, name, exchange, benchmark_symbol
+    ("PA", "plat_a", "Plat A ADS", "XNYS", "IDX_GSPC"),
+    ("PA.HK", "plat_a", "Plat A HK", "XHKG", "IDX_HSI"),
+    ("PB", "plat_b", "Plat B ADS", "XNAS", "IDX_GSPC"),
+    ("PC", "plat_c", "Plat C ADS", "XNYS", "IDX_GSPC"),
+    ("ED", "edu_a", "Edu A ADS", "XNYS", "IDX_GSPC"),
+    ("AI1.SZ", "ai_a", "AI A", "XSHE", "000300.SS"),
+    ("AI2.SS", "ai_b", "AI B", "XSHG", "000300.SS"),
+    ("CH.HK", "chip_a", "Chip A", "XHKG", "IDX_HSI"),
+    ("ETF", None, "China ETF", "XNYS", "IDX_GSPC"),
+    ("IDX_GSPC", None, "S&P 500", "XNYS", None),
+    ("IDX_HSI", None, "Hang Seng", "XHKG", None),
+    ("000300.SS", None, "CSI 300", "XSHG", None),
+], columns=["symbol", "firm_id", "name", "exchange", "benchmark_symbol"])
+
+EVENTS = pd.DataFrame([
+    # event_id, date, precision, type, firm_ids, sectors
+    ("plat_a_probe", "2021-04-12", "day", "probe", "plat_a", "consumer_platform"),
+    ("plat_a_fine_sat", "2021-04-10", "day", "fine", "plat_a", "consumer_platform"),  # Saturday: day 0 Mon 12th
+    ("edu_rules", "2021-07-26", "day", "rule", "edu_a", "education"),
+    ("sector_rule", "2021-09-15", "day", "rule", "", "fintech"),
+    ("month_only", "2021-05-01", "month", "fine", "plat_b", "consumer_platform"),
+    ("ai_policy", "2021-06-01", "day", "policy", "ai_a", "ai_vision_speech"),
+    ("ai_rule", "2021-06-08", "day", "rule", "ai_a", "ai_vision_speech"),
+    ("chip_fine", "2021-10-12", "day", "fine", "chip_a", "hard_tech"),
+    ("too_late", "2023-06-01", "day", "fine", "plat_a", "consumer_platform"),
+    ("ai_sanction", "2021-03-10", "day", "sanction", "ai_a;chip_a", "ai_vision_speech"),
+    ("ai_b_sanction_early", "2019-07-01", "day", "sanction", "ai_b", "ai_vision_speech"),
+], columns=["event_id", "date", "date_precision", "type", "firm_ids", "sectors"]).assign(
+    date=lambda d: pd.to_datetime(d["date"]), time_beijing="")
+
+START, END = "2019-06-01", "2022-06-30"
+
+
+def _own_sessions(symbol: str) -> pd.DatetimeIndex:
+    mic = SECURITIES.set_index("symbol").loc[symbol, "exchange"]
+    return sessions(mic, START, END)
+
+
+def _returns(seed: int = 3, shock: float = SHOCK, event_ids=("plat_a_probe", "edu_rules", "sector_rule")) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    bench = {b: pd.Series(rng.normal(0.0003, 0.01, len(_own_sessions(b))), _own_sessions(b))
+             for b in ("IDX_GSPC", "IDX_HSI", "000300.SS")}
+    out = dict(bench)
+    sec = SECURITIES.set_index("symbol")
+    targeted = set(SECURITIES.loc[SECURITIES["firm_id"].map(GROUPS).eq("targeted_platform"), "symbol"])
+    dates = EVENTS.set_index("event_id").loc[list(event_ids), "date"]
+    for i, symbol in enumerate(s for s in sec.index if s not in bench):
+        own = _own_sessions(symbol)
+        b = sec.loc[symbol, "benchmark_symbol"]
+        r = 0.0002 * i + (0.7 + 0.1 * i) * bench[b].reindex(own).fillna(0.0) + rng.normal(0, 0.015, len(own))
+        r = pd.Series(r, own)
+        if symbol in targeted:
+            r.loc[event_day0(sec.loc[symbol, "exchange"], dates)] += shock
+        out[symbol] = r
+    frame = pd.DataFrame(out).sort_index()
+    frame.loc[:"2020-11-30", "AI2.SS"] = np.nan  # AI B listed late: too few estimation days for early events
+    frame.loc[:"2020-12-31", "PA.HK"] = np.nan  # plat_a's HK line is the shorter one
+    return frame
+
+
+@pytest.fixture(scope="module")
+def returns() -> pd.DataFrame:
+    return _returns()
+
+
+@pytest.fixture(scope="module")
+def members(returns: pd.DataFrame) -> pd.DataFrame:
+    return rx.group_members(GROUPS, SECURITIES, rx.price_coverage(returns), benchmarks=["ETF"])
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return rx.crackdown_events(start="2021-01-01", end="2022-12-31", events=EVENTS, firms=FIRMS)
+
+
+@pytest.fixture(scope="module")
+def reaction(returns, members, events) -> rx.Reaction:
+    merged = rx.merge_same_day0(events, members["exchange"])
+    return rx.run_reaction(returns, SECURITIES, merged, members, window=(0, 0), min_n=2)
+
+
+# --- events --------------------------------------------------------------------------------------------------
+def test_crackdown_events_keep_punitive_day_precise_events_aimed_at_targeted_firms_or_sectors(events) -> None:
+    assert list(events["event_id"]) == ["plat_a_fine_sat", "plat_a_probe", "edu_rules", "sector_rule"]
+    assert events.set_index("event_id").loc["sector_rule", "targets"] == ""
+    assert events.set_index("event_id").loc["edu_rules", "targets"] == "edu_a"
+
+
+def test_crackdown_events_types_and_errors() -> None:
+    only_rules = rx.crackdown_events(["rule"], "2021-01-01", "2022-12-31", events=EVENTS, firms=FIRMS)
+    assert set(only_rules["type"]) == {"rule"}
+    with pytest.raises(CrackdownError, match="event_types"):
+        rx.crackdown_events(["fien"], events=EVENTS, firms=FIRMS)
+    with pytest.raises(CrackdownError, match="empty"):
+        rx.crackdown_events(["merger_block"], events=EVENTS, firms=FIRMS)
+    with pytest.raises(CrackdownError, match="start"):
+        rx.crackdown_events(start="2022-01-01", end="2021-01-01", events=EVENTS, firms=FIRMS)
+
+
+def test_merge_same_day0_joins_events_whose_windows_coincide(events) -> None:
+    merged = rx.merge_same_day0(events, ["XNYS", "XSHE", "XHKG"])
+    assert len(merged) == len(events) - 1
+    row = merged.set_index("event_id").loc["plat_a_fine_sat"]
+    assert row["merged_ids"] == "plat_a_fine_sat;plat_a_probe"
+    assert row["type"] == "fine;probe"
+    assert merged.set_index("event_id").loc["edu_rules", "merged_ids"] == "edu_rules"
+
+
+# --- securities ----------------------------------------------------------------------------------------------
+def test_choose_listings_takes_the_longest_coverage_and_respects_the_market(returns) -> None:
+    cov = rx.price_coverage(returns)
+    chosen = rx.choose_listings(["plat_a", "ai_a"], SECURITIES, cov).set_index("firm_id")["symbol"]
+    assert chosen.to_dict() == {"plat_a": "PA", "ai_a": "AI1.SZ"}
+    hk = rx.choose_listings(["plat_a", "ai_a"], SECURITIES, cov, market="HK")
+    assert list(hk["symbol"]) == ["PA.HK"]
+    with pytest.raises(CrackdownError, match="market"):
+        rx.choose_listings(["plat_a"], SECURITIES, cov, market="EU")
+
+
+def test_group_members_map_firm_groups_and_benchmarks(members, returns) -> None:
+    by_group = members.groupby("group", observed=True)["symbol"].apply(sorted).to_dict()
+    assert by_group == {"targeted_platform": ["ED", "PA", "PB", "PC"], "aligned_ai": ["AI1.SZ", "AI2.SS"],
+                        "hard_tech": ["CH.HK"], "benchmark": ["ETF"]}
+    with pytest.raises(CrackdownError, match="benchmarks"):
+        rx.group_members(GROUPS, SECURITIES, rx.price_coverage(returns), benchmarks=["ETX"])
+
+
+def test_study_securities_gives_indices_the_world_benchmark() -> None:
+    sec = rx.study_securities(SECURITIES, ["IDX_HSI", "PA"]).set_index("symbol")["benchmark_symbol"]
+    assert sec["IDX_HSI"] == "IDX_GSPC" and sec["PA"] == "IDX_GSPC" and pd.isna(sec["000300.SS"])
+
+
+# --- the study -----------------------------------------------------------------------------------------------
+def _manual_car(returns: pd.DataFrame, symbol: str, bench: str, mic: str, date, window=(0, 0),
+                est=(-250, -11)) -> float:
+    """Market-model CAR by hand: OLS by np.polyfit on the own-session estimation window."""
+    own = sessions(mic, START, END)
+    r = returns[symbol].reindex(own)
+    m = returns[bench].reindex(own)
+    pos = own.get_loc(event_day0(mic, [date])[0])
+    e = slice(pos + est[0], pos + est[1] + 1)
+    ok = r.iloc[e].notna() & m.iloc[e].notna()
+    beta, alpha = np.polyfit(m.iloc[e][ok], r.iloc[e][ok], 1)
+    w = slice(pos + window[0], pos + window[1] + 1)
+    return float((r.iloc[w] - alpha - beta * m.iloc[w]).sum())
+
+
+def test_pair_cars_match_a_hand_computed_market_model(reaction, returns) -> None:
+    cars = reaction.cars.set_index(["event_id", "symbol"])["car"]
+    edu = EVENTS.set_index("event_id").loc["edu_rules", "date"]
+    assert cars[("edu_rules", "ED")] == pytest.approx(_manual_car(returns, "ED", "IDX_GSPC", "XNYS", edu), abs=1e-10)
+    assert cars[("edu_rules", "AI1.SZ")] == pytest.approx(
+        _manual_car(returns, "AI1.SZ", "000300.SS", "XSHE", edu), abs=1e-10)
+
+
+def test_min_n_rule_blanks_thin_cells_and_counts_are_honest(reaction) -> None:
+    n = rx.n_by_event(reaction)
+    # AI2.SS has no estimation window before March 2021: only one aligned security for the April event
+    assert n.loc["plat_a_fine_sat", "aligned_ai"] == 1
+    assert n.loc["edu_rules", "aligned_ai"] == 2
+    assert (n["hard_tech"] == 1).all() and (n["benchmark"] == 1).all()
+    table = rx.event_table(reaction)
+    assert np.isnan(table.loc["plat_a_fine_sat", ("caar", "aligned_ai")])
+    assert np.isnan(table.loc["plat_a_fine_sat", ("long_short", "car")])
+    assert not np.isnan(table.loc["edu_rules", ("caar", "aligned_ai")])
+    assert table[("caar", "hard_tech")].isna().all()
+    counts = rx.n_by_group(reaction)
+    assert counts["aligned_ai"] == {"securities": 2, "pairs": 4, "events": 2}
+    assert counts["hard_tech"]["pairs"] == 0
+
+
+def test_pooled_tests_and_long_short_find_the_planted_shock(reaction) -> None:
+    pooled = rx.pooled_tests(reaction)
+    assert list(pooled.index) == ["targeted_platform", "aligned_ai"]  # hard_tech/benchmark: below min_n
+    assert pooled.loc["targeted_platform", "caar"] == pytest.approx(SHOCK, abs=0.02)
+    assert pooled.loc["targeted_platform", "p_cs"] < 0.01
+    assert abs(pooled.loc["aligned_ai", "caar"]) < 0.03
+    ls = rx.long_short_pooled(reaction)
+    assert ls["n_events"] == 2
+    assert ls["car"] == pytest.approx(SHOCK, abs=0.025) and ls["t"] < 0
+    # the long-short CAR is the mean over events of (mean targeted CAR - mean aligned CAR), by hand
+    c = reaction.cars[reaction.cars["eligible"]]
+    legs = c.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
+    by_hand = (legs["targeted_platform"] - legs["aligned_ai"]).dropna().mean()
+    assert ls["car"] == pytest.approx(by_hand, abs=1e-12)
+    assert rx.long_short_statistic(reaction) == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_caar_path_is_the_mean_running_car_with_a_band(returns, members, events) -> None:
+    r = rx.run_reaction(returns, SECURITIES, events, members, window=(-1, 1))
+    path = rx.caar_path(r, (-2, 3)).set_index(["group", "rel_day"])
+    ar = es.abnormal_returns(r.fit, (-2, 3))
+    target = ar[ar["symbol"].isin(["PA", "PB", "PC", "ED"])]
+    running = target[target["rel_day"] <= 1].groupby(["event_id", "symbol"])["ar"].sum()
+    row = path.loc[("targeted_platform", 1)]
+    assert row["caar"] == pytest.approx(running.mean(), abs=1e-12)
+    assert row["n"] == len(running)
+    assert row["lo"] < row["caar"] < row["hi"]
+    assert row["hi"] - row["caar"] == pytest.approx(1.959964 * running.std(ddof=1) / np.sqrt(len(running)), rel=1e-5)
+
+
+def test_car_matrix_and_overlaps(reaction) -> None:
+    m = rx.car_matrix(reaction)
+    assert list(m.columns) == list(reaction.events["event_id"])
+    assert m.index[0] in {"ED", "PA", "PB", "PC"} and m.index[-1] == "ETF"
+    assert rx.overlapping_events(reaction).empty  # day-0 windows months apart
+    close = pd.DataFrame({"event_id": ["x", "y", "z"], "date": pd.to_datetime(["2021-07-05", "2021-07-06",
+                                                                                 "2021-09-01"]),
+                          "time_beijing": "", "type": "rule", "targets": ""})
+    r = rx.run_reaction(_returns(), SECURITIES, close, rx.group_members(
+        GROUPS, SECURITIES, rx.price_coverage(_returns()), benchmarks=["ETF"]), window=(-1, 1))
+    assert rx.overlapping_events(r).set_index("event_id")["overlaps_with"].to_dict() == {"x": "y", "y": "x"}
+
+
+def test_run_reaction_rejects_bad_min_n(returns, members, events) -> None:
+    with pytest.raises(CrackdownError, match="min_n"):
+        rx.run_reaction(returns, SECURITIES, events, members, min_n=0)
+
+
+# --- placebo -------------------------------------------------------------------------------------------------
+def test_placebo_is_seeded_avoids_events_and_rejects_a_planted_shock(reaction) -> None:
+    a = rx.placebo_long_short(reaction, n=40, seed=5)
+    b = rx.placebo_long_short(reaction, n=40, seed=5)
+    np.testing.assert_array_equal(a["placebo"], b["placebo"])
+    k = a["n_placebo"]
+    assert k == np.isfinite(a["placebo"]).sum() >= 10  # draws before AI B's prices lack an aligned leg
+    assert a["actual"] == pytest.approx(rx.long_short_pooled(reaction)["car"], abs=1e-12)
+    assert a["p_two_sided"] == pytest.approx(1 / (k + 1))  # no random date shows a -5% long-short move
+    assert np.nanmax(np.abs(a["placebo"])) < abs(a["actual"])
+    with pytest.raises(CrackdownError, match="n_placebo"):
+        rx.placebo_long_short(reaction, n=0)
+
+
+def test_placebo_without_an_effect_is_not_significant(members, events) -> None:
+    flat = _returns(seed=11, shock=0.0)
+    r = rx.run_reaction(flat, SECURITIES, events, members, window=(0, 0))
+    out = rx.placebo_long_short(r, n=60, seed=1)
+    assert out["p_two_sided"] > 0.05
+
+
+# --- reverse -------------------------------------------------------------------------------------------------
+def test_reverse_study_uses_only_the_named_firms_with_prices(returns, members) -> None:
+    aligned = members[members["group"] == "aligned_ai"]
+    rows = rx.adverse_events(aligned["firm_id"], start="2019-01-01", end="2023-12-31", events=EVENTS)
+    assert sorted(zip(rows["event_id"], rows["firm_id"], strict=True)) == [
+        ("ai_b_sanction_early", "ai_b"), ("ai_sanction", "ai_a")]
+    out = rx.run_reverse(returns, SECURITIES, rows, aligned, window=(0, 0))
+    assert list(out["pairs"]["symbol"]) == ["AI1.SZ"]  # AI B had no prices in 2019: dropped and listed
+    assert list(out["dropped"]["symbol"]) == ["AI2.SS"]
+    date = EVENTS.set_index("event_id").loc["ai_sanction", "date"]
+    assert out["tests"]["caar"] == pytest.approx(_manual_car(returns, "AI1.SZ", "000300.SS", "XSHE", date), abs=1e-10)
+    assert out["tests"]["n"] == 1
+
+
+def test_placebo_dates_keep_away_from_real_and_avoided_events(reaction) -> None:
+    avoid = ["2021-06-01"]
+    cands = pd.DatetimeIndex(rx._placebo_dates(reaction, avoid, exclude_days=10, span_days=365))
+    union = sessions("XNYS", START, END).union(sessions("XHKG", START, END)).union(sessions("XSHG", START, END))
+    pos = union.get_indexer(cands)
+    for day in [*reaction.result.fit.pairs["day0"].unique(), pd.Timestamp("2021-06-01")]:
+        assert (np.abs(pos - union.searchsorted(day)) > 10).all()
+    first = pd.to_datetime(reaction.events["date"]).min()
+    assert cands.min() >= first - pd.Timedelta(days=365)
