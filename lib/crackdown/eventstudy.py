@@ -282,28 +282,29 @@ def _check_overlap(estimation: tuple[int, int], window: tuple[int, int]) -> None
 
 
 def _model_series(panel: ReturnPanel, model: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The dependent series y (and regressor x for the market model) on own sessions."""
+    """The dependent series y (and regressor x for the market model) as (N, T) arrays on own sessions."""
     if model not in MODELS:
         raise unknown_name_error("model", model, MODELS, "model")
-    if model in ("market-adjusted", "market") and np.isnan(panel.m).all():
+    if model in ("market-adjusted", "market") and np.isnan(panel.mt).all():
         raise CrackdownError(f"benchmark: model {model!r} needs a benchmark return series")
     if model == "market-adjusted":
-        return panel.r - panel.m, None
+        return panel.rt - panel.mt, None
     if model == "market":
-        return panel.r, panel.m
-    return panel.r, None
+        return panel.rt, panel.mt
+    return panel.rt, None
 
 
 def _window_sums(arrays: list[np.ndarray], pos0: np.ndarray, col: np.ndarray, a: int, b: int) -> list[np.ndarray]:
-    """Sum of each (T, N) array over rows pos0+a..pos0+b of column col, via prefix sums (NaN already zeroed)."""
-    n_t = arrays[0].shape[0]
-    lo = np.clip(pos0 + a, 0, n_t)
-    hi = np.clip(pos0 + b + 1, 0, n_t)
+    """Sum of each (N, T) array over sessions pos0+a..pos0+b of row col, via prefix sums (NaN already zeroed)."""
+    n_t = arrays[0].shape[1]
+    lo = np.clip(pos0 + a, 0, n_t) + col * (n_t + 1)
+    hi = np.clip(pos0 + b + 1, 0, n_t) + col * (n_t + 1)
     out = []
     for arr in arrays:
-        c = np.zeros((n_t + 1, arr.shape[1]))
-        np.cumsum(arr, axis=0, out=c[1:])
-        out.append(c[hi, col] - c[lo, col])
+        c = np.zeros((arr.shape[0], n_t + 1))
+        np.cumsum(arr, axis=1, out=c[:, 1:])  # contiguous rows: fast
+        flat = c.ravel()
+        out.append(flat[hi] - flat[lo])
     return out
 
 
@@ -464,13 +465,13 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
     sar = _sar_matrix(f, offsets, ar)
     dates = _gather(f.panel.dates, p["pos0"].to_numpy(), f.panel.ex_code[p["col"].to_numpy()], offsets)
     k = len(offsets)
-    def rep(c):
-        return np.repeat(p[c].to_numpy(), k)
-    return pd.DataFrame({
-        "event_id": rep("event_id"), "symbol": rep("symbol"), "exchange": rep("exchange"),
-        "rel_day": np.tile(offsets, len(p)), "date": dates.ravel(), "ar": ar.ravel(), "sar": sar.ravel(),
-        "alpha": rep("alpha"), "beta": rep("beta"), "sigma": rep("sigma"), "n_est": rep("n_est"),
-    })
+    labels = p[["event_id", "symbol", "exchange"]].take(np.repeat(np.arange(len(p)), k)).reset_index(drop=True)
+    a = f.arrays
+    return labels.assign(
+        rel_day=np.tile(offsets, len(p)), date=dates.ravel(), ar=ar.ravel(), sar=sar.ravel(),
+        alpha=np.repeat(a["alpha"], k), beta=np.repeat(a["beta"], k), sigma=np.repeat(a["sigma"], k),
+        n_est=np.repeat(a["n_est"], k),
+    )
 
 
 def _car_arrays(f: Fit, window: Sequence[int]) -> dict[str, np.ndarray]:
