@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from crackdown import claims
 from crackdown.data import clear_cache
 from crackdown.errors import CrackdownError

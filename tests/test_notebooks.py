@@ -17,7 +17,11 @@ RESULT_KEYS: dict[str, set[str]] = {
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
     "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
                     "most_enforced_firms", "top_enforced_lane"},
+    "06_enforcement": {"n_firms", "rho_actions", "p_actions", "p_actions_asymptotic", "rho_fined_cny", "p_fined_cny",
+                       "rho_penalties", "p_penalties", "n_permutations", "total_actions", "total_fined_cny",
+                       "aligned_yet_penalised", "spared_unaligned_targeted", "currencies"},
     "03_alignment_index": {"scores", "aligned_firms", "robustly_aligned", "depends_on_weights", "n_firms"},
+    "07_article_claims": {"verdicts", "counts", "n_claims", "aged_badly", "market"},
 }
 
 
@@ -105,3 +109,43 @@ def test_alignment_results_match_the_library_and_spare_no_targeted_platform(ci_r
     assert not set(results["aligned_firms"]) & set(groups.index[groups == "targeted_platform"])
     assert results["robustly_aligned"] and set(results["robustly_aligned"]) <= set(groups.index[groups == "aligned_ai"])
     assert not set(results["robustly_aligned"]) & set(results["depends_on_weights"])
+
+
+def test_article_claims_cover_the_register_and_megvii_aged_badly(ci_report: Path) -> None:
+    """07 gives every claim of data/claims.csv one verdict, its counts add up, and the Megvii STAR attempt (pending
+    at the article, never listed per ipos.csv) is among the AI IPOs that stalled or failed since."""
+    import pandas as pd
+
+    results = _results(ci_report, "07_article_claims")
+    register = pd.read_csv(ROOT / "data" / "claims.csv")
+    assert set(results["verdicts"]) == set(register["claim_id"])
+    assert sum(results["counts"].values()) == results["n_claims"] == len(register)
+    for verdict, n in results["counts"].items():
+        assert sum(v == verdict for v in results["verdicts"].values()) == n
+    ipos = pd.read_csv(ROOT / "data" / "ipos.csv").set_index("ipo_id")
+    assert pd.isna(ipos.loc["megvii_star_2021", "listing_date"])
+    assert "megvii_star_2021" in results["ai_ipos_stalled_or_failed_since"]
+
+
+def test_enforcement_totals_match_the_tables_and_p_values_are_bounded(ci_report: Path) -> None:
+    """06's totals equal a plain recount of events.csv and penalties.csv; permutation p-values respect their floor."""
+    import pandas as pd
+    import yaml
+
+    from crackdown.timeline import PUNITIVE_TYPES
+
+    profile = yaml.safe_load((ROOT / "profiles" / "ci" / "06_enforcement.yaml").read_text())
+    results = _results(ci_report, "06_enforcement")
+    start, end = results["parameters"]["start"], results["parameters"]["end"]
+    events = pd.read_csv(ROOT / "data" / "events.csv", dtype=str).fillna("")
+    day = events["date"].where(events["date"].str.len() == 10, events["date"] + "-01")
+    counted = events[events["type"].isin(PUNITIVE_TYPES) & day.between(start, end)]
+    assert results["total_actions"] == sum(len([f for f in ids.split(";") if f]) for ids in counted["firm_ids"])
+    pens = pd.read_csv(ROOT / "data" / "penalties.csv")
+    money = pens[pens["penalty_type"].isin(["fine", "confiscation"]) & (pens["currency"] == "CNY")
+                 & pens["date"].between(start, end)]
+    assert results["total_fined_cny"] == pytest.approx(money["amount"].sum())
+    assert results["n_permutations"] == profile["n_permutations"]
+    for key in ("p_actions", "p_penalties", "p_fined_cny"):
+        assert 1 / (profile["n_permutations"] + 1) <= results[key] <= 1
+    assert -1 <= results["rho_actions"] <= 1

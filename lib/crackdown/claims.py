@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crackdown import alignment, paths
 from crackdown import eventstudy as es
-from crackdown import paths
 from crackdown.data import (
     explode_list,
     load_alignment,
@@ -45,6 +45,8 @@ SUPPORTED, PARTLY, CONTRADICTED, NOT_TESTABLE = (
 VERDICTS = (SUPPORTED, PARTLY, CONTRADICTED, NOT_TESTABLE)
 KINDS = ("fact", "interpretation", "forecast")
 THEMES = ("ipo_outcomes", "enforcement", "ai_and_the_state", "us_sanctions", "markets", "policy_and_rules")
+THEME_TITLES = {"ipo_outcomes": "IPO outcomes", "enforcement": "Enforcement", "ai_and_the_state": "AI firms and the state",
+                "us_sanctions": "US sanctions", "markets": "Markets", "policy_and_rules": "Policy and rules"}
 ENFORCEMENT_TYPES = ("probe", "review", "summons", "fine", "app_removal", "merger_block", "freeze",
                      "restructuring_order")
 IPO_FAILURES = ("suspended", "withdrawn", "shelved", "lapsed")
@@ -268,13 +270,15 @@ def ai_unicorns_proceed_with_ipos(ctx: Context, firms: Sequence[str] = ("senseti
     """SenseTime (Hong Kong) and Megvii (Shanghai) went on to list by ``as_of``; a still-pending attempt counts as
     proceeding only while its last milestone is under ``max_pending_days`` old."""
     firms, venues = _tuple(firms), _tuple(venues)
-    rows, states = [], {}
+    rows, states, delays = [], {}, {}
     for firm, mic in zip(firms, venues, strict=True):
         ipo = _ipo(ctx, firm, mic)
         rows += list(ipo["ipo_id"])
         states[firm] = ipo_status(ctx, ipo.iloc[0], ctx.as_of, max_pending_days) if len(ipo) else "no_row"
+        delays[firm] = ipo["delayed_by"].iloc[0] if len(ipo) else None
     ok = sum(s in ("listed", "pending") for s in states.values())
-    values = {f"{f}_status": s for f, s in states.items()} | {"proceeding": ok, "firms": len(firms)}
+    values = ({f"{f}_status": s for f, s in states.items()} | {f"{f}_delayed_by": d for f, d in delays.items()}
+              | {"proceeding": ok, "firms": len(firms)})
     return Evaluation(_verdict(ok, len(firms)), values, _ids("ipos", rows),
                       f"status on {ctx.as_of.date()}: listed, or pending with a milestone within {max_pending_days} days")
 
@@ -413,35 +417,28 @@ def ai_unicorns_untouched(ctx: Context, start: str = "2020-11-01", max_ratio: fl
                       f"AI/platform enforcement actions per firm <= {max_ratio} and no AI IPO delayed_by beijing")
 
 
-def _latest(al: pd.DataFrame) -> pd.DataFrame:
-    return al.sort_values("as_of").groupby(["firm_id", "indicator"], as_index=False).tail(1)
-
-
-def _aligned_share(ctx: Context, firm_ids: pd.Series, on: pd.Timestamp, min_share: float) -> tuple[float, pd.DataFrame]:
-    """Share of ``firm_ids`` with a state shareholder, AI-platform membership or a government-type revenue share
-    >= ``min_share`` (latest value on or before ``on``)."""
-    al = load_alignment(data_dir=ctx.data_dir)
-    al = _latest(al[al["firm_id"].isin(firm_ids) & (al["as_of"] <= on)])
-    flags = al[(al["indicator"].isin(["state_shareholder", "ai_platform_member"]) & (al["value_num"] == 1))
-               | (al["indicator"].isin(["govt_revenue_share", "smart_city_revenue_share",
-                                        "public_security_revenue_share"]) & (al["value_num"] >= min_share))]
-    return flags["firm_id"].nunique() / len(firm_ids), flags
-
-
 @evaluator
-def ai_firms_aligned_with_government(ctx: Context, min_gap: float = 0.3, min_share: float = 0.3) -> Evaluation:
-    """The share of AI firms with a state tie exceeds that of consumer platforms by >= ``min_gap`` (on the article
-    date). An association only: whether it *explains* the leniency is not testable, so the best verdict is
-    'partly supported'."""
-    ai = _firms_in(ctx, ai=True)["firm_id"]
-    plat = _firms_in(ctx, sector="consumer_platform")["firm_id"]
-    ai_share, ai_flags = _aligned_share(ctx, ai, ctx.article_date, min_share)
-    plat_share, plat_flags = _aligned_share(ctx, plat, ctx.article_date, min_share)
-    values = {"ai_share_aligned": round(ai_share, 3), "platform_share_aligned": round(plat_share, 3),
-              "gap": round(ai_share - plat_share, 3)}
-    rows = _alignment_ids(pd.concat([ai_flags, plat_flags]))
-    return Evaluation(PARTLY if ai_share - plat_share >= min_gap else CONTRADICTED, values, rows,
-                      f"gap in the share of firms with a state tie >= {min_gap}; causation not testable")
+def ai_firms_aligned_with_government(ctx: Context, min_gap: float = 0.2) -> Evaluation:
+    """The mean government-alignment score (:func:`crackdown.alignment.alignment_scores`, default weights, facts
+    up to the article date) of the AI group exceeds the targeted platforms' by >= ``min_gap``
+    (:func:`crackdown.alignment.firm_groups`, sector rule). An association only: whether it *explains* the
+    leniency is not testable here, so the best verdict is 'partly supported'."""
+    firms = load_firms(data_dir=ctx.data_dir)
+    facts = load_alignment(data_dir=ctx.data_dir)
+    scores = alignment.alignment_scores(as_of=ctx.article_date.date().isoformat(), alignment=facts, firms=firms)
+    groups = alignment.firm_groups(scores, rule="sector", firms=firms)
+    mean = scores["score"].groupby(groups.reindex(scores.index)).mean()
+    n = groups.reindex(scores.index).value_counts()
+    gap = mean.get("aligned_ai", np.nan) - mean.get("targeted_platform", np.nan)
+    values = {"ai_mean_score": round(float(mean.get("aligned_ai", np.nan)), 3), "ai_firms": int(n.get("aligned_ai", 0)),
+              "platform_mean_score": round(float(mean.get("targeted_platform", np.nan)), 3),
+              "platform_firms": int(n.get("targeted_platform", 0)), "gap": round(float(gap), 3)}
+    if np.isnan(gap):
+        return Evaluation(NOT_TESTABLE, values, computation="no alignment scores for one of the two groups")
+    used = facts[facts["firm_id"].isin(groups.index[groups.isin(["aligned_ai", "targeted_platform"])])
+                 & (facts["as_of"] <= ctx.article_date)]
+    return Evaluation(PARTLY if gap >= min_gap else CONTRADICTED, values, _alignment_ids(used),
+                      f"mean alignment score gap (AI group minus targeted platforms) >= {min_gap}; causation not tested")
 
 
 @evaluator
@@ -733,6 +730,9 @@ def make_context(data_dir: str | Path | None = None, *, article_date: Any = "202
     art, aso = pd.Timestamp(article_date), pd.Timestamp(as_of)
     if aso < art:
         raise CrackdownError(f"as_of: {aso.date()} is before article_date {art.date()}")
+    if tuple(estimation)[1] >= tuple(window)[0]:
+        raise CrackdownError(f"estimation: ends at session {tuple(estimation)[1]}, not before the event window "
+                             f"{tuple(window)}")
     if not 0 < alpha < 1:
         raise CrackdownError(f"alpha: {alpha!r} is outside (0, 1)")
     known = set(load_events(data_dir=data_dir)["event_id"])
@@ -778,10 +778,60 @@ def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
     return {v: int((table["verdict"] == v).sum()) for v in VERDICTS}
 
 
-def aged_claims(ctx: Context) -> pd.DataFrame:
-    """Claims whose verdict on ``as_of`` differs from their verdict with the data known on the article date."""
+def aged_claims(ctx: Context, now: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Claims whose verdict on ``as_of`` differs from their verdict with the data known on the article date
+    (``now``: an :func:`evaluate_all` table for ``ctx``, computed if not given)."""
     then = evaluate_all(replace(ctx, as_of=ctx.article_date))
-    now = evaluate_all(ctx)
-    both = now[["claim_id", "verdict"]].merge(then[["claim_id", "verdict"]], on="claim_id",
-                                               suffixes=("_as_of", "_at_article"))
-    return both[both["verdict_as_of"] != both["verdict_at_article"]].reset_index(drop=True)
+    now = evaluate_all(ctx) if now is None else now
+    both = now[["claim_id", "kind", "verdict"]].merge(then[["claim_id", "verdict"]], on="claim_id",
+                                                       suffixes=("_as_of", "_at_article"))
+    both = both[both["verdict_as_of"] != both["verdict_at_article"]].reset_index(drop=True)
+    rank = {SUPPORTED: 2, PARTLY: 1, CONTRADICTED: 0}
+    change = both["verdict_as_of"].map(rank) - both["verdict_at_article"].map(rank)
+    both["aged"] = np.select([change < 0, change > 0], ["badly", "well"], "changed")
+    return both
+
+
+# ------------------------------------------------------------------------------------------ presentation
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "/".join(map(_fmt, value))
+    return str(value)
+
+
+def evidence_text(values: dict[str, Any]) -> str:
+    """Evidence values as one short line: ``key: value; key: value``."""
+    return "; ".join(f"{k}: {_fmt(v)}" for k, v in values.items())
+
+
+def register_view(table: pd.DataFrame, themes: Sequence[str] | None = None) -> pd.DataFrame:
+    """The register for display: claim, who, kind, verdict, evidence, where it is computed (function and rows)."""
+    out = table if themes is None else table[table["theme"].isin(themes)]
+    return pd.DataFrame({
+        "theme": out["theme"], "claim_id": out["claim_id"], "claim": out["claim"], "who": out["claimant"],
+        "kind": out["kind"], "verdict": out["verdict"], "evidence": out["values"].map(evidence_text),
+        "computed_by": "crackdown.claims." + out["evaluator"],
+        "data_rows": out["rows"].map(lambda r: ", ".join(r[:6]) + (f" (+{len(r) - 6} more)" if len(r) > 6 else "")),
+    }).reset_index(drop=True)
+
+
+def market_by_event(ctx: Context, min_obs: int = 100) -> pd.DataFrame:
+    """Mean CAR over the event window per crackdown event for chips and platforms (event x group, plus pairs)."""
+    cars = market_test(ctx, min_obs)["car"]
+    group = np.where(cars["symbol"].isin(ctx.chips), "chips", "platforms")
+    out = cars.assign(group=group).groupby(["event_id", "group"])["car"].agg(["mean", "count"]).unstack("group")
+    out.columns = [f"{g}_{stat}" for stat, g in out.columns]
+    order = [e for e in ctx.events if e in out.index]
+    return out.loc[order]
+
+
+def verdicts_by_theme(table: pd.DataFrame) -> pd.DataFrame:
+    """Claims per theme (rows, in THEMES order) and verdict (columns, in VERDICTS order)."""
+    counts = pd.crosstab(table["theme"], table["verdict"])
+    return counts.reindex(index=[t for t in THEMES if t in counts.index], columns=list(VERDICTS), fill_value=0)
