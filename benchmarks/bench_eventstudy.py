@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
 from crackdown import eventstudy as es
 from crackdown.calendars import sessions
 
@@ -39,7 +40,9 @@ def _project_inputs():
     from crackdown.data import load_events, load_returns, load_securities
 
     sec = load_securities()
-    stocks = sec[sec["security_type"].isin(["adr", "ordinary_share", "a_share"]) & (sec["price_basis"] != "none")]
+    stocks = sec[
+        sec["security_type"].isin(["adr", "ordinary_share", "a_share"]) & (sec["price_basis"] != "none")
+    ]
     symbols = list(stocks["symbol"])
     benches = sorted({b for b in stocks["benchmark_symbol"] if isinstance(b, str) and b})
     events = load_events(start="2019-01-01", end="2023-12-31")
@@ -65,13 +68,17 @@ def _statsmodels_loop(returns, sec, pairs):
     for p in pairs.itertuples():  # the reference: one OLS per (security, event)
         if p.symbol not in cache:
             own = sessions(info.at[p.symbol, "exchange"], returns.index.min(), returns.index.max())
-            cache[p.symbol] = pd.DataFrame({"r": returns[p.symbol].reindex(own),
-                                            "m": returns[info.at[p.symbol, "benchmark_symbol"]].reindex(own)})
+            cache[p.symbol] = pd.DataFrame(
+                {
+                    "r": returns[p.symbol].reindex(own),
+                    "m": returns[info.at[p.symbol, "benchmark_symbol"]].reindex(own),
+                }
+            )
         own = cache[p.symbol]
         pos = own.index.get_loc(p.day0)
-        est = own.iloc[pos + ESTIMATION[0]: pos + ESTIMATION[1] + 1].dropna()
+        est = own.iloc[pos + ESTIMATION[0] : pos + ESTIMATION[1] + 1].dropna()
         params = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit().params
-        ev = own.iloc[pos + WINDOW[0]: pos + WINDOW[1] + 1]
+        ev = own.iloc[pos + WINDOW[0] : pos + WINDOW[1] + 1]
         ar = ev["r"].to_numpy() - params[0] - params[1] * ev["m"].to_numpy()
         ars.append(ar)
         cars.append(np.nansum(ar) if (~np.isnan(ar)).any() else np.nan)
@@ -94,9 +101,14 @@ def project_size() -> dict:
     both = ~np.isnan(ref_ar)
     assert (np.isnan(got_ar) == ~both).all(), "missing-day pattern differs"
     return {
-        "securities": len(symbols), "events": len(events), "pairs_total": len(symbols) * len(events),
-        "pairs_used": len(f.pairs), "pairs_dropped": len(f.dropped),
-        "engine_s": t_engine, "statsmodels_loop_s": t_loop, "speedup": t_loop / t_engine,
+        "securities": len(symbols),
+        "events": len(events),
+        "pairs_total": len(symbols) * len(events),
+        "pairs_used": len(f.pairs),
+        "pairs_dropped": len(f.dropped),
+        "engine_s": t_engine,
+        "statsmodels_loop_s": t_loop,
+        "speedup": t_loop / t_engine,
         "max_abs_diff_ar": float(np.abs(got_ar[both] - ref_ar[both]).max()),
         "max_abs_diff_car": float(np.nanmax(np.abs(c["car"].to_numpy() - ref_car))),
     }
@@ -113,19 +125,27 @@ def synthetic(n_sec: int, n_events: int, n_sessions: int = 1000, seed: int = 0):
     index = us.union(hk)
     syms = [f"S{i:05d}" for i in range(n_sec)]
     exch = np.where(np.arange(n_sec) % 2 == 0, "XNYS", "XHKG")
-    mkt = {"IDX_GSPC": pd.Series(rng.normal(0, 0.01, len(us)), us).reindex(index),
-           "IDX_HSI": pd.Series(rng.normal(0, 0.012, len(hk)), hk).reindex(index)}
+    mkt = {
+        "IDX_GSPC": pd.Series(rng.normal(0, 0.01, len(us)), us).reindex(index),
+        "IDX_HSI": pd.Series(rng.normal(0, 0.012, len(hk)), hk).reindex(index),
+    }
     bench = np.where(exch == "XNYS", "IDX_GSPC", "IDX_HSI")
     beta = rng.uniform(0.5, 1.5, n_sec)
     m = np.column_stack([mkt[b].to_numpy() for b in bench])
     r = 0.0002 + beta * m + rng.normal(0, 0.02, (len(index), n_sec))
     r[np.isnan(m)] = np.nan  # not a session of the security's exchange
     returns = pd.DataFrame(r, index=index, columns=syms).assign(**mkt)
-    sec = pd.DataFrame({"symbol": syms + list(mkt), "exchange": list(exch) + ["XNYS", "XHKG"],
-                        "benchmark_symbol": list(bench) + ["", ""]})
+    sec = pd.DataFrame(
+        {
+            "symbol": syms + list(mkt),
+            "exchange": list(exch) + ["XNYS", "XHKG"],
+            "benchmark_symbol": list(bench) + ["", ""],
+        }
+    )
     dates = us[np.sort(rng.choice(np.arange(260, n_sessions - 5), n_events, replace=False))]
-    events = pd.DataFrame({"event_id": [f"e{i:03d}" for i in range(n_events)], "date": dates,
-                           "time_beijing": ""})
+    events = pd.DataFrame(
+        {"event_id": [f"e{i:03d}" for i in range(n_events)], "date": dates, "time_beijing": ""}
+    )
     return returns, sec, events, syms
 
 
@@ -143,16 +163,29 @@ def _scale_steps(returns, sec, events, syms, timings: dict | None = None):
     tests = es.caar_tests(f, WINDOW)
     t4 = t()
     if timings is not None:
-        timings.update(panel_pairs_s=t1 - t0, fit_s=t2 - t1, ar_car_s=t3 - t2, core_s=t3 - t0,
-                       caar_tests_s=t4 - t3, total_s=t4 - t0, pairs=len(f.pairs), ar_rows=len(ar),
-                       car_rows=len(c), caar=float(tests["caar"].iloc[0]))
+        timings.update(
+            panel_pairs_s=t1 - t0,
+            fit_s=t2 - t1,
+            ar_car_s=t3 - t2,
+            core_s=t3 - t0,
+            caar_tests_s=t4 - t3,
+            total_s=t4 - t0,
+            pairs=len(f.pairs),
+            ar_rows=len(ar),
+            car_rows=len(c),
+            caar=float(tests["caar"].iloc[0]),
+        )
 
 
 def scale_case(n_sec: int, n_events: int) -> dict:
     returns, sec, events, syms = synthetic(n_sec, n_events)
     _scale_steps(*synthetic(50, 5))  # warm-up: calendars, imports
-    timings: dict = {"securities": n_sec, "events": n_events, "threads": es._THREADS,
-                     "loadavg_1min_before": os.getloadavg()[0]}
+    timings: dict = {
+        "securities": n_sec,
+        "events": n_events,
+        "threads": es._THREADS,
+        "loadavg_1min_before": os.getloadavg()[0],
+    }
     _scale_steps(returns, sec, events, syms, timings)
     timings["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
@@ -174,14 +207,19 @@ def main() -> None:
     if args.case:
         print(json.dumps(scale_case(*args.case)))
         return
-    print(f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"{os.cpu_count()} cpus, load average {os.getloadavg()}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"{os.cpu_count()} cpus, load average {os.getloadavg()}"
+    )
     if not args.skip_project:
         print("project size:", json.dumps(project_size(), indent=1))
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--case", str(n), str(args.events),
-                              "--threads", str(args.threads)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--case", str(n), str(args.events), "--threads", str(args.threads)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         print("scale:", json.dumps(json.loads(out.stdout.strip().splitlines()[-1]), indent=1))
 
 

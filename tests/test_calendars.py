@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from crackdown.calendars import (
     announcement_instants,
     event_day0,
@@ -20,11 +21,29 @@ CASES = {
     # Saturday fine on Alibaba: Monday everywhere
     "alibaba_fine": ("2021-04-10", "", dict.fromkeys(ALL, "2021-04-12")),
     # DiDi app removal on a Sunday: US markets shut on Monday 5 July (Independence Day observed)
-    "didi_app_removal": ("2021-07-04", "", {"XNYS": "2021-07-06", "XNAS": "2021-07-06", "XHKG": "2021-07-05",
-                                             "XSHG": "2021-07-05", "XSHE": "2021-07-05"}),
+    "didi_app_removal": (
+        "2021-07-04",
+        "",
+        {
+            "XNYS": "2021-07-06",
+            "XNAS": "2021-07-06",
+            "XHKG": "2021-07-05",
+            "XSHG": "2021-07-05",
+            "XSHE": "2021-07-05",
+        },
+    ),
     # tutoring rules leaked on Friday evening Beijing time, after the Asian close but before the US close
-    "tutoring_leak": ("2021-07-23", "21:00", {"XNYS": "2021-07-23", "XNAS": "2021-07-23", "XHKG": "2021-07-26",
-                                              "XSHG": "2021-07-26", "XSHE": "2021-07-26"}),
+    "tutoring_leak": (
+        "2021-07-23",
+        "21:00",
+        {
+            "XNYS": "2021-07-23",
+            "XNAS": "2021-07-23",
+            "XHKG": "2021-07-26",
+            "XSHG": "2021-07-26",
+            "XSHE": "2021-07-26",
+        },
+    ),
     # published on Saturday: Monday everywhere
     "tutoring_rules": ("2021-07-24", "", dict.fromkeys(ALL, "2021-07-26")),
     # morning after the 2019 Golden Week (mainland shut 1-7 Oct, Hong Kong shut 7 Oct for Chung Yeung);
@@ -42,8 +61,13 @@ def test_day0_per_exchange(event_id: str, mic: str) -> None:
 
 
 def test_map_event_days_tidy_table() -> None:
-    events = pd.DataFrame({"event_id": list(CASES), "date": [c[0] for c in CASES.values()],
-                           "time_beijing": [c[1] for c in CASES.values()]})
+    events = pd.DataFrame(
+        {
+            "event_id": list(CASES),
+            "date": [c[0] for c in CASES.values()],
+            "time_beijing": [c[1] for c in CASES.values()],
+        }
+    )
     table = map_event_days(events, ALL)
     assert len(table) == len(CASES) * len(ALL)
     got = table.set_index(["event_id", "exchange"])["day0"]

@@ -10,20 +10,23 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from crackdown import eventstudy as es
-from crackdown.calendars import sessions
-from crackdown.errors import CrackdownError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from crackdown import eventstudy as es
+from crackdown.calendars import sessions
+from crackdown.errors import CrackdownError
+
 US = ["U1", "U2", "U3", "U4"]
 HK = ["H1", "H2"]
-EVENTS = pd.DataFrame({
-    "event_id": ["alibaba_fine", "didi_app_removal", "tutoring_leak"],
-    "date": ["2021-04-10", "2021-07-04", "2021-07-23"],
-    "time_beijing": ["", "", "21:00"],
-})
+EVENTS = pd.DataFrame(
+    {
+        "event_id": ["alibaba_fine", "didi_app_removal", "tutoring_leak"],
+        "date": ["2021-04-10", "2021-07-04", "2021-07-23"],
+        "time_beijing": ["", "", "21:00"],
+    }
+)
 
 
 def _returns(seed: int = 7) -> pd.DataFrame:
@@ -35,20 +38,26 @@ def _returns(seed: int = 7) -> pd.DataFrame:
     hsi = pd.Series(rng.normal(0.0, 0.013, len(hk)), hk)
     out = {"IDX_GSPC": spx.reindex(index), "IDX_HSI": hsi.reindex(index)}
     for i, s in enumerate(US):
-        out[s] = (0.0003 * i + (0.8 + 0.2 * i) * spx + pd.Series(rng.normal(0, 0.02, len(us)), us)).reindex(index)
+        out[s] = (0.0003 * i + (0.8 + 0.2 * i) * spx + pd.Series(rng.normal(0, 0.02, len(us)), us)).reindex(
+            index
+        )
     for i, s in enumerate(HK):
-        out[s] = (0.0002 + (1.0 + 0.3 * i) * hsi + pd.Series(rng.normal(0, 0.018, len(hk)), hk)).reindex(index)
+        out[s] = (0.0002 + (1.0 + 0.3 * i) * hsi + pd.Series(rng.normal(0, 0.018, len(hk)), hk)).reindex(
+            index
+        )
     frame = pd.DataFrame(out)
     frame.loc["2021-02-01":"2021-02-12", "U2"] = np.nan  # a suspension inside the estimation windows
     frame.loc["2021-07-26", "H2"] = np.nan  # a suspended event day
     return frame
 
 
-SECURITIES = pd.DataFrame({
-    "symbol": [*US, *HK, "IDX_GSPC", "IDX_HSI"],
-    "exchange": ["XNYS", "XNAS", "XNYS", "XNYS", "XHKG", "XHKG", "XNYS", "XHKG"],
-    "benchmark_symbol": ["IDX_GSPC"] * 4 + ["IDX_HSI"] * 2 + ["", ""],
-})
+SECURITIES = pd.DataFrame(
+    {
+        "symbol": [*US, *HK, "IDX_GSPC", "IDX_HSI"],
+        "exchange": ["XNYS", "XNAS", "XNYS", "XNYS", "XHKG", "XHKG", "XNYS", "XHKG"],
+        "benchmark_symbol": ["IDX_GSPC"] * 4 + ["IDX_HSI"] * 2 + ["", ""],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +75,9 @@ def _own(returns: pd.DataFrame, symbol: str) -> pd.DataFrame:
     """A security's and its benchmark's returns on the security's own sessions."""
     row = SECURITIES.set_index("symbol").loc[symbol]
     own = sessions(row["exchange"], returns.index.min(), returns.index.max())
-    return pd.DataFrame({"r": returns[symbol].reindex(own), "m": returns[row["benchmark_symbol"]].reindex(own)})
+    return pd.DataFrame(
+        {"r": returns[symbol].reindex(own), "m": returns[row["benchmark_symbol"]].reindex(own)}
+    )
 
 
 # ----------------------------------------------------------------------------------- statsmodels parity
@@ -78,7 +89,7 @@ def test_market_model_matches_statsmodels(returns: pd.DataFrame, market_fit: es.
     for p in market_fit.pairs.itertuples():
         own = _own(returns, p.symbol)
         pos = own.index.get_loc(p.day0)
-        est = own.iloc[pos - 250: pos - 10].dropna()
+        est = own.iloc[pos - 250 : pos - 10].dropna()
         ols = sm.OLS(est["r"], sm.add_constant(est["m"])).fit()
         a, b = ols.params["const"], ols.params["m"]
         assert p.n_est == len(est) == ols.nobs
@@ -92,10 +103,11 @@ def test_market_model_matches_statsmodels(returns: pd.DataFrame, market_fit: es.
                 assert np.isnan(got["ar"])
             else:
                 assert got["ar"] == pytest.approx(expected.iloc[pos + k], abs=1e-9)
-        for (lo, hi) in ((-1, 1), (0, 3)):
-            window = expected.iloc[pos + lo: pos + hi + 1]
+        for lo, hi in ((-1, 1), (0, 3)):
+            window = expected.iloc[pos + lo : pos + hi + 1]
             assert cars.loc[(p.event_id, p.symbol, f"{lo}..{hi}"), "car"] == pytest.approx(
-                window.sum(skipna=True), abs=1e-9)
+                window.sum(skipna=True), abs=1e-9
+            )
 
 
 def test_pairs_use_own_exchange_day0(market_fit: es.Fit) -> None:
@@ -122,7 +134,7 @@ def test_suspension_reduces_estimation_observations(market_fit: es.Fit) -> None:
     assert n[("alibaba_fine", "U2")] == 240 - 10  # 2021-02-01..02-12: ten NYSE sessions set missing
     own = _returns()["U2"].reindex(sessions("XNYS", "2019-06-01", "2022-06-30"))
     pos = own.index.get_loc(pd.Timestamp("2021-04-12"))
-    assert n[("alibaba_fine", "U2")] == own.iloc[pos - 250: pos - 10].notna().sum()
+    assert n[("alibaba_fine", "U2")] == own.iloc[pos - 250 : pos - 10].notna().sum()
 
 
 # ----------------------------------------------------------------------------------------- other models
@@ -136,7 +148,7 @@ def test_simple_models(returns: pd.DataFrame, model: str) -> None:
     for p in f.pairs.itertuples():
         own = _own(returns, p.symbol)
         pos = own.index.get_loc(p.day0)
-        est = own.iloc[pos - 250: pos - 10]
+        est = own.iloc[pos - 250 : pos - 10]
         if model == "raw":
             expected = own["r"]
         elif model == "market-adjusted":
@@ -163,7 +175,7 @@ def test_explicit_benchmark_overrides(returns: pd.DataFrame) -> None:
 def test_fit_once_evaluate_windows(market_fit: es.Fit) -> None:
     daily = es.abnormal_returns(market_fit, (-2, 3))
     cars = es.car(market_fit, [(0, 0), (-2, 3)])
-    for (lo, hi) in ((0, 0), (-2, 3)):
+    for lo, hi in ((0, 0), (-2, 3)):
         direct = daily[daily.rel_day.between(lo, hi)].groupby(["event_id", "symbol"])["ar"].sum(min_count=1)
         got = cars[cars.window == f"{lo}..{hi}"].set_index(["event_id", "symbol"])["car"]
         pd.testing.assert_series_equal(got.sort_index(), direct.sort_index(), check_names=False, atol=1e-12)
@@ -183,14 +195,18 @@ def tiny() -> tuple[es.Fit, np.ndarray, np.ndarray]:
     m = pd.Series(rng.normal(0, 0.01, len(idx)), idx)
     data = {"IDX_GSPC": m}
     for i, s in enumerate(US):
-        data[s] = 0.001 * i + (0.5 + 0.4 * i) * m + rng.normal(0, 0.02, len(idx)) + (
-            (idx == pd.Timestamp("2021-07-23")) * (-0.03 * (i + 1)))
+        data[s] = (
+            0.001 * i
+            + (0.5 + 0.4 * i) * m
+            + rng.normal(0, 0.02, len(idx))
+            + ((idx == pd.Timestamp("2021-07-23")) * (-0.03 * (i + 1)))
+        )
     ret = pd.DataFrame(data)
     panel = es.panel_from_securities(ret, SECURITIES, US)
     ev = pd.DataFrame({"event_id": ["e"], "date": ["2021-07-23"], "time_beijing": [""]})
     f = es.fit(panel, es.make_pairs(panel, ev), model="market", estimation=TINY_EST, min_obs=5)
     pos = idx.get_loc(pd.Timestamp("2021-07-23"))
-    rel = ret.iloc[pos - 8: pos + 2]
+    rel = ret.iloc[pos - 8 : pos + 2]
     return f, rel[US].to_numpy().T, np.tile(rel["IDX_GSPC"].to_numpy(), (len(US), 1))
 
 
@@ -326,8 +342,10 @@ def test_placebo_detects_a_planted_shock(returns: pd.DataFrame) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(-0.2, 0.2), min_size=30, max_size=30),
-       st.lists(st.floats(-0.2, 0.2), min_size=30, max_size=30))
+@given(
+    st.lists(st.floats(-0.2, 0.2), min_size=30, max_size=30),
+    st.lists(st.floats(-0.2, 0.2), min_size=30, max_size=30),
+)
 def test_property_market_adjusted(stock: list[float], bench: list[float]) -> None:
     idx = sessions("XNYS", "2021-06-01", "2021-08-31")[:30]
     r, m = np.array(stock), np.array(bench)
@@ -388,8 +406,9 @@ def test_month_precision_event_rejected(returns: pd.DataFrame) -> None:
 
 
 def test_run_event_study_tidy_outputs(returns: pd.DataFrame) -> None:
-    res = es.run_event_study(returns, SECURITIES, EVENTS, US + HK, windows=[(-1, 1), (0, 0)],
-                             groups={"us": US, "hk": HK})
+    res = es.run_event_study(
+        returns, SECURITIES, EVENTS, US + HK, windows=[(-1, 1), (0, 0)], groups={"us": US, "hk": HK}
+    )
     assert list(res.ar.columns[:6]) == ["event_id", "symbol", "exchange", "rel_day", "date", "ar"]
     assert {"alpha", "beta", "sigma", "n_est"} <= set(res.ar.columns)
     assert len(res.ar) == 18 * 3 and len(res.car) == 18 * 2 and len(res.caar) == 4

@@ -7,6 +7,7 @@ import json
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+
 from crackdown.cli import main
 
 
@@ -18,8 +19,21 @@ def _run(*argv: str) -> tuple[int, str, str]:
 
 
 def test_tutoring_rules_crash_on_the_us_session() -> None:
-    code, out, _ = _run("--date", "2021-07-23", "--symbols", "TAL", "EDU", "GOTU", "--window", "0", "0",
-                        "--model", "raw", "--format", "json")
+    code, out, _ = _run(
+        "--date",
+        "2021-07-23",
+        "--symbols",
+        "TAL",
+        "EDU",
+        "GOTU",
+        "--window",
+        "0",
+        "0",
+        "--model",
+        "raw",
+        "--format",
+        "json",
+    )
     assert code == 0
     rows = {r["symbol"]: r for r in json.loads(out)["pairs"]}
     assert set(rows) == {"TAL", "EDU", "GOTU"}
@@ -29,8 +43,20 @@ def test_tutoring_rules_crash_on_the_us_session() -> None:
 
 
 def test_after_us_close_event_maps_to_next_hk_session() -> None:
-    code, out, _ = _run("--date", "2021-07-23T21:00", "--symbols", "TAL", "9988.HK", "--model", "market",
-                        "--groups", "edu=TAL", "hk=9988.HK", "--format", "json")
+    code, out, _ = _run(
+        "--date",
+        "2021-07-23T21:00",
+        "--symbols",
+        "TAL",
+        "9988.HK",
+        "--model",
+        "market",
+        "--groups",
+        "edu=TAL",
+        "hk=9988.HK",
+        "--format",
+        "json",
+    )
     assert code == 0
     payload = json.loads(out)
     day0 = {r["symbol"]: r["day0"] for r in payload["pairs"]}
@@ -46,14 +72,17 @@ def test_table_and_csv_formats() -> None:
     assert code == 0 and "BABA" in out
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["--date", "2021-07-23", "--symbols", "TALL"], "symbols"),
-    (["--date", "23/07/2021", "--symbols", "TAL"], "--date"),
-    (["--date", "2021-07-23", "--symbols", "TAL", "--groups", "edu"], "--groups"),
-    (["--date", "2021-07-23", "--symbols", "TAL", "--window", "-20", "0"], "estimation"),
-    (["--date", "2021-07-23", "--symbols", "TAL", "--min-obs", "400"], "min_obs"),
-    (["--event", "no_such_event_2021", "--symbols", "TAL"], "event"),
-])
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--date", "2021-07-23", "--symbols", "TALL"], "symbols"),
+        (["--date", "23/07/2021", "--symbols", "TAL"], "--date"),
+        (["--date", "2021-07-23", "--symbols", "TAL", "--groups", "edu"], "--groups"),
+        (["--date", "2021-07-23", "--symbols", "TAL", "--window", "-20", "0"], "estimation"),
+        (["--date", "2021-07-23", "--symbols", "TAL", "--min-obs", "400"], "min_obs"),
+        (["--event", "no_such_event_2021", "--symbols", "TAL"], "event"),
+    ],
+)
 def test_user_errors_exit_2_naming_the_parameter(argv: list[str], needle: str) -> None:
     code, _, err = _run(*argv)
     assert code == 2 and needle in err

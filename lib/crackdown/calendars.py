@@ -32,7 +32,6 @@ def sessions(mic: str, start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd
     return cal.sessions_in_range(start, end)
 
 
-
 BEIJING_TZ = "Asia/Shanghai"
 
 
@@ -103,14 +102,21 @@ def map_event_days(events: pd.DataFrame, mics=SUPPORTED_EXCHANGES) -> pd.DataFra
     times = events.get("time_beijing", None)
     frames = []
     for mic in dict.fromkeys(mics):  # loop over a handful of exchanges
-        frames.append(pd.DataFrame({
-            "event_id": events["event_id"].to_numpy(),
-            "exchange": mic,
-            "date": _to_dates(events["date"]),
-            "time_beijing": (pd.Series(list(times), dtype=object).where(lambda s: s.notna(), "").to_numpy()
-                             if times is not None else ""),
-            "day0": event_day0(mic, events["date"], times),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "event_id": events["event_id"].to_numpy(),
+                    "exchange": mic,
+                    "date": _to_dates(events["date"]),
+                    "time_beijing": (
+                        pd.Series(list(times), dtype=object).where(lambda s: s.notna(), "").to_numpy()
+                        if times is not None
+                        else ""
+                    ),
+                    "day0": event_day0(mic, events["date"], times),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 

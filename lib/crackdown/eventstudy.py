@@ -135,7 +135,9 @@ def build_panel(
     r = np.full((n_t, len(symbols)), np.nan)
     m = np.full((n_t, len(symbols)), np.nan)
     dates = np.full((n_t, len(mics)), np.datetime64("NaT"), dtype="datetime64[ns]")
-    values = np.vstack([returns.to_numpy(dtype=float), np.full((1, returns.shape[1]), np.nan)])  # last: NaN row
+    values = np.vstack(
+        [returns.to_numpy(dtype=float), np.full((1, returns.shape[1]), np.nan)]
+    )  # last: NaN row
     cidx = returns.columns.get_indexer(symbols)
     bidx = returns.columns.get_indexer([b if b else None for b in bench])  # -1 where no benchmark
     for k, mic in enumerate(mics):  # a handful of exchanges
@@ -150,7 +152,9 @@ def build_panel(
     any_valid = valid.any(axis=0)
     first = np.where(any_valid, valid.argmax(axis=0), n_t)
     last = np.where(any_valid, n_t - 1 - valid[::-1].argmax(axis=0), -1)
-    return ReturnPanel(tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last)
+    return ReturnPanel(
+        tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last
+    )
 
 
 def _benchmarks_for(symbols: list[str], benchmarks) -> list[str | None]:
@@ -186,9 +190,7 @@ def panel_from_securities(
 # --------------------------------------------------------------------------------------------- pairs
 
 
-def make_pairs(
-    panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Map (event, security) pairs to day 0 on the security's own exchange.
 
     ``events``: event_id, date (Beijing), optional time_beijing. ``pairs``: optional frame with event_id and
@@ -217,14 +219,16 @@ def make_pairs(
         pos = np.searchsorted(sess, d0[ev[here]], side="left")
         found = (pos < len(sess)) & (sess[np.minimum(pos, len(sess) - 1)] == d0[ev[here]])
         pos0[here] = np.where(found, pos, -1)  # -1: day 0 outside the returns' date range
-    return pd.DataFrame({
-        "event_id": events["event_id"].to_numpy()[ev],
-        "symbol": np.asarray(panel.symbols, dtype=object)[col],
-        "exchange": np.asarray(panel.exchanges, dtype=object)[col],
-        "day0": day0,
-        "col": col,
-        "pos0": pos0,
-    })
+    return pd.DataFrame(
+        {
+            "event_id": events["event_id"].to_numpy()[ev],
+            "symbol": np.asarray(panel.symbols, dtype=object)[col],
+            "exchange": np.asarray(panel.exchanges, dtype=object)[col],
+            "day0": day0,
+            "col": col,
+            "pos0": pos0,
+        }
+    )
 
 
 # ----------------------------------------------------------------------------------------------- fit
@@ -245,22 +249,28 @@ class Fit:
     model: str
     estimation: tuple[int, int]
     min_obs: int
-    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["event_id", "symbol", "reason"]))
+    dropped: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["event_id", "symbol", "reason"])
+    )
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
         """The pair columns as numpy arrays (cached)."""
         cached = self.__dict__.get("_arrays")
         if cached is None:
-            cached = {c: self.pairs[c].to_numpy() for c in ("col", "pos0", "alpha", "beta", "sigma", "n_est",
-                                                            "xbar", "sxx", "df")}
+            cached = {
+                c: self.pairs[c].to_numpy()
+                for c in ("col", "pos0", "alpha", "beta", "sigma", "n_est", "xbar", "sxx", "df")
+            }
             object.__setattr__(self, "_arrays", cached)
         return cached
 
     @property
     def params(self) -> pd.DataFrame:
         """Tidy parameter table: event_id, symbol, exchange, day0, alpha, beta, sigma, n_est."""
-        return self.pairs[["event_id", "symbol", "exchange", "day0", "alpha", "beta", "sigma", "n_est"]].copy()
+        return self.pairs[
+            ["event_id", "symbol", "exchange", "day0", "alpha", "beta", "sigma", "n_est"]
+        ].copy()
 
 
 def _check_window(window: Sequence[int], parameter: str) -> tuple[int, int]:
@@ -294,7 +304,9 @@ def _model_series(panel: ReturnPanel, model: str) -> tuple[np.ndarray, np.ndarra
     return panel.rt, None
 
 
-def _window_sums(arrays: list[np.ndarray], pos0: np.ndarray, col: np.ndarray, a: int, b: int) -> list[np.ndarray]:
+def _window_sums(
+    arrays: list[np.ndarray], pos0: np.ndarray, col: np.ndarray, a: int, b: int
+) -> list[np.ndarray]:
     """Sum of each (N, T) array over sessions pos0+a..pos0+b of row col, via prefix sums (NaN already zeroed)."""
     n_t = arrays[0].shape[1]
     lo = np.clip(pos0 + a, 0, n_t) + col * (n_t + 1)
@@ -363,12 +375,16 @@ def fit(
     bad = reason.notna().to_numpy()
     if bad.any() and errors == "raise":
         raise CrackdownError(reason[bad].iloc[0])
-    dropped = pd.DataFrame({"event_id": out["event_id"][bad], "symbol": out["symbol"][bad], "reason": reason[bad]})
+    dropped = pd.DataFrame(
+        {"event_id": out["event_id"][bad], "symbol": out["symbol"][bad], "reason": reason[bad]}
+    )
     out = out[~bad].reset_index(drop=True)
     return Fit(panel, out, model, est, int(min_obs), dropped.reset_index(drop=True))
 
 
-def _invalid_reasons(panel: ReturnPanel, p: pd.DataFrame, est: tuple[int, int], min_obs: int, model: str) -> pd.Series:
+def _invalid_reasons(
+    panel: ReturnPanel, p: pd.DataFrame, est: tuple[int, int], min_obs: int, model: str
+) -> pd.Series:
     """Why each pair cannot be used (None where fine): coverage first, then too few observations."""
     col, pos0 = p["col"].to_numpy(), p["pos0"].to_numpy()
     first, last = panel.first_valid[col], panel.last_valid[col]
@@ -385,13 +401,27 @@ def _invalid_reasons(panel: ReturnPanel, p: pd.DataFrame, est: tuple[int, int], 
     lo = pd.Series(panel.dates[np.clip(first[bad], 0, n_t - 1), ex]).dt.strftime("%Y-%m-%d")
     hi = pd.Series(panel.dates[np.clip(last[bad], 0, n_t - 1), ex]).dt.strftime("%Y-%m-%d")
     cov = (lo + ".." + hi).where(last[bad] >= 0, "none").to_numpy()
-    who = (b["symbol"].astype(str) + " / event " + b["event_id"].astype(str) + " (day 0 "
-           + b["day0"].dt.strftime("%Y-%m-%d") + ")").to_numpy()
+    who = (
+        b["symbol"].astype(str)
+        + " / event "
+        + b["event_id"].astype(str)
+        + " (day 0 "
+        + b["day0"].dt.strftime("%Y-%m-%d")
+        + ")"
+    ).to_numpy()
     msg = np.where(
-        outside[bad], "event: day 0 of " + who + " is outside the price coverage " + cov,
-        np.where(few[bad], "min_obs: " + who + " has only " + b["n_est"].astype(str).to_numpy()
-                 + f" valid returns in the estimation window {est[0]}..{est[1]}; need min_obs={min_obs}",
-                 "benchmark: " + who + " has a constant benchmark return in the estimation window"))
+        outside[bad],
+        "event: day 0 of " + who + " is outside the price coverage " + cov,
+        np.where(
+            few[bad],
+            "min_obs: "
+            + who
+            + " has only "
+            + b["n_est"].astype(str).to_numpy()
+            + f" valid returns in the estimation window {est[0]}..{est[1]}; need min_obs={min_obs}",
+            "benchmark: " + who + " has a constant benchmark return in the estimation window",
+        ),
+    )
     reason[bad] = msg
     return reason
 
@@ -408,7 +438,9 @@ def _gather(arr: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndar
     return out
 
 
-def _flat_index(n_t: int, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _flat_index(
+    n_t: int, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Flat positions of (col, pos0 + offset) in a C-contiguous (N, T) array, and the out-of-range mask."""
     idx = pos0[:, None] + offsets[None, :]
     outside = (idx < 0) | (idx >= n_t)
@@ -465,11 +497,18 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
     sar = _sar_matrix(f, offsets, ar)
     dates = _gather(f.panel.dates, p["pos0"].to_numpy(), f.panel.ex_code[p["col"].to_numpy()], offsets)
     k = len(offsets)
-    labels = p[["event_id", "symbol", "exchange"]].take(np.repeat(np.arange(len(p)), k)).reset_index(drop=True)
+    labels = (
+        p[["event_id", "symbol", "exchange"]].take(np.repeat(np.arange(len(p)), k)).reset_index(drop=True)
+    )
     a = f.arrays
     return labels.assign(
-        rel_day=np.tile(offsets, len(p)), date=dates.ravel(), ar=ar.ravel(), sar=sar.ravel(),
-        alpha=np.repeat(a["alpha"], k), beta=np.repeat(a["beta"], k), sigma=np.repeat(a["sigma"], k),
+        rel_day=np.tile(offsets, len(p)),
+        date=dates.ravel(),
+        ar=ar.ravel(),
+        sar=sar.ravel(),
+        alpha=np.repeat(a["alpha"], k),
+        beta=np.repeat(a["beta"], k),
+        sigma=np.repeat(a["sigma"], k),
         n_est=np.repeat(a["n_est"], k),
     )
 
@@ -495,9 +534,16 @@ def car(f: Fit, windows: Sequence[int] | Iterable[Sequence[int]] = DEFAULT_WINDO
     frames = []
     for w in _as_windows(windows):  # a handful of windows
         a = _car_arrays(f, w)
-        frames.append(f.pairs[["event_id", "symbol", "exchange", "day0"]].assign(
-            window=f"{w[0]}..{w[1]}", start=int(w[0]), end=int(w[1]), car=a["car"], scar=a["scar"],
-            n_days=a["n_days"]))
+        frames.append(
+            f.pairs[["event_id", "symbol", "exchange", "day0"]].assign(
+                window=f"{w[0]}..{w[1]}",
+                start=int(w[0]),
+                end=int(w[1]),
+                car=a["car"],
+                scar=a["scar"],
+                n_days=a["n_days"],
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -555,10 +601,12 @@ def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray,
     u = _rank_rows(a) * (1.0 / (1 + valid.sum(axis=1)))[:, None] - 0.5
     u[~valid] = 0.0
     return {
-        "share_pos": share_pos, "seg_ev": seg_ev,
+        "share_pos": share_pos,
+        "seg_ev": seg_ev,
         "unit_sum": np.add.reduceat(unit, seg_start, axis=0),
         "unit_sq": np.add.reduceat(has.astype(float), seg_start),
-        "port_sum": a0.sum(axis=0), "cnt": valid.sum(axis=0),
+        "port_sum": a0.sum(axis=0),
+        "cnt": valid.sum(axis=0),
         "rank_sum": u.sum(axis=0),
     }
 
@@ -611,7 +659,8 @@ def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[s
         return out
     ev_codes, events = np.unique(f.pairs["event_id"].to_numpy()[rows].astype(str), return_inverse=True)
     share_pos, usum, usq, psum, pcnt, rsum, rcnt, n_est_days = _estimation_stats(
-        f, rows, window, events, len(ev_codes))
+        f, rows, window, events, len(ev_codes)
+    )
     w = window[1] - window[0] + 1
     sd = car_i.std(ddof=1) if n > 1 else np.nan
     caar = car_i.mean()
@@ -646,8 +695,12 @@ def _portfolio(est_series: np.ndarray, event_series: np.ndarray, w: int, prefix:
     car_ = np.nansum(event_series) if (~np.isnan(event_series)).any() else np.nan
     se = sd * np.sqrt(w)
     t = car_ / se
-    return {f"{prefix}_car": car_, f"{prefix}_se": se, f"{prefix}_t": t,
-            f"p_{prefix}": 2 * stats.t.sf(abs(t), len(est_series) - 1) if len(est_series) > 1 else np.nan}
+    return {
+        f"{prefix}_car": car_,
+        f"{prefix}_se": se,
+        f"{prefix}_t": t,
+        f"p_{prefix}": 2 * stats.t.sf(abs(t), len(est_series) - 1) if len(est_series) > 1 else np.nan,
+    }
 
 
 def _group_rows(f: Fit, groups) -> dict[str, np.ndarray]:
@@ -727,9 +780,14 @@ def long_short(
     both = ~np.isnan(ls).all(axis=1)
     series = np.vstack([ls[both], np.nanmean(ls[both], axis=0, keepdims=True)])
     labels = [*ev_codes[both], "all"]
-    rows = [{"event_id": lab, "window": f"{w[0]}..{w[1]}", **_portfolio(s[:n_est], s[n_est:], len(days) - n_est,
-                                                                          "ls")}
-            for lab, s in zip(labels, series, strict=True)]
+    rows = [
+        {
+            "event_id": lab,
+            "window": f"{w[0]}..{w[1]}",
+            **_portfolio(s[:n_est], s[n_est:], len(days) - n_est, "ls"),
+        }
+        for lab, s in zip(labels, series, strict=True)
+    ]
     return pd.DataFrame(rows).rename(columns={"ls_car": "car", "ls_se": "se", "ls_t": "t", "p_ls": "p"})
 
 
@@ -798,8 +856,9 @@ def placebo_pvalue(
     }
 
 
-def _placebo_candidates(f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_days: int | None, avoid,
-                        coverage: str) -> np.ndarray:
+def _placebo_candidates(
+    f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_days: int | None, avoid, coverage: str
+) -> np.ndarray:
     panel = f.panel
     union = pd.DatetimeIndex(np.unique(np.concatenate([panel.sessions[m].to_numpy() for m in panel.mics])))
     col = np.unique(p["col"].to_numpy())
@@ -822,7 +881,8 @@ def _placebo_candidates(f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_day
         raise CrackdownError(
             f"coverage: only {len(cands)} placebo candidate dates leave room for the estimation window "
             f"{f.estimation[0]}..{f.estimation[1]} inside the coverage of {coverage} securities; "
-            "try coverage='any' or fewer securities")
+            "try coverage='any' or fewer securities"
+        )
     return cands
 
 
@@ -835,9 +895,15 @@ def _pseudo_pairs(panel: ReturnPanel, p: pd.DataFrame, dates: np.ndarray) -> pd.
     for k, mic in enumerate(panel.mics):  # a handful of exchanges
         here = ex == k
         pos0[here] = np.searchsorted(panel.sessions[mic].to_numpy(), dates[here], side="left")
-    return pd.DataFrame({
-        "symbol": np.asarray(panel.symbols, dtype=object)[col], "exchange": np.asarray(panel.exchanges)[col],
-        "day0": dates, "col": col, "pos0": pos0})
+    return pd.DataFrame(
+        {
+            "symbol": np.asarray(panel.symbols, dtype=object)[col],
+            "exchange": np.asarray(panel.exchanges)[col],
+            "day0": dates,
+            "col": col,
+            "pos0": pos0,
+        }
+    )
 
 
 # -------------------------------------------------------------------------------------------- one call
@@ -906,7 +972,8 @@ def _select_events(events: pd.DataFrame, event_ids: Sequence[str] | None) -> pd.
         if coarse.any():
             raise CrackdownError(
                 f"event: {events['event_id'][coarse].iloc[0]} has only a month-precision date; "
-                "an event study needs the day")
+                "an event study needs the day"
+            )
     if events.empty:
         raise CrackdownError("event: no events selected")
     return events.reset_index(drop=True)

@@ -45,13 +45,20 @@ def _date_events(dates: list[str]) -> pd.DataFrame:
     for text in dates:
         match = _DATE.match(text.strip())
         if not match:
-            raise CrackdownError(f"--date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM (Beijing time), got {text!r}")
+            raise CrackdownError(
+                f"--date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM (Beijing time), got {text!r}"
+            )
         try:
             day = pd.Timestamp(match.group(1))
         except ValueError:
             raise CrackdownError(f"--date: not a date: {text!r}") from None
-        rows.append({"event_id": "date_" + text.strip().replace("-", "_").replace(":", "").replace(" ", "T"),
-                     "date": day, "time_beijing": match.group(2) or ""})
+        rows.append(
+            {
+                "event_id": "date_" + text.strip().replace("-", "_").replace(":", "").replace(" ", "T"),
+                "date": day,
+                "time_beijing": match.group(2) or "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -65,7 +72,9 @@ def _load(args: argparse.Namespace, groups: dict[str, list[str]] | None):
     if args.benchmark and args.benchmark not in known:
         raise unknown_name_error("symbol", args.benchmark, known, "--benchmark")
     events = load_events(event_ids=args.event) if args.event else date_events
-    bench = securities.set_index("symbol").reindex(symbols)["benchmark_symbol"] if not args.benchmark else None
+    bench = (
+        securities.set_index("symbol").reindex(symbols)["benchmark_symbol"] if not args.benchmark else None
+    )
     needed = list(symbols)
     if args.model in ("market", "market-adjusted"):
         needed += [args.benchmark] if args.benchmark else [b for b in bench.dropna() if b]
@@ -80,8 +89,18 @@ def _handler(args: argparse.Namespace) -> int:
     returns, securities, events, symbols = _load(args, groups)
     window = tuple(args.window)
     res = es.run_event_study(
-        returns, securities, events, symbols, model=args.model, estimation=tuple(args.estimation),
-        window=window, min_obs=args.min_obs, benchmark=args.benchmark, groups=groups, errors="drop")
+        returns,
+        securities,
+        events,
+        symbols,
+        model=args.model,
+        estimation=tuple(args.estimation),
+        window=window,
+        min_obs=args.min_obs,
+        benchmark=args.benchmark,
+        groups=groups,
+        errors="drop",
+    )
     for row in res.dropped.itertuples():
         print(f"crackdown: skipped {row.symbol} / {row.event_id}: {row.reason}", file=sys.stderr)
     table = _pair_table(res, window)
@@ -90,9 +109,15 @@ def _handler(args: argparse.Namespace) -> int:
         from crackdown.data import load_events
 
         avoid = load_events()["date"]  # placebo dates keep away from every event of the project
-        pv = [{"group": name, "placebo_p": es.placebo_pvalue(res.fit, window, args.placebo, args.seed, members,
-                                                             avoid=avoid, coverage="any")["p_two_sided"]}
-              for name, members in groups.items()]
+        pv = [
+            {
+                "group": name,
+                "placebo_p": es.placebo_pvalue(
+                    res.fit, window, args.placebo, args.seed, members, avoid=avoid, coverage="any"
+                )["p_two_sided"],
+            }
+            for name, members in groups.items()
+        ]
         group_table = group_table.merge(pd.DataFrame(pv), on="group")
     _print(table, group_table, args.format)
     return 0
@@ -122,8 +147,9 @@ def _print(table: pd.DataFrame, groups: pd.DataFrame | None, fmt: str) -> None:
             print()
             print(groups.to_csv(index=False), end="")
     else:
-        with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format",
-                               "{:.4f}".format):
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 50, "display.float_format", "{:.4f}".format
+        ):
             print(table.to_string(index=False))
             if groups is not None:
                 print()
@@ -132,27 +158,60 @@ def _print(table: pd.DataFrame, groups: pd.DataFrame | None, fmt: str) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crackdown event-study``."""
-    p = subparsers.add_parser("event-study", help="abnormal returns around events or dates",
-                              description=DESCRIPTION)
+    p = subparsers.add_parser(
+        "event-study", help="abnormal returns around events or dates", description=DESCRIPTION
+    )
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--event", nargs="+", metavar="ID", help="event ids from data/events.csv")
-    which.add_argument("--date", nargs="+", metavar="YYYY-MM-DD[THH:MM]",
-                       help="announcement dates in Beijing (optionally with Beijing time)")
-    p.add_argument("--symbols", nargs="+", required=True, metavar="SYMBOL", help="securities (price-file stems)")
-    p.add_argument("--window", nargs=2, type=_window, default=[-1, 1], metavar=("A", "B"),
-                   help="event window in sessions relative to day 0 (default -1 1)")
-    p.add_argument("--estimation", nargs=2, type=_window, default=[-250, -11], metavar=("A", "B"),
-                   help="estimation window in sessions (default -250 -11)")
+    which.add_argument(
+        "--date",
+        nargs="+",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="announcement dates in Beijing (optionally with Beijing time)",
+    )
+    p.add_argument(
+        "--symbols", nargs="+", required=True, metavar="SYMBOL", help="securities (price-file stems)"
+    )
+    p.add_argument(
+        "--window",
+        nargs=2,
+        type=_window,
+        default=[-1, 1],
+        metavar=("A", "B"),
+        help="event window in sessions relative to day 0 (default -1 1)",
+    )
+    p.add_argument(
+        "--estimation",
+        nargs=2,
+        type=_window,
+        default=[-250, -11],
+        metavar=("A", "B"),
+        help="estimation window in sessions (default -250 -11)",
+    )
     p.add_argument("--model", default="market", choices=["raw", "market-adjusted", "constant-mean", "market"])
-    p.add_argument("--benchmark", metavar="SYMBOL",
-                   help="benchmark for every security (default: securities.csv benchmark_symbol)")
+    p.add_argument(
+        "--benchmark",
+        metavar="SYMBOL",
+        help="benchmark for every security (default: securities.csv benchmark_symbol)",
+    )
     p.add_argument("--min-obs", type=int, default=100, help="minimum valid estimation returns (default 100)")
-    p.add_argument("--returns", choices=["simple", "log"], default="simple", help="return kind (default simple)")
-    p.add_argument("--groups", nargs="+", metavar="NAME=SYM1,SYM2",
-                   help="groups for CAARs and tests (members are added to the securities)")
-    p.add_argument("--placebo", type=int, default=0, metavar="N",
-                   help="with --groups: two-sided placebo p-value of each group CAAR from N random dates "
-                        "away from every event in data/events.csv (seeded, deterministic)")
+    p.add_argument(
+        "--returns", choices=["simple", "log"], default="simple", help="return kind (default simple)"
+    )
+    p.add_argument(
+        "--groups",
+        nargs="+",
+        metavar="NAME=SYM1,SYM2",
+        help="groups for CAARs and tests (members are added to the securities)",
+    )
+    p.add_argument(
+        "--placebo",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --groups: two-sided placebo p-value of each group CAAR from N random dates "
+        "away from every event in data/events.csv (seeded, deterministic)",
+    )
     p.add_argument("--seed", type=int, default=0, help="placebo random seed (default 0)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_handler)
