@@ -75,6 +75,7 @@ def test_timeline_enforcement_counts_match_the_events_table(ci_report: Path) -> 
     """02's enforcement counts per lane equal a plain recount of data/events.csv in the ci window."""
     import pandas as pd
     import yaml
+
     from crackdown.timeline import PUNITIVE_TYPES
 
     window = yaml.safe_load((ROOT / "profiles" / "ci" / "02_timeline.yaml").read_text())
