@@ -150,26 +150,28 @@ def synthetic(n_sec: int, n_events: int, n_sessions: int = 1000, seed: int = 0):
 
 
 def _scale_steps(returns, sec, events, syms, timings: dict | None = None):
-    t = time.perf_counter
-    t0 = t()
+    wall, cpu = time.perf_counter, time.process_time  # cpu: all threads of this process
+    w0, c0 = wall(), cpu()
     panel = es.panel_from_securities(returns, sec, syms)
     pairs = es.make_pairs(panel, events)
-    t1 = t()
+    w1 = wall()
     f = es.fit(panel, pairs, "market", ESTIMATION, 100)
-    t2 = t()
+    w2 = wall()
     ar = es.abnormal_returns(f, WINDOW)
     c = es.car(f, [WINDOW, (0, 0)])
-    t3 = t()
+    w3, c3 = wall(), cpu()
     tests = es.caar_tests(f, WINDOW)
-    t4 = t()
+    w4, c4 = wall(), cpu()
     if timings is not None:
         timings.update(
-            panel_pairs_s=t1 - t0,
-            fit_s=t2 - t1,
-            ar_car_s=t3 - t2,
-            core_s=t3 - t0,
-            caar_tests_s=t4 - t3,
-            total_s=t4 - t0,
+            panel_pairs_s=w1 - w0,
+            fit_s=w2 - w1,
+            ar_car_s=w3 - w2,
+            core_s=w3 - w0,
+            core_cpu_s=c3 - c0,
+            caar_tests_s=w4 - w3,
+            caar_tests_cpu_s=c4 - c3,
+            total_s=w4 - w0,
             pairs=len(f.pairs),
             ar_rows=len(ar),
             car_rows=len(c),

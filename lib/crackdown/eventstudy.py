@@ -440,18 +440,23 @@ def _gather(arr: np.ndarray, pos0: np.ndarray, col: np.ndarray, offsets: np.ndar
 
 def _flat_index(
     n_t: int, pos0: np.ndarray, col: np.ndarray, offsets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Flat positions of (col, pos0 + offset) in a C-contiguous (N, T) array, and the out-of-range mask."""
-    idx = pos0[:, None] + offsets[None, :]
-    outside = (idx < 0) | (idx >= n_t)
-    np.clip(idx, 0, n_t - 1, out=idx)
-    idx += (col * n_t)[:, None]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Flat positions of (col, pos0 + offset) in a C-contiguous (N, T) array, and the out-of-range mask
+    (None when every position is inside)."""
+    base = pos0 + col * n_t
+    idx = base[:, None] + offsets[None, :]
+    if len(pos0) == 0 or (pos0.min() + offsets.min() >= 0 and pos0.max() + offsets.max() < n_t):
+        return idx, None
+    rel = pos0[:, None] + offsets[None, :]
+    outside = (rel < 0) | (rel >= n_t)
+    idx[outside] = 0
     return idx, outside
 
 
-def _gather_t(arr_t: np.ndarray, flat: np.ndarray, outside: np.ndarray) -> np.ndarray:
+def _gather_t(arr_t: np.ndarray, flat: np.ndarray, outside: np.ndarray | None) -> np.ndarray:
     out = np.take(arr_t.ravel(), flat)
-    out[outside] = np.nan
+    if outside is not None:
+        out[outside] = np.nan
     return out
 
 
@@ -460,10 +465,13 @@ def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(Non
     a = f.arrays
     col, pos0, alpha, beta = (a[k][rows] for k in ("col", "pos0", "alpha", "beta"))
     flat, outside = _flat_index(f.panel.rt.shape[1], pos0, col, offsets)
-    r = _gather_t(f.panel.rt, flat, outside)
-    if f.model in ("raw", "constant-mean"):
-        return r - alpha[:, None]
-    return r - alpha[:, None] - beta[:, None] * _gather_t(f.panel.mt, flat, outside)
+    ar = _gather_t(f.panel.rt, flat, outside)
+    ar -= alpha[:, None]
+    if f.model not in ("raw", "constant-mean"):
+        m = _gather_t(f.panel.mt, flat, outside)
+        m *= beta[:, None]
+        ar -= m
+    return ar
 
 
 def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
@@ -562,8 +570,8 @@ def _blocks(n: int, size: int = _CHUNK) -> Iterator[np.ndarray]:
         yield np.arange(start, min(start + size, n))
 
 
-def _rank_rows(a: np.ndarray) -> np.ndarray:
-    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN."""
+def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
+    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN (else: undefined)."""
     n_rows, k = a.shape
     order = np.argsort(a, axis=1)  # NaN sorts last, so valid values take positions 1..M
     s = np.take_along_axis(a, order, axis=1)
@@ -580,7 +588,8 @@ def _rank_rows(a: np.ndarray) -> np.ndarray:
         ranks[tied] = avg[gid].reshape(t.shape)
     out = np.empty_like(a)
     np.put_along_axis(out, order, ranks, axis=1)
-    out[np.isnan(a)] = np.nan
+    if keep_nan:
+        out[np.isnan(a)] = np.nan
     return out
 
 
@@ -598,7 +607,9 @@ def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray,
     has = norm > 0
     unit = dev / np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
     seg_ev, seg_start = np.unique(events, return_index=True)  # events sorted: contiguous segments
-    u = _rank_rows(a) * (1.0 / (1 + valid.sum(axis=1)))[:, None] - 0.5
+    u = _rank_rows(a, keep_nan=False)
+    u *= (1.0 / (1 + valid.sum(axis=1)))[:, None]
+    u -= 0.5
     u[~valid] = 0.0
     return {
         "share_pos": share_pos,
