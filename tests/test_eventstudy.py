@@ -444,3 +444,14 @@ def test_placebo_with_late_listing_needs_coverage_any(returns: pd.DataFrame) -> 
         es.placebo_pvalue(f, (0, 0), n=50, seed=0)
     res = es.placebo_pvalue(f, (0, 0), n=50, seed=0, coverage="any")
     assert res["n_placebo"] == 50
+
+
+def test_explicit_pairs_restrict_the_study(returns: pd.DataFrame) -> None:
+    pairs = pd.DataFrame({"event_id": ["alibaba_fine", "tutoring_leak"], "symbol": ["U1", "H1"]})
+    res = es.run_event_study(returns, SECURITIES, EVENTS, US + HK, pairs=pairs)
+    assert sorted(zip(res.params.event_id, res.params.symbol, strict=True)) == [
+        ("alibaba_fine", "U1"),
+        ("tutoring_leak", "H1"),
+    ]
+    with pytest.raises(CrackdownError, match="event"):
+        es.run_event_study(returns, SECURITIES, EVENTS, US, pairs=pairs.assign(event_id="nope"))

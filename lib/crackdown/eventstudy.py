@@ -947,18 +947,20 @@ def run_event_study(
     benchmark: str | None = None,
     groups: Mapping[str, Iterable[str]] | None = None,
     errors: str = "raise",
+    pairs: pd.DataFrame | None = None,
 ) -> EventStudyResult:
     """Full event study: day 0 per exchange, model fit, ARs over ``window``, CARs over ``windows`` (default
     just ``window``) and group CAAR tests per window.
 
     ``returns``: wide returns frame (symbols and their benchmarks); ``securities``: symbol, exchange,
     benchmark_symbol; ``events``: event_id, date, optional time_beijing (and date_precision: month-only dates
-    are rejected). ``benchmark`` overrides each security's benchmark_symbol.
+    are rejected). ``benchmark`` overrides each security's benchmark_symbol. ``pairs`` (event_id, symbol)
+    restricts the study to those combinations (default: every event x every symbol).
     """
     ev = _select_events(events, event_ids)
     needs_benchmark = model in ("market", "market-adjusted")
     panel = panel_from_securities(returns, securities, symbols, benchmark, with_benchmark=needs_benchmark)
-    pairs = make_pairs(panel, ev)
+    pairs = make_pairs(panel, ev, pairs)
     w = _check_window(window, "window")
     est = _check_window(estimation, "estimation")
     all_windows = [w] if windows is None else _as_windows(windows)
