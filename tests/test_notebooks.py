@@ -17,11 +17,16 @@ RESULT_KEYS: dict[str, set[str]] = {
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
     "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
                     "most_enforced_firms", "top_enforced_lane"},
+    "05_ipo_outcomes": {"n_attempts", "n_firms", "n_listed", "table_2x2", "odds_ratio", "p_value",
+                        "listed_share_aligned", "listed_share_not_aligned", "listed_share_by_group", "aligned_failed",
+                        "aligned_failed_delayed_by", "targeted_listed", "targeted_failed"},
     "06_enforcement": {"n_firms", "rho_actions", "p_actions", "p_actions_asymptotic", "rho_fined_cny", "p_fined_cny",
                        "rho_penalties", "p_penalties", "n_permutations", "total_actions", "total_fined_cny",
                        "aligned_yet_penalised", "spared_unaligned_targeted", "currencies"},
     "03_alignment_index": {"scores", "aligned_firms", "robustly_aligned", "depends_on_weights", "n_firms"},
     "07_article_claims": {"verdicts", "counts", "n_claims", "aged_badly", "market"},
+    "04_market_reaction": {"long_short_car", "long_short_se", "long_short_t", "long_short_p", "placebo_p", "n_events",
+                           "n_by_group", "caar_by_group", "reverse_caar", "headline", "event_ids", "members"},
 }
 
 
@@ -150,3 +155,72 @@ def test_enforcement_totals_match_the_tables_and_p_values_are_bounded(ci_report:
     for key in ("p_actions", "p_penalties", "p_fined_cny"):
         assert 1 / (profile["n_permutations"] + 1) <= results[key] <= 1
     assert -1 <= results["rho_actions"] <= 1
+
+
+def test_ipo_counts_match_the_ipo_table_and_fisher_p_matches_the_hypergeometric_formula(ci_report: Path) -> None:
+    """05's attempts and listings equal a recount of ipos.csv in the ci years; its p-value and odds ratio follow
+    from its own 2x2 table by the hypergeometric formula."""
+    import math
+
+    import pandas as pd
+
+    results = _results(ci_report, "05_ipo_outcomes")
+    first, last = results["parameters"]["start_year"], results["parameters"]["end_year"]
+    ipos = pd.read_csv(ROOT / "data" / "ipos.csv", dtype=str)
+    dates = ipos[["filing_date", "approval_date", "outcome_date"]].apply(lambda c: pd.to_datetime(c, format="mixed"))
+    in_window = dates.min(axis=1).dt.year.between(first, last)
+    listed = (ipos["outcome"] == "listed") & (dates["outcome_date"].dt.year <= last)
+    assert results["n_attempts"] == int(in_window.sum())
+    assert results["n_listed"] == int((in_window & listed).sum())
+    (a, b), (c, d) = results["table_2x2"]
+    assert a + b + c + d == results["n_attempts"] and a + c == results["n_listed"]
+    row1, col1, n = a + b, a + c, a + b + c + d
+
+    def prob(x: int) -> float:
+        return math.comb(row1, x) * math.comb(n - row1, col1 - x) / math.comb(n, col1)
+
+    support = range(max(0, col1 - (n - row1)), min(row1, col1) + 1)
+    assert results["p_value"] == pytest.approx(sum(prob(x) for x in support if prob(x) <= prob(a) * (1 + 1e-9)))
+    if b * c:
+        assert results["odds_ratio"] == pytest.approx(a * d / (b * c))
+
+
+def test_tutoring_rules_wiped_out_the_education_stocks() -> None:
+    """Through the engine (not the notebook): the July 2021 tutoring rules cost each education ADR most of its
+    value over the (-1,+1) window around day 0."""
+    from crackdown import eventstudy as es
+    from crackdown.data import load_events, load_returns, load_securities
+
+    education = ["TAL", "EDU", "GOTU"]
+    res = es.run_event_study(load_returns([*education, "IDX_GSPC"]), load_securities(),
+                             load_events(event_ids=["double_reduction_rules_2021"]), education, window=(-1, 1))
+    cars = res.car.set_index("symbol")["car"]
+    assert (cars < -0.3).all(), cars.to_dict()
+    assert res.caar.loc[0, "caar"] < -0.5
+    assert res.caar.loc[0, "p_cs"] < 0.01
+
+
+def test_market_reaction_long_short_matches_a_recomputation_through_lib(ci_report: Path) -> None:
+    """04's long-short CAR and the headline equal a fresh run of crackdown.reaction on its stored events,
+    securities and parameters."""
+    import pandas as pd
+    from crackdown import reaction as rx
+    from crackdown.data import load_events, load_returns, load_securities
+
+    results = _results(ci_report, "04_market_reaction")
+    p = results["parameters"]
+    members = pd.DataFrame(results["members"])
+    securities = load_securities()
+    symbols = [*members["symbol"], *securities.set_index("symbol").reindex(members["symbol"])["benchmark_symbol"]
+               .dropna(), rx.INDEX_BENCHMARK]
+    returns = load_returns(list(dict.fromkeys(symbols)))
+    events = load_events(event_ids=results["event_ids"])
+    r = rx.run_reaction(returns, securities, events, members, p["model"], p["estimation"], p["window"],
+                        p["min_obs"], p["min_n"])
+    ls = rx.long_short_pooled(r)
+    assert results["long_short_car"] == pytest.approx(ls["car"], rel=1e-9)
+    assert results["long_short_se"] == pytest.approx(ls["se"], rel=1e-9)
+    assert results["n_events"] == len(events)
+    assert results["headline"]["estimate"] == pytest.approx(ls["car"], rel=1e-9)
+    assert results["headline"]["thesis_sign"] == -1
+    assert results["headline"]["p_value"] >= max(results["long_short_p"], results["placebo_p"]) - 1e-12
