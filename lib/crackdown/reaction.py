@@ -478,3 +478,24 @@ def run_reverse(returns: pd.DataFrame, securities: pd.DataFrame, rows: pd.DataFr
                  cars.assign(group="aligned_ai", valid=cars["car"].notna(), eligible=cars["car"].notna()),
                  members.assign(group="aligned_ai"), events, w, 1)
     return {"pairs": cars, "tests": tests.iloc[0], "path": caar_path(r, p), "dropped": f.dropped}
+
+
+SHORT_NAMES = {"targeted_platform": "targeted", "aligned_ai": "aligned AI", "hard_tech": "hard tech",
+               "benchmark": "benchmark"}
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`event_table` flattened for display: n and CAAR (%) per group, long-short CAR/SE (%), t, p, and
+    the Kolari-Pynnonen and portfolio p-values of the targeted and aligned groups."""
+    out = pd.DataFrame({"date": table[("date", "")].dt.strftime("%Y-%m-%d"), "type": table[("type", "")]})
+    for g in GROUPS:
+        out[f"n {SHORT_NAMES[g]}"] = table[("n", g)].astype(int)
+    for g in GROUPS:
+        out[f"CAR {SHORT_NAMES[g]} %"] = 100 * table[("caar", g)].astype(float)
+    out["long-short %"] = 100 * table[("long_short", "car")]
+    out["long-short SE %"] = 100 * table[("long_short", "se")]
+    out["long-short p"] = table[("long_short", "p")]
+    for g in (LONG, SHORT):
+        out[f"KP p {SHORT_NAMES[g]}"] = table[("p_kp", g)].astype(float)
+        out[f"portfolio p {SHORT_NAMES[g]}"] = table[("p_portfolio", g)].astype(float)
+    return out
