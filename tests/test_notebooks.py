@@ -204,6 +204,7 @@ def test_market_reaction_long_short_matches_a_recomputation_through_lib(ci_repor
     """04's long-short CAR and the headline equal a fresh run of crackdown.reaction on its stored events,
     securities and parameters."""
     import pandas as pd
+
     from crackdown import reaction as rx
     from crackdown.data import load_events, load_returns, load_securities
 
