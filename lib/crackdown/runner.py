@@ -3,7 +3,9 @@
 Each notebook runs in its own kernel, in a pool of worker processes, in the order the notebooks declare.
 A run stages everything it writes under ``outputs/.staging/<run>/`` and moves a notebook's outputs into place
 only when that notebook succeeded, so a failed run never replaces good outputs; the partially executed
-notebook of a failure is kept under ``outputs/failed/``.
+notebook of a failure is kept under ``outputs/failed/``. One run at a time writes to ``outputs/``: a run holds
+an exclusive lock on ``outputs/.lock`` from start to index, and a second run started meanwhile says so and
+waits for it.
 """
 
 from __future__ import annotations
@@ -307,6 +309,41 @@ method, figures, and the caveats behind its answer.</p>
 # The run
 
 
+LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(outputs: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``outputs/.lock`` (fcntl); if another run holds it, say so and wait.
+
+    The lock dies with its process, so a killed run never leaves a stale lock behind.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    outputs.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(outputs / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644), "r+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = handle.read().strip() or "another process"
+            print(f"crackdown: another run ({holder}) is writing outputs/; waiting for it to finish "
+                  f"(outputs/{LOCK_NAME})", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @contextlib.contextmanager
 def _staging(outputs: Path) -> Iterator[Path]:
     stage = outputs / ".staging" / uuid.uuid4().hex[:12]
@@ -325,15 +362,27 @@ def run_notebooks(
     timeout: float | None = None,
     progress: bool = True,
 ) -> list[NotebookRun]:
-    """Run ``specs`` in parallel, honouring declared order; publish good outputs; rebuild the index."""
-    from tqdm import tqdm
+    """Run ``specs`` in parallel, honouring declared order; publish good outputs; rebuild the index.
 
+    The whole run holds :func:`run_lock`, so concurrent runs take turns instead of mixing their outputs.
+    """
     outputs = paths.outputs_dir()
     ordered = run_order(specs)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ordered)))
+    done: dict[str, NotebookRun] = {}
+    with run_lock(outputs):
+        _run_pool(ordered, parameters, outputs, jobs, timeout, progress, done)
+        build_index(all_specs, outputs)
+    return [done[s.name] for s in ordered]
+
+
+def _run_pool(ordered: list[NotebookSpec], parameters: dict[str, dict[str, Any]], outputs: Path, jobs: int,
+              timeout: float | None, progress: bool, done: dict[str, NotebookRun]) -> None:
+    """Execute ``ordered`` in a process pool, publishing each notebook's outputs as it finishes."""
+    from tqdm import tqdm
+
     pending = {s.name: s for s in ordered}
     selected = set(pending)
-    done: dict[str, NotebookRun] = {}
     with _staging(outputs) as stage, cf.ProcessPoolExecutor(
         max_workers=jobs, mp_context=multiprocessing.get_context("spawn")
     ) as pool, tqdm(total=len(ordered), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr) as bar:
@@ -355,5 +404,3 @@ def run_notebooks(
                 done[name] = result
                 bar.set_postfix_str(f"{name}: {result.status}")
                 bar.update()
-    build_index(all_specs, outputs)
-    return [done[s.name] for s in ordered]
