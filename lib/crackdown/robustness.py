@@ -110,6 +110,7 @@ class SweepData:
     all_event_days: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[ns]"))
     data_hash: str = ""
     min_obs: int = eventstudy.DEFAULT_MIN_OBS
+    panels: dict[str, tuple] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -389,12 +390,19 @@ def _window_cars(pooled: np.ndarray, span: np.ndarray, windows: list[tuple[int, 
     return np.stack(out, axis=-1)
 
 
-def _panel_and_pairs(data: SweepData, model: str, benchmark: str, events: pd.DataFrame, symbols: list[str]):
+def _panel_and_pairs(data: SweepData, model: str, benchmark: str):
+    """The return panel of every studied security for a model and benchmark choice, with its (event,
+    security) pairs (event_id = position in ``data.events``); built once and kept in ``data.panels`` (the
+    sweep builds them before sending ``data`` to workers, so workers never construct exchange calendars)."""
     needs = model in ("market", "market-adjusted")
-    panel = eventstudy.panel_from_securities(data.returns, data.securities, symbols,
-                                             None if benchmark in (LOCAL, NO_BENCHMARK) else benchmark,
-                                             with_benchmark=needs)
-    return panel, eventstudy.make_pairs(panel, events)
+    key = benchmark if needs else NO_BENCHMARK
+    if key not in data.panels:
+        symbols = sorted(data.firm_symbol.values())
+        panel = eventstudy.panel_from_securities(data.returns, data.securities, symbols,
+                                                 None if key in (LOCAL, NO_BENCHMARK) else key, with_benchmark=needs)
+        events = data.events.assign(event_id=np.arange(len(data.events)))
+        data.panels[key] = (panel, eventstudy.make_pairs(panel, events))
+    return data.panels[key]
 
 
 def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | None = None) -> pd.DataFrame:
@@ -409,12 +417,11 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
     est = _parse_label(est_label)
     windows = sorted({_parse_label(w) for w in specs["window"]})
     span = np.arange(min(w[0] for w in windows), max(w[1] for w in windows) + 1)
-    symbols = list(dict.fromkeys(s for col in ("long", "short") for leg in specs[col] for s in leg.split(";")))
-    events = data.events.assign(event_id=np.arange(len(data.events)))
-    panel, pairs = _panel_and_pairs(data, model, benchmark, events, symbols)
+    panel, pairs = _panel_and_pairs(data, model, benchmark)
+    symbols = list(panel.symbols)
     f = eventstudy.fit(panel, pairs, model, est, data.min_obs, errors="drop")
     est_days = np.arange(est[0], est[1] + 1)
-    x = _tensor(f, np.concatenate([est_days, span]), len(events), symbols)
+    x = _tensor(f, np.concatenate([est_days, span]), len(data.events), symbols)
     col = {s: i for i, s in enumerate(symbols)}
     combos = specs[["event_set", "grouping", "leave_out", "long", "short"]].drop_duplicates(
         ["event_set", "grouping", "leave_out"])
@@ -423,15 +430,18 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
     key = specs["event_set"] + "|" + specs["grouping"] + "|" + specs["leave_out"]
     rows: dict[Any, list] = {}
     draws: dict[Any, np.ndarray] = {}
+    n_est = len(est_days)
     for set_name, group in combos.groupby("event_set", sort=False):
-        ev_mask = np.isin(data.events["event_id"], data.event_sets[set_name])
+        xs = x[np.isin(data.events["event_id"], data.event_sets[set_name])]
         legs = [_leg_cols(r.long, r.short, r.leave_out, data, col) for r in group.itertuples()]
-        ls, pooled = _pooled(x[ev_mask], legs)
+        ls, pooled = _pooled(xs, legs)
+        has = {w: (~np.isnan(xs[:, :, n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))])).any(axis=2)
+               for w in windows}  # (events x securities): a return inside the window
         for k, r in enumerate(group.itertuples()):
             name = (set_name, r.grouping, r.leave_out)
             for i, win in specs.loc[key == "|".join(name), "window"].items():
                 w = _parse_label(win)
-                rows[i] = _spec_stats(ls[k], pooled[k], x[ev_mask], legs[k], len(est_days), span, w)
+                rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w)
                 draws[i] = (np.array([]) if placebo is None else _window_cars(placebo[name], span, [w])[:, 0])
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(RESULT_COLUMNS)).reindex(specs.index)
     out["placebo"] = pd.Series(draws, dtype=object).reindex(specs.index)
@@ -444,22 +454,26 @@ def _leg_cols(long: str, short: str, leave_out: str, data: SweepData, col: dict[
     return (np.array([col[s] for s in long.split(";")]), np.array([col[s] for s in short.split(";")]), lo)
 
 
-def _spec_stats(ls: np.ndarray, pooled: np.ndarray, x: np.ndarray, legs, n_est: int, span: np.ndarray,
+def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs, n_est: int, span: np.ndarray,
                 w: tuple[int, int]) -> list:
-    """estimate, se, t, p, n_events, n_firms, n_long, n_short for one combination and window."""
+    """estimate, se, t, p, n_events, n_firms, n_long, n_short for one combination and window.
+
+    ``ls``/``pooled``: per-event and pooled long-short series over the estimation days then ``span``; ``has``:
+    (events x securities) whether the pair has a return in the window. An event counts if its long-short
+    series exists on some estimation or window day (as in :func:`eventstudy.long_short`); a firm counts if it
+    has a return in the window in a counted event.
+    """
     win = n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))
     days = np.concatenate([np.arange(n_est), win])
-    series = pooled[days]
-    est_s, ev_s = series[:n_est], series[n_est:]
+    est_s, ev_s = pooled[:n_est], pooled[win]
     est_s = est_s[~np.isnan(est_s)]
     car = np.nansum(ev_s) if (~np.isnan(ev_s)).any() else np.nan
-    sd = est_s.std(ddof=1) if len(est_s) > 1 else np.nan
-    se = sd * np.sqrt(len(win))
+    se = est_s.std(ddof=1) * np.sqrt(len(win)) if len(est_s) > 1 else np.nan
     t = car / se if se > 0 else np.nan
     p = 2 * stats.t.sf(abs(t), len(est_s) - 1) if np.isfinite(t) else np.nan
     both = (~np.isnan(ls[:, days])).any(axis=1)
     long, short, lo = legs
-    used = (~np.isnan(x[both][:, :, win])).any(axis=(0, 2))
+    used = has[both].any(axis=0)
     if lo >= 0:
         used[lo] = False
     n_long, n_short = int(used[long].sum()), int(used[short].sum())
@@ -611,6 +625,7 @@ def run_sweep(axes: Mapping[str, Sequence] | None = None, *, data: SweepData | N
     per CPU; "tcp://HOST:PORT" = an existing Dask scheduler. ``client``: an existing distributed.Client (wins
     over ``scheduler``). ``progress``: a tqdm bar on stderr.
     """
+    _check_combinations(validate_axes(axes or {}))  # fail fast, before loading any data
     data = data or load_sweep_data(list((axes or {}).get("benchmark", DEFAULT_GRID["benchmark"])))
     config = placebo or PlaceboConfig()
     specs = expand_grid(axes or {}, data)
@@ -619,6 +634,8 @@ def run_sweep(axes: Mapping[str, Sequence] | None = None, *, data: SweepData | N
     have = specs["spec_hash"].isin(cached["spec_hash"])
     todo = specs[~have]
     dates = placebo_dates(data, config) if config.n > 0 and len(todo) else None
+    for model, benchmark in todo[["model", "benchmark"]].drop_duplicates().itertuples(index=False):
+        _panel_and_pairs(data, model, benchmark)  # built here once, shipped to the workers with ``data``
     computed = _compute(_tasks(todo), data, dates, scheduler, client, progress, on_progress) if len(todo) else None
     if cache and computed is not None:
         write_cache(computed)

@@ -12,7 +12,7 @@ import sys
 
 from crackdown.errors import CrackdownError
 
-COMMAND_MODULES = ("run", "data", "eventstudy")
+COMMAND_MODULES = ("run", "data", "eventstudy", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
