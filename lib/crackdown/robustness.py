@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crackdown import alignment, eventstudy, paths
+from crackdown import alignment, eventstudy, paths, reaction
 from crackdown.errors import CrackdownError, unknown_name_error
 
 AXES = ("window", "estimation", "model", "benchmark", "event_set", "aligned_rule", "threshold", "weights",
@@ -41,13 +41,12 @@ LOCAL = "local"  # each security's own market benchmark (securities.csv benchmar
 NO_BENCHMARK = "none"  # raw and constant-mean models use no benchmark
 NOT_APPLICABLE = "n/a"
 THESIS_SIGN = -1  # thesis: targeted platforms fell relative to aligned AI firms
-CRACKDOWN_PERIOD = ("2020-10-01", "2022-12-31")
-ENFORCEMENT_TYPES = ("probe", "review", "summons", "fine", "app_removal", "merger_block", "restructuring_order",
-                     "ipo_suspended", "ipo_shelved", "freeze")
-RULE_TYPES = ("policy", "rule", "law", "media_signal")
-EVENT_SETS: dict[str, tuple[str, ...]] = {
-    "all": ENFORCEMENT_TYPES + RULE_TYPES,
-    "enforcement": ENFORCEMENT_TYPES,
+CRACKDOWN_PERIOD = ("2020-11-01", "2022-12-31")  # notebook 04's default span
+RULE_TYPES = ("rule", "law", "policy")
+EVENT_SETS: dict[str, tuple[str, ...]] = {  # name -> event types
+    "punitive": reaction.PUNITIVE_TYPES,  # notebook 04's crackdown event set
+    "all": (*reaction.PUNITIVE_TYPES, "policy", "media_signal", "ipo_shelved"),
+    "enforcement": tuple(t for t in reaction.PUNITIVE_TYPES if t not in RULE_TYPES),
     "rules": RULE_TYPES,
     "fines": ("fine",),
 }
@@ -62,11 +61,11 @@ DEFAULT_GRID: dict[str, list] = {
     "estimation": [[-250, -11], [-120, -11]],
     "model": ["market", "market-adjusted", "constant-mean"],
     "benchmark": [LOCAL, "ACWI"],
-    "event_set": ["all", "enforcement", "rules"],
+    "event_set": ["punitive", "enforcement", "rules"],
     "aligned_rule": ["sector", "score"],
     "threshold": [0.2, 0.4],
     "weights": ["equal", "state_links", "revenue"],
-    "leave_out": ["none"],
+    "leave_out": ["none", "each"],
 }
 RESULT_COLUMNS = ("estimate", "se", "t", "p", "n_events", "n_firms", "n_long", "n_short")
 
@@ -116,53 +115,40 @@ class SweepData:
 # ------------------------------------------------------------------------------------------------ data
 
 
-def firm_securities(securities: pd.DataFrame, firm_ids: Sequence[str]) -> dict[str, str]:
-    """firm_id -> its one priced equity (ADR, ordinary or A share): the earliest listed; firms without one
-    are left out. One security per firm keeps dual-listed firms (e.g. BABA and 9988.HK) from counting twice."""
-    sec = securities[securities["firm_id"].isin(list(firm_ids)) & securities["price_basis"].ne("none")
-                     & securities["security_type"].isin(["adr", "ordinary_share", "a_share"])]
-    sec = sec.assign(_listed=pd.to_datetime(sec["listing_date"]).fillna(pd.Timestamp.max))
-    first = sec.sort_values(["_listed", "symbol"]).drop_duplicates("firm_id")
-    return dict(zip(first["firm_id"], first["symbol"], strict=True))
-
-
-def crackdown_event_sets(events: pd.DataFrame, targeted_firms: Sequence[str],
+def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame | None = None,
                          period: tuple[str, str] = CRACKDOWN_PERIOD) -> dict[str, list[str]]:
-    """Event set name -> event ids: day-precision events in ``period`` of the set's types that name a targeted
-    sector (:data:`alignment.TARGETED_SECTORS`) or a targeted firm."""
-    ev = events[events.get("date_precision", pd.Series("day", index=events.index)).eq("day")]
-    ev = ev[ev["date"].between(pd.Timestamp(period[0]), pd.Timestamp(period[1]))]
-    def split(col):
-        return ev[col].fillna("").astype(str).str.split(";").map(lambda xs: {x.strip() for x in xs if x.strip()})
-    hits_sector = split("sectors").map(lambda s: bool(s & set(alignment.TARGETED_SECTORS)))
-    hits_firm = split("firm_ids").map(lambda s: bool(s & set(targeted_firms)))
-    ev = ev[hits_sector | hits_firm]
-    return {name: ev.loc[ev["type"].isin(types), "event_id"].tolist() for name, types in EVENT_SETS.items()}
+    """Event set name -> event ids: :func:`reaction.crackdown_events` (day-precision events in ``period`` naming
+    a targeted firm or sector, as notebook 04 uses) restricted to each set's types (:data:`EVENT_SETS`)."""
+    return {name: reaction.crackdown_events(types, *period, events=events, firms=firms)["event_id"].tolist()
+            for name, types in EVENT_SETS.items()}
 
 
 def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI")) -> SweepData:
-    """:class:`SweepData` from the shipped tables and price snapshot (benchmark symbols other than ``local``
-    are added to the returns)."""
+    """:class:`SweepData` from the shipped tables and price snapshot: one security per firm of the targeted and
+    aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks and
+    the benchmark symbols of ``benchmarks`` other than ``local``."""
     from crackdown.data import load_events, load_firms, load_returns, load_securities
     from crackdown.runner import data_hash
 
-    securities = load_securities()
-    groups = alignment.firm_groups(firms=load_firms())
-    members = groups[groups.isin(["targeted_platform", "aligned_ai"])].index
-    firm_symbol = firm_securities(securities, members)
-    events = load_events()
-    sets = crackdown_event_sets(events, list(groups[groups == "targeted_platform"].index))
-    used = sorted({e for ids in sets.values() for e in ids})
+    securities, firms, events = load_securities(), load_firms(), load_events()
+    groups = alignment.firm_groups(firms=firms)
+    members = groups[groups.isin([reaction.LONG, reaction.SHORT])].index
+    priced = securities[securities["firm_id"].isin(members) & securities["price_basis"].ne("none")
+                        & securities["security_type"].isin(["adr", "ordinary_share", "a_share"])]
+    candidates = load_returns(priced["symbol"].tolist())
+    chosen = reaction.choose_listings(members, securities, reaction.price_coverage(candidates))
+    firm_symbol = dict(zip(chosen["firm_id"], chosen["symbol"], strict=True))
     sec = securities.set_index("symbol")
-    local = sec.loc[list(firm_symbol.values()), "benchmark_symbol"].dropna().unique().tolist()
-    extra = [b for b in benchmarks if b != LOCAL]
-    for b in extra:
-        if b not in sec.index:
+    for b in benchmarks:
+        if b != LOCAL and b not in sec.index:
             raise unknown_name_error("benchmark symbol", b, sec.index, "benchmark")
-    symbols = list(dict.fromkeys([*firm_symbol.values(), *local, *extra]))
+    local = sec.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
+    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b != LOCAL)]))
+    sets = crackdown_event_sets(events, firms)
+    used = sorted({e for ids in sets.values() for e in ids})
     day = events[events["date_precision"].eq("day")] if "date_precision" in events else events
     return SweepData(
-        returns=load_returns(symbols),
+        returns=pd.concat([candidates[chosen["symbol"]], load_returns(bench)], axis=1),
         securities=securities[["symbol", "firm_id", "exchange", "benchmark_symbol"]],
         events=events[events["event_id"].isin(used)][["event_id", "date", "time_beijing", "type"]].reset_index(
             drop=True),
