@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from crackdown import alignment as al
 from crackdown.errors import CrackdownError
 
@@ -208,6 +209,18 @@ def test_weights_are_dirichlet_draws_and_a_seed_is_deterministic() -> None:
     assert not a.weights.equals(c.weights)
     np.testing.assert_allclose(a.weights.sum(axis=1), 1.0)
     assert (a.weights > 0).all().all()
+
+
+def test_indicators_left_out_of_the_draws_get_weight_zero() -> None:
+    result = al.weight_sensitivity(40, seed=2, indicators=["golden_share", "us_sanctioned"], alignment=TINY)
+    assert (result.weights[["govt_revenue_share", "state_shareholder", "ai_platform_member"]] == 0).all().all()
+    np.testing.assert_allclose(result.weights.sum(axis=1), 1.0)
+    half = result.draws.loc[result.draws["firm_id"] == "half", "score"]
+    assert (half == 0).all()  # "half" has neither a golden share nor a US listing
+    with pytest.raises(CrackdownError, match="^indicators:"):
+        al.weight_sensitivity(10, indicators=["golden_shares"], alignment=TINY)
+    with pytest.raises(CrackdownError, match="^indicators:"):
+        al.weight_sensitivity(10, indicators=[], alignment=TINY)
 
 
 def test_summary_matches_the_draws() -> None:

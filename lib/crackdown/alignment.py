@@ -35,7 +35,7 @@ platforms, fintech, education, recruitment/logistics, crypto) against ``aligned_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -252,23 +252,36 @@ def classify(share_aligned: pd.Series) -> pd.Series:
     return pd.Series(label, index=share_aligned.index, name="classification")
 
 
-def dirichlet_weights(n_draws: int, seed: int, concentration: float = 1.0) -> pd.DataFrame:
-    """``n_draws`` x :data:`INDICATORS` weights from a symmetric Dirichlet(``concentration``), one Generator."""
+def dirichlet_weights(n_draws: int, seed: int, concentration: float = 1.0,
+                      indicators: Sequence[str] | None = None) -> pd.DataFrame:
+    """``n_draws`` x :data:`INDICATORS` weights, drawn from a symmetric Dirichlet(``concentration``) over
+    ``indicators`` (default all; the others get weight 0), with one Generator seeded by ``seed``."""
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
         raise CrackdownError(f"n_draws: expected a positive integer, got {n_draws!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise CrackdownError(f"seed: expected a non-negative integer, got {seed!r}")
     if isinstance(concentration, bool) or not isinstance(concentration, int | float) or not concentration > 0:
         raise CrackdownError(f"concentration: expected a number > 0, got {concentration!r}")
+    chosen = list(INDICATORS) if indicators is None else list(dict.fromkeys(indicators))
+    if not chosen:
+        raise CrackdownError("indicators: the selection is empty; choose from " + ", ".join(INDICATORS))
+    for name in chosen:
+        if name not in INDICATORS:
+            raise unknown_name_error("indicator", str(name), INDICATORS, "indicators")
     rng = np.random.default_rng(seed)
-    draws = rng.dirichlet(np.full(len(INDICATORS), float(concentration)), size=n_draws)
-    return pd.DataFrame(draws, columns=list(INDICATORS)).rename_axis("draw")
+    draws = rng.dirichlet(np.full(len(chosen), float(concentration)), size=n_draws)
+    frame = pd.DataFrame(draws, columns=chosen).reindex(columns=list(INDICATORS), fill_value=0.0)
+    return frame.rename_axis("draw")
 
 
 def weight_sensitivity(n_draws: int = 1000, seed: int = 0, concentration: float = 1.0, missing: str = "zero",
                        threshold: float = 0.5, as_of: str = DEFAULT_AS_OF, *,
-                       alignment: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> Sensitivity:
+                       indicators: Sequence[str] | None = None, alignment: pd.DataFrame | None = None,
+                       firms: pd.DataFrame | None = None) -> Sensitivity:
     """Scores and ranks under ``n_draws`` random Dirichlet weightings (one matrix product, no loop over draws).
+
+    ``indicators``: the indicators whose weights are drawn (default all; e.g. those with a positive weight in the
+    main specification, so an indicator switched off stays off).
 
     Summary per firm: share of draws in which it is aligned (score >= threshold), median score, median rank and
     5th/25th/75th/95th percentile ranks, and a classification (see :func:`classify`). Under ``missing="drop"`` a firm
@@ -276,7 +289,7 @@ def weight_sensitivity(n_draws: int = 1000, seed: int = 0, concentration: float 
     """
     _check_missing(missing)
     threshold = _check_threshold(threshold)
-    weights = dirichlet_weights(n_draws, seed, concentration)
+    weights = dirichlet_weights(n_draws, seed, concentration, indicators)
     matrix = indicator_matrix(as_of, alignment=alignment, firms=firms)
     values, mask = filled(matrix, missing)
     scores = pd.DataFrame(weighted_scores(values, mask, weights.to_numpy()), index=weights.index,
