@@ -1,0 +1,316 @@
+"""Specification sweep: estimates against fresh engine event studies, placebo curves, grid rules, cache, Dask.
+
+Most tests use synthetic returns on the real NYSE calendar, where the targeted firms lose a known 3% on every
+event day; expected values are recomputed independently through :func:`eventstudy.long_short` on a fresh fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, run_crackdown
+
+from crackdown import eventstudy as es
+from crackdown import robustness as rb
+from crackdown.calendars import sessions
+from crackdown.errors import CrackdownError
+
+TARGETED = ["t1", "t2", "t3", "t4"]
+ALIGNED = ["a1", "a2", "a3"]
+EVENT_DATES = ["2021-02-03", "2021-03-10", "2021-04-12", "2021-05-19", "2021-06-23", "2021-08-04", "2021-09-15",
+               "2021-11-03"]
+HIT = -0.03  # the targeted firms' extra return on each event day
+
+
+def _synthetic(seed: int = 3, data_hash: str = "synthetic") -> rb.SweepData:
+    days = sessions("XNYS", "2019-01-01", "2022-12-30")
+    rng = np.random.default_rng(seed)
+    market = rng.normal(0.0003, 0.01, len(days))
+    world = 0.6 * market + rng.normal(0, 0.006, len(days))
+    cols = {"IDX_GSPC": market, "ACWI": world}
+    day0 = days.isin(pd.DatetimeIndex(EVENT_DATES))
+    for i, firm in enumerate(TARGETED + ALIGNED):
+        r = 0.0002 + (0.8 + 0.1 * i) * market + rng.normal(0, 0.01, len(days))
+        cols[firm.upper()] = r + (HIT * day0 if firm in TARGETED else 0.0)
+    returns = pd.DataFrame(cols, index=days)
+    returns.loc["2021-06-01":"2021-06-04", "T2"] = np.nan  # a suspension in some estimation windows
+    symbols = [f.upper() for f in TARGETED + ALIGNED]
+    securities = pd.DataFrame({
+        "symbol": [*symbols, "IDX_GSPC", "ACWI"], "firm_id": [*TARGETED, *ALIGNED, None, None],
+        "exchange": "XNYS", "benchmark_symbol": ["IDX_GSPC"] * len(symbols) + ["", ""]})
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(len(EVENT_DATES))],
+                           "date": pd.to_datetime(EVENT_DATES), "time_beijing": "", "type": "fine"})
+    groups = pd.Series(["targeted_platform"] * 4 + ["aligned_ai"] * 3, index=TARGETED + ALIGNED, name="group")
+    return rb.SweepData(
+        returns=returns, securities=securities, events=events,
+        event_sets={"punitive": events["event_id"].tolist(), "fines": events["event_id"].tolist()[:4]},
+        firm_symbol={f: f.upper() for f in TARGETED + ALIGNED}, groups=groups,
+        all_event_days=events["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash)
+
+
+PLACEBO = rb.PlaceboConfig(n=30, seed=1, start="2019-06-01", end="2022-06-30")
+AXES = {"window": [[0, 0], [-1, 1]], "estimation": [[-200, -11]], "model": ["market", "market-adjusted", "raw"],
+        "benchmark": ["local", "ACWI"], "event_set": ["punitive", "fines"], "aligned_rule": ["sector"],
+        "leave_out": ["none", "t1", "a2"]}
+
+
+@pytest.fixture(scope="module")
+def synthetic_sweep() -> rb.SweepResult:
+    return rb.run_sweep(AXES, data=_synthetic(), placebo=PLACEBO, cache=False)
+
+
+def _engine_long_short(data: rb.SweepData, spec, events: pd.DataFrame | None = None) -> pd.Series:
+    """The spec's pooled long-short row from a fresh engine event study (independent of the sweep's arrays)."""
+    firms_long = [f for f in TARGETED if f != spec.leave_out]
+    firms_short = [f for f in ALIGNED if f != spec.leave_out]
+    long, short = [f.upper() for f in firms_long], [f.upper() for f in firms_short]
+    if events is None:
+        events = data.events[data.events["event_id"].isin(data.event_sets[spec.event_set])]
+    bench = None if spec.benchmark in ("local", "none") else spec.benchmark
+    panel = es.panel_from_securities(data.returns, data.securities, long + short, bench,
+                                     with_benchmark=spec.model in ("market", "market-adjusted"))
+    est = tuple(int(x) for x in spec.estimation.split(".."))
+    f = es.fit(panel, es.make_pairs(panel, events), spec.model, est, 100, errors="drop")
+    table = es.long_short(f, long, short, tuple(int(x) for x in spec.window.split("..")))
+    return table.set_index("event_id").loc["all"]
+
+
+# --------------------------------------------------------------------------------------------- estimates
+
+
+def test_every_spec_equals_a_fresh_engine_long_short(synthetic_sweep: rb.SweepResult) -> None:
+    data = _synthetic()
+    specs = synthetic_sweep.specs
+    assert len(specs) == 2 * 1 * 5 * 2 * 3  # windows x estimation x (model, benchmark) x sets x leave-outs
+    for spec in specs.itertuples():
+        ref = _engine_long_short(data, spec)
+        np.testing.assert_allclose([spec.estimate, spec.se, spec.t, spec.p], [ref["car"], ref["se"], ref["t"],
+                                                                             ref["p"]], rtol=1e-9)
+
+
+def test_known_effect_is_recovered_with_counts(synthetic_sweep: rb.SweepResult) -> None:
+    specs = synthetic_sweep.specs
+    day0 = specs[specs["window"] == "0..0"]
+    assert np.allclose(day0["estimate"], HIT, atol=0.012)
+    assert (specs["estimate"] < 0).all()
+    assert set(specs.loc[specs["event_set"] == "punitive", "n_events"]) == {8}
+    assert set(specs.loc[specs["event_set"] == "fines", "n_events"]) == {4}
+    none = specs[specs["leave_out"] == "none"]
+    assert set(none["n_long"]) == {4} and set(none["n_short"]) == {3} and set(none["n_firms"]) == {7}
+    assert set(specs.loc[specs["leave_out"] == "t1", "n_long"]) == {3}
+    assert set(specs.loc[specs["leave_out"] == "a2", "n_short"]) == {2}
+
+
+def test_placebo_column_equals_engine_on_the_pseudo_dates(synthetic_sweep: rb.SweepResult) -> None:
+    data = _synthetic()
+    dates = rb.placebo_dates(data, PLACEBO)
+    spec = synthetic_sweep.specs.query("model == 'market' and benchmark == 'local' and leave_out == 't1'").iloc[0]
+    ids = data.events["event_id"].isin(data.event_sets[spec.event_set]).to_numpy()
+    for draw in (0, 7, 29):
+        pseudo = pd.DataFrame({"event_id": data.events["event_id"][ids], "date": dates[draw, ids],
+                               "time_beijing": ""})
+        ref = _engine_long_short(data, spec, pseudo)
+        assert spec.placebo[draw] == pytest.approx(ref["car"], rel=1e-9, abs=1e-15)
+
+
+def test_placebo_dates_avoid_events_and_do_not_depend_on_the_other_events() -> None:
+    data = _synthetic()
+    dates = rb.placebo_dates(data, PLACEBO)
+    assert dates.shape == (30, 8)
+    days = sessions("XNYS", PLACEBO.start, PLACEBO.end)
+    pos = days.searchsorted(pd.DatetimeIndex(dates.ravel()))
+    real = days.searchsorted(pd.DatetimeIndex(EVENT_DATES))
+    assert (np.abs(pos[:, None] - real[None, :]).min(axis=1) > PLACEBO.gap).all()
+    fewer = _synthetic()
+    object.__setattr__(fewer, "events", data.events.iloc[[2, 5]].reset_index(drop=True))
+    np.testing.assert_array_equal(rb.placebo_dates(fewer, PLACEBO), dates[:, [2, 5]])
+    assert not np.array_equal(rb.placebo_dates(data, rb.PlaceboConfig(30, 2, PLACEBO.start, PLACEBO.end)), dates)
+
+
+def test_permutation_test_rejects_the_null_for_a_real_effect(synthetic_sweep: rb.SweepResult) -> None:
+    summary = rb.curve_summary(synthetic_sweep.specs)
+    assert summary["share_thesis_sign"] == 1.0
+    assert summary["n_placebo"] == 30
+    assert summary["permutation_p"] == pytest.approx(1 / 31)
+    assert np.abs(summary["placebo_medians"]).max() < abs(summary["median_estimate"])
+
+
+# --------------------------------------------------------------------------------------------- curve
+
+
+def test_curve_summary_by_hand() -> None:
+    specs = pd.DataFrame({
+        "estimate": [-0.02, -0.01, 0.01, np.nan], "p": [0.01, 0.2, 0.03, np.nan],
+        "placebo": [np.array([0.0, -0.03, 0.01]), np.array([0.01, -0.02, 0.0]), np.array([0.02, -0.01, -0.01]),
+                    np.array([np.nan] * 3)]})
+    s = rb.curve_summary(specs)
+    assert s["n_specs"] == 3 and s["n_unusable"] == 1
+    assert s["share_thesis_sign"] == pytest.approx(2 / 3)
+    assert s["share_significant"] == pytest.approx(2 / 3)
+    assert s["share_significant_thesis"] == pytest.approx(1 / 3)
+    assert s["median_estimate"] == pytest.approx(-0.01)
+    # placebo medians per draw: 0.01, -0.02, 0.0 -> one draw (-0.02) at or below -0.01
+    np.testing.assert_allclose(s["placebo_medians"], [0.01, -0.02, 0.0])
+    assert s["permutation_p"] == pytest.approx((1 + 1) / (1 + 3))
+    # placebo shares with a negative sign: 0, 1, 1/3 -> one at or above 2/3
+    assert s["permutation_p_sign"] == pytest.approx((1 + 1) / (1 + 3))
+
+
+def test_choice_effects_ranks_axes_by_spread() -> None:
+    specs = pd.DataFrame({"window": ["0..0", "0..0", "0..5", "0..5"], "model": ["market", "raw"] * 2,
+                          "estimate": [-0.01, -0.02, 0.03, 0.02]})
+    table = rb.choice_effects(specs)
+    # window medians -0.015 and 0.025 (spread 0.04); model medians 0.01 (market) and 0.0 (raw) (spread 0.01)
+    assert table["axis"].iloc[0] == "window"
+    spread = table.drop_duplicates("axis").set_index("axis")["spread"]
+    assert spread["window"] == pytest.approx(0.04) and spread["model"] == pytest.approx(0.01)
+    assert table.set_index(["axis", "choice"]).loc[("model", "market"), "median_estimate"] == pytest.approx(0.01)
+
+
+# --------------------------------------------------------------------------------------------- grid
+
+
+@pytest.mark.parametrize(("axes", "axis"), [
+    ({"windows": [[0, 1]]}, "axes"),
+    ({"window": []}, "window"),
+    ({"window": [[2, 1]]}, "window"),
+    ({"window": [[0, 1], [0, 1]]}, "window"),
+    ({"estimation": [[-250, -11]], "window": [[-20, 1]]}, "estimation"),
+    ({"estimation": [[-100, 0]]}, "estimation"),
+    ({"model": ["markt"]}, "model"),
+    ({"event_set": ["everything"]}, "event_set"),
+    ({"aligned_rule": ["vibes"]}, "aligned_rule"),
+    ({"threshold": [1.5]}, "threshold"),
+    ({"weights": ["heavy"]}, "weights"),
+])
+def test_invalid_axes_are_rejected_naming_the_axis(axes: dict, axis: str) -> None:
+    with pytest.raises(CrackdownError, match=rf"^{axis}:"):
+        rb.expand_grid({**AXES, **axes} if "windows" not in axes else axes, _synthetic())
+
+
+@pytest.mark.parametrize(("axes", "axis"), [
+    ({"benchmark": ["NOPE"]}, "benchmark"),
+    ({"leave_out": ["zz"]}, "leave_out"),
+    ({"event_set": ["enforcement"]}, "event_set"),  # a set without events in this data
+])
+def test_combinations_the_data_cannot_support_are_rejected(axes: dict, axis: str) -> None:
+    with pytest.raises(CrackdownError, match=rf"^{axis}:"):
+        rb.expand_grid({**AXES, **axes}, _synthetic())
+
+
+def test_leaving_out_the_only_member_of_a_group_is_rejected_or_skipped() -> None:
+    data = _synthetic()
+    object.__setattr__(data, "groups", data.groups.drop(["a2", "a3"]))
+    with pytest.raises(CrackdownError, match="^leave_out:.*a1"):
+        rb.expand_grid({**AXES, "leave_out": ["a1"]}, data)
+    each = rb.expand_grid({**AXES, "leave_out": ["each"]}, data)
+    assert set(each["leave_out"]) == set(TARGETED)  # a1 is the only aligned firm: never left out
+
+
+def test_not_applicable_choices_collapse() -> None:
+    specs = rb.expand_grid({**AXES, "model": ["raw", "constant-mean", "market"], "leave_out": ["none", "each"],
+                            "threshold": [0.2, 0.5]}, _synthetic())
+    no_bench = specs[specs["model"].isin(["raw", "constant-mean"])]
+    assert set(no_bench["benchmark"]) == {"none"}
+    assert set(specs.loc[specs["model"] == "market", "benchmark"]) == {"local", "ACWI"}
+    assert set(specs["grouping"]) == {"sector"} and specs["threshold"].isna().all()  # sector rule: no threshold
+    assert set(specs["leave_out"]) == {"none", *TARGETED, *ALIGNED}
+    assert len(specs) == 2 * 1 * (2 + 2) * 2 * 8
+    assert not specs.duplicated([*rb.AXES]).any()
+
+
+# --------------------------------------------------------------------------------------------- cache
+
+
+def test_cache_hit_on_rerun_and_miss_after_a_data_change(tmp_path, monkeypatch) -> None:
+    from crackdown.runner import data_hash
+
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
+    (tmp_path / "data").mkdir()
+    table = tmp_path / "data" / "events.csv"
+    table.write_text("event_id,date\ne0,2021-02-03\n")
+    axes = {**AXES, "model": ["market"], "benchmark": ["local"], "leave_out": ["none"]}
+    first = rb.run_sweep(axes, data=_synthetic(data_hash=data_hash()), placebo=PLACEBO)
+    n = len(first.specs)
+    assert (first.n_computed, first.n_cached) == (n, 0)
+    assert list((tmp_path / "outputs" / "sweep_cache").glob("part-*.parquet"))
+    again = rb.run_sweep(axes, data=_synthetic(data_hash=data_hash()), placebo=PLACEBO)
+    assert (again.n_computed, again.n_cached) == (0, n)
+    pd.testing.assert_frame_equal(first.specs.drop(columns="placebo"), again.specs.drop(columns="placebo"))
+    assert all(np.array_equal(a, b) for a, b in zip(first.specs["placebo"], again.specs["placebo"], strict=True))
+    wider = rb.run_sweep({**axes, "window": [[0, 0], [-1, 1], [0, 5]]}, data=_synthetic(data_hash=data_hash()),
+                         placebo=PLACEBO)
+    assert (wider.n_computed, wider.n_cached) == (n // 2, n)  # only the new window is computed
+    other_placebo = rb.run_sweep(axes, data=_synthetic(data_hash=data_hash()), placebo=rb.PlaceboConfig(
+        n=10, seed=1, start=PLACEBO.start, end=PLACEBO.end))
+    assert other_placebo.n_computed == n
+    table.write_text("event_id,date\ne0,2021-02-04\n")  # the data changed
+    changed = rb.run_sweep(axes, data=_synthetic(data_hash=data_hash()), placebo=PLACEBO)
+    assert (changed.n_computed, changed.n_cached) == (n, 0)
+
+
+# --------------------------------------------------------------------------------------------- Dask
+
+
+def test_serial_and_local_cluster_give_identical_results(synthetic_sweep: rb.SweepResult) -> None:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster, Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        seen = []
+        dask = rb.run_sweep(AXES, data=_synthetic(), placebo=PLACEBO, cache=False, client=client,
+                            on_progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1][0] == seen[-1][1] == len(seen)
+    serial = synthetic_sweep.specs
+    pd.testing.assert_frame_equal(serial.drop(columns="placebo"), dask.specs.drop(columns="placebo"),
+                                  check_exact=True)
+    for a, b in zip(serial["placebo"], dask.specs["placebo"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_unreachable_scheduler_is_a_clear_error() -> None:
+    with pytest.raises(CrackdownError, match="^scheduler:"):
+        rb.run_sweep({**AXES, "model": ["raw"]}, data=_synthetic(), placebo=rb.PlaceboConfig(n=0), cache=False,
+                     scheduler="udp://nowhere")
+
+
+# --------------------------------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def real() -> rb.SweepData:
+    return rb.load_sweep_data()
+
+
+def test_real_data_uses_notebook_04s_events_one_listing_per_firm_and_the_data_hash(real: rb.SweepData) -> None:
+    from crackdown import reaction
+    from crackdown.runner import data_hash
+
+    assert real.event_sets["punitive"] == reaction.crackdown_events(*(reaction.PUNITIVE_TYPES,), *rb.CRACKDOWN_PERIOD)[
+        "event_id"].tolist()
+    assert set(real.event_sets["fines"]) <= set(real.event_sets["enforcement"]) <= set(real.event_sets["punitive"])
+    assert len(set(real.firm_symbol.values())) == len(real.firm_symbol)
+    assert {"alibaba", "tencent", "hikvision", "iflytek"} <= set(real.firm_symbol)
+    assert real.data_hash == data_hash()
+
+
+def test_real_spec_equals_a_fresh_engine_long_short(real: rb.SweepData) -> None:
+    axes = {"window": [[-1, 1]], "estimation": [[-250, -11]], "model": ["market"], "benchmark": ["local"],
+            "event_set": ["enforcement"], "aligned_rule": ["sector"], "leave_out": ["none", "alibaba"]}
+    specs = rb.run_sweep(axes, data=real, placebo=rb.PlaceboConfig(n=0), cache=False).specs
+    for spec in specs.itertuples():
+        long = [s for s in spec.long.split(";") if s != real.firm_symbol.get(spec.leave_out)]
+        ev = real.events[real.events["event_id"].isin(real.event_sets["enforcement"])]
+        panel = es.panel_from_securities(real.returns, real.securities, long + spec.short.split(";"))
+        f = es.fit(panel, es.make_pairs(panel, ev), "market", (-250, -11), 100, errors="drop")
+        ref = es.long_short(f, long, spec.short.split(";"), (-1, 1)).set_index("event_id").loc["all"]
+        assert spec.estimate == pytest.approx(ref["car"], rel=1e-9)
+        assert spec.se == pytest.approx(ref["se"], rel=1e-9)
+
+
+def test_cli_rejects_an_invalid_grid_naming_the_axis() -> None:
+    result = run_crackdown(ROOT, "sweep", "--serial", "--estimations=-20:-1", "--no-cache")
+    assert result.returncode == 2
+    assert "estimation:" in result.stderr and "overlaps" in result.stderr
