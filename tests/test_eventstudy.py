@@ -455,3 +455,41 @@ def test_explicit_pairs_restrict_the_study(returns: pd.DataFrame) -> None:
     ]
     with pytest.raises(CrackdownError, match="event"):
         es.run_event_study(returns, SECURITIES, EVENTS, US, pairs=pairs.assign(event_id="nope"))
+
+
+def test_battery_does_not_depend_on_blocking(market_fit: es.Fit, monkeypatch: pytest.MonkeyPatch) -> None:
+    # one big block (with missing days: masked path) vs one pair per block (mostly the no-gap fast path)
+    whole = es.caar_tests(market_fit, (-1, 1), groups={"us": US, "hk": HK})
+    monkeypatch.setattr(es, "_CHUNK", 1)
+    split = es.caar_tests(market_fit, (-1, 1), groups={"us": US, "hk": HK})
+    pd.testing.assert_frame_equal(whole, split, rtol=1e-12)
+
+
+def test_corrado_and_sign_with_a_missing_day(tiny) -> None:
+    f, r, m = tiny
+    gap = f.pairs.iloc[[0]]  # firm U1 loses one estimation day (rel -5): its own M_i and p_i change
+    panel = f.panel
+    rt = panel.rt.copy()
+    rt[gap["col"].iat[0], gap["pos0"].iat[0] - 5] = np.nan
+    rt_panel = es.ReturnPanel(**{**panel.__dict__, "rt": rt, "r": rt.T.copy()})
+    g = es.fit(
+        rt_panel, f.pairs[["event_id", "symbol", "exchange", "day0", "col", "pos0"]], "market", TINY_EST, 5
+    )
+    r = r.copy()
+    r[0, 3] = np.nan  # rel -5 is index 3 on the -8..1 axis
+    resid = np.full_like(r, np.nan)
+    for i in range(len(r)):
+        ok = ~np.isnan(r[i, :7])
+        beta, alpha = np.polyfit(m[i, :7][ok], r[i, :7][ok], 1)
+        resid[i] = r[i] - alpha - beta * m[i]
+    days = np.r_[0:7, 8:10]
+    a = resid[:, days]
+    ranks = stats.rankdata(a, axis=1, nan_policy="omit")
+    u = ranks / (1 + (~np.isnan(a)).sum(axis=1, keepdims=True)) - 0.5
+    kbar = np.nanmean(u, axis=0)
+    corrado = kbar[-2:].sum() / (np.sqrt(2) * np.sqrt((kbar**2).mean()))
+    est = resid[:, :7]
+    p_hat = np.mean([(row[~np.isnan(row)] > 0).mean() for row in est])
+    got = es.caar_tests(g, TINY_WIN).iloc[0]
+    assert got["corrado_t"] == pytest.approx(corrado, rel=1e-9)
+    assert got["p_hat"] == pytest.approx(p_hat, rel=1e-12)

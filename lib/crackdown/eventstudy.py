@@ -573,8 +573,9 @@ def _blocks(n: int, size: int = _CHUNK) -> Iterator[np.ndarray]:
 def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
     """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN (else: undefined)."""
     n_rows, k = a.shape
-    order = np.argsort(a, axis=1)  # NaN sorts last, so valid values take positions 1..M
-    s = np.take_along_axis(a, order, axis=1)
+    flat = np.argsort(a, axis=1)  # NaN sorts last, so valid values take positions 1..M
+    flat += (np.arange(n_rows) * k)[:, None]  # flat positions of each row's sorted order
+    s = a.ravel()[flat]
     ranks = np.broadcast_to(np.arange(1.0, k + 1), (n_rows, k))
     tied = (s[:, 1:] == s[:, :-1]).any(axis=1)  # NaN == NaN is False
     if tied.any():  # average the positions of tied values, only in rows that have ties
@@ -587,7 +588,7 @@ def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
         ranks = ranks.copy()
         ranks[tied] = avg[gid].reshape(t.shape)
     out = np.empty_like(a)
-    np.put_along_axis(out, order, ranks, axis=1)
+    out.ravel()[flat] = ranks
     if keep_nan:
         out[np.isnan(a)] = np.nan
     return out
@@ -597,20 +598,25 @@ def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray,
     """Accumulators over one block of pairs (rows sorted by event code ``events``)."""
     a = _ar_matrix(f, days, rows)
     valid = ~np.isnan(a)
-    a0 = np.where(valid, a, 0.0)
+    clean = bool(valid.all())  # no missing day in the block: skip the masking passes
+    a0 = a if clean else np.where(valid, a, 0.0)
     e0, ok = a0[:, :n_est_days], valid[:, :n_est_days]
-    n_ok = ok.sum(axis=1)
+    n_ok = np.full(len(a), n_est_days) if clean else ok.sum(axis=1)
+    m_ok = np.full(len(a), a.shape[1]) if clean else valid.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share_pos = (e0 > 0).sum(axis=1) / n_ok
-        dev = (e0 - (e0.sum(axis=1) / n_ok)[:, None]) * ok
-    norm = np.sqrt(np.einsum("ij,ij->i", dev, dev))
+        share_pos = np.count_nonzero(e0 > 0, axis=1) / n_ok
+        unit = e0 - (e0.sum(axis=1) / n_ok)[:, None]
+    if not clean:
+        unit *= ok
+    norm = np.sqrt(np.einsum("ij,ij->i", unit, unit))
     has = norm > 0
-    unit = dev / np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
+    unit /= np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
     seg_ev, seg_start = np.unique(events, return_index=True)  # events sorted: contiguous segments
     u = _rank_rows(a, keep_nan=False)
-    u *= (1.0 / (1 + valid.sum(axis=1)))[:, None]
+    u *= (1.0 / (1 + m_ok))[:, None]
     u -= 0.5
-    u[~valid] = 0.0
+    if not clean:
+        u[~valid] = 0.0
     return {
         "share_pos": share_pos,
         "seg_ev": seg_ev,
