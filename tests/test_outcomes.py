@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+
 from crackdown import outcomes
 from crackdown.errors import CrackdownError
-from scipy import stats
 
 SCORED = pd.DataFrame({
     "firm_id": ["p1", "p2", "p3", "a1", "a2"],

@@ -41,7 +41,7 @@ def scored_firms(weights: Mapping[str, float] | None = None, threshold: float = 
     ``group`` (:func:`crackdown.alignment.firm_groups` under ``rule``). An empty ``weights`` means equal weights."""
     firms = load_firms() if firms is None else firms
     if scores is None:
-        scores = alignment.alignment_scores(weights=dict(weights) or None if weights is not None else None,
+        scores = alignment.alignment_scores(weights=weights or None,
                                             threshold=threshold)
     groups = alignment.firm_groups(scores, threshold=threshold, rule=rule, firms=firms)
     out = firms.set_index("firm_id")[["name", "sector_group"]].join(scores[["score"]], how="left")
