@@ -314,3 +314,36 @@ def test_cli_rejects_an_invalid_grid_naming_the_axis() -> None:
     result = run_crackdown(ROOT, "sweep", "--serial", "--estimations=-20:-1", "--no-cache")
     assert result.returncode == 2
     assert "estimation:" in result.stderr and "overlaps" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------- notebook helpers
+
+
+@pytest.mark.parametrize(("share", "p", "median", "expected"), [
+    (0.95, 0.01, -0.01, "survives"),
+    (0.95, 0.20, -0.01, "partly survives"),
+    (0.70, 0.01, -0.01, "partly survives"),
+    (0.30, 0.40, -0.01, "does not survive"),
+    (0.60, 0.01, 0.01, "does not survive"),
+    (np.nan, np.nan, np.nan, "cannot be assessed"),
+])
+def test_verdict(share: float, p: float, median: float, expected: str) -> None:
+    summary = {"share_thesis_sign": share, "permutation_p": p, "median_estimate": median}
+    assert rb.verdict(summary, 0.05) == expected
+
+
+@pytest.mark.parametrize("bad", ["tcp://", "localhost:8786", "LOCAL", 3])
+def test_check_scheduler_rejects_bad_addresses(bad) -> None:
+    with pytest.raises(CrackdownError, match="^scheduler:"):
+        rb.check_scheduler(bad)
+    assert rb.check_scheduler("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
+
+
+def test_curve_table_and_choice_matrix(synthetic_sweep: rb.SweepResult) -> None:
+    curve = rb.curve_table(synthetic_sweep.specs)
+    assert curve["estimate"].is_monotonic_increasing and list(curve["rank"]) == list(range(len(curve)))
+    np.testing.assert_allclose(curve["upper"] - curve["estimate"], 1.959964 * curve["se"], rtol=1e-6)
+    panel = rb.choice_matrix(curve)
+    assert set(panel["axis"]) == {"window", "model", "benchmark", "event_set", "leave_out"}  # varying axes only
+    assert set(panel.loc[panel["axis"] == "leave_out", "choice"]) == {"none", "one firm out"}
+    assert (panel.groupby("rank").size() == 5).all()  # one choice per axis per specification

@@ -765,3 +765,48 @@ def choice_effects(specs: pd.DataFrame) -> pd.DataFrame:
         return table.assign(spread=[])
     table["spread"] = table.groupby("axis")["median_estimate"].transform(lambda s: s.max() - s.min())
     return table.sort_values(["spread", "axis", "median_estimate"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def check_scheduler(scheduler: str) -> str:
+    """'' (serial), 'local' or tcp://HOST:PORT; else a CrackdownError naming ``scheduler``."""
+    if not isinstance(scheduler, str) or not (scheduler in ("", "local") or (
+            scheduler.startswith("tcp://") and ":" in scheduler.removeprefix("tcp://"))):
+        raise CrackdownError(f"scheduler: expected '' (serial), 'local' or tcp://HOST:PORT, got {scheduler!r}")
+    return scheduler
+
+
+def curve_table(specs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Specifications with an estimate, sorted by estimate, with ``rank`` (0..n-1) and a normal ``level``
+    interval (``lower``, ``upper`` = estimate -/+ z * se)."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    ok = specs[specs["estimate"].notna()].sort_values(["estimate", "spec_hash"] if "spec_hash" in specs
+                                                      else ["estimate"])
+    return ok.assign(rank=np.arange(len(ok)), lower=ok["estimate"] - z * ok["se"],
+                     upper=ok["estimate"] + z * ok["se"]).reset_index(drop=True)
+
+
+def choice_matrix(curve: pd.DataFrame) -> pd.DataFrame:
+    """Long table (rank, axis, choice) of each sorted specification's choices for the panel under the curve;
+    leave_out is shown as "none" / "one firm out", and an axis with a single choice is left out."""
+    rows = []
+    for axis in ("window", "estimation", "model", "benchmark", "event_set", "grouping", "leave_out"):
+        values = curve[axis].astype(str)
+        if axis == "leave_out":
+            values = values.where(values == "none", "one firm out")
+        if values.nunique() > 1:
+            rows.append(pd.DataFrame({"rank": curve["rank"], "axis": axis, "choice": values}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["rank", "axis", "choice"])
+
+
+def verdict(summary: Mapping[str, Any], alpha: float = 0.05, robust_share: float = 0.9) -> str:
+    """"survives" (thesis sign in >= ``robust_share`` of specs and permutation p < alpha), "does not survive"
+    (the median has the wrong sign or permutation p >= alpha with under half the specs thesis-signed), else
+    "partly survives"."""
+    share, p, median = summary["share_thesis_sign"], summary["permutation_p"], summary["median_estimate"]
+    if not np.isfinite(median):
+        return "cannot be assessed"
+    if share >= robust_share and np.isfinite(p) and p < alpha:
+        return "survives"
+    if np.sign(median) != THESIS_SIGN or (share < 0.5 and not (np.isfinite(p) and p < alpha)):
+        return "does not survive"
+    return "partly survives"
