@@ -14,6 +14,7 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 # The keys each notebook's results file must hold (besides "notebook", "answer" and "parameters").
 RESULT_KEYS: dict[str, set[str]] = {
+    "00_summary": {"verdicts", "counts", "evidence", "claims_counts", "caveats", "alpha"},
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
     "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
                     "most_enforced_firms", "top_enforced_lane"},
@@ -225,3 +226,24 @@ def test_market_reaction_long_short_matches_a_recomputation_through_lib(ci_repor
     assert results["headline"]["estimate"] == pytest.approx(ls["car"], rel=1e-9)
     assert results["headline"]["thesis_sign"] == -1
     assert results["headline"]["p_value"] >= max(results["long_short_p"], results["placebo_p"]) - 1e-12
+
+
+def test_summary_numbers_equal_the_individual_results(ci_report: Path) -> None:
+    """Every estimate and p-value the summary shows is the one its notebook published, and verdicts follow the rule."""
+    from crackdown.summary import verdict
+
+    summary = _results(ci_report, "00_summary")
+    assert summary["evidence"], "the summary shows no line of evidence"
+    for row in summary["evidence"]:
+        name = row["notebook"]
+        if row["verdict"] == "not run":
+            assert not (ci_report / "outputs" / "results" / f"{name}.json").exists()
+            continue
+        headline = _results(ci_report, name)["headline"]
+        assert row["estimate"] == headline["estimate"] and row["p_value"] == headline["p_value"]
+        assert row["n"] == headline["n"]
+        expected = verdict(headline["estimate"], headline["p_value"], headline["thesis_sign"], summary["alpha"])
+        assert summary["verdicts"][name] == row["verdict"] == expected
+    claims = _results(ci_report, "07_article_claims")
+    assert summary["claims_counts"] == claims["counts"]
+    assert sum(summary["counts"].values()) == len(summary["evidence"])

@@ -60,3 +60,9 @@ def test_evidence_table_reads_headlines_and_marks_missing_notebooks(tmp_path: Pa
 def test_overall_answer_when_nothing_ran() -> None:
     counts = dict.fromkeys(summary.VERDICTS, 0)
     assert "No line of evidence" in summary.overall_answer(counts)
+
+
+def test_direction_ignores_significance() -> None:
+    assert summary.direction(-0.01, -1) == "as the thesis predicts"
+    assert summary.direction(0.01, -1) == "against the thesis"
+    assert summary.direction(float("nan"), 1) == "no direction"

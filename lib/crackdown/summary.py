@@ -41,6 +41,13 @@ def verdict(estimate: float | None, p_value: float | None, thesis_sign: int, alp
     return "supports" if math.copysign(1, estimate) == thesis_sign else "contradicts"
 
 
+def direction(estimate: float | None, thesis_sign: int) -> str:
+    """Whether an estimate points the way the thesis predicts, whatever its significance."""
+    if estimate is None or math.isnan(float(estimate)) or estimate == 0:
+        return "no direction"
+    return "as the thesis predicts" if math.copysign(1, estimate) == thesis_sign else "against the thesis"
+
+
 def _published(notebook: str) -> dict[str, Any] | None:
     return read_results(notebook) if (paths.results_dir() / f"{notebook}.json").exists() else None
 
@@ -63,10 +70,11 @@ def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None)
             "n": headline.get("n"),
             "thesis_sign": headline["thesis_sign"],
             "verdict": verdict(headline.get("estimate"), headline.get("p_value"), headline["thesis_sign"], alpha),
+            "direction": direction(headline.get("estimate"), headline["thesis_sign"]),
             "answer": results.get("answer", ""),
         })
-    columns = ["line_of_evidence", "notebook", "statistic", "estimate", "p_value", "n", "thesis_sign", "verdict",
-               "answer"]
+    columns = ["line_of_evidence", "notebook", "statistic", "estimate", "p_value", "n", "thesis_sign", "direction",
+               "verdict", "answer"]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -91,3 +99,53 @@ def overall_answer(counts: dict[str, int]) -> str:
         lead = "The evidence is inconclusive"
     return (f"{lead}: {counts['supports']} of {ran} lines support it, {counts['contradicts']} contradict it, "
             f"{counts['inconclusive']} are inconclusive at the chosen significance level.")
+
+
+def published_results(notebooks: list[str]) -> dict[str, dict[str, Any]]:
+    """The results of those ``notebooks`` that have run (others are left out)."""
+    return {n: r for n in notebooks if (r := _published(n)) is not None}
+
+
+def caveats(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The caveats the report must carry, each worded from computed values (results files and the data)."""
+    from crackdown.alignment import indicator_matrix
+    from crackdown.data import load_events
+
+    notes = []
+    market = results.get("04_market_reaction")
+    if market:
+        n = {g: v.get("securities", 0) for g, v in market.get("n_by_group", {}).items()}
+        rule = market.get("parameters", {}).get("group_rule", "sector")
+        notes.append(
+            f"Few firms: the market evidence compares {n.get('aligned_ai', 0)} aligned AI securities with "
+            f"{n.get('targeted_platform', 0)} targeted platform securities; one firm can move a group's average."
+        )
+        notes.append(
+            f"How groups were chosen: firms are grouped by the rule '{rule}' (sector groups of data/firms.csv"
+            + (", with AI firms counted as aligned only when their alignment score passes the threshold" if rule == "score" else "")
+            + "); the robustness notebook varies this choice."
+        )
+    alignment = results.get("03_alignment_index")
+    if alignment:
+        aligned = list(alignment.get("aligned_firms", []))
+        as_of = alignment.get("parameters", {}).get("as_of", "2021-12-31")
+        sanctioned = indicator_matrix(as_of).get("us_sanctioned")
+        on_lists = [f for f in aligned if sanctioned is not None and sanctioned.get(f, 0) == 1]
+        notes.append(
+            f"US sanctions as a confounder: {len(on_lists)} of the {len(aligned)} firms the index counts as aligned "
+            f"were on a US list by {as_of} ({', '.join(on_lists) or 'none'}); their IPO delays and price moves mix "
+            "Washington's pressure with Beijing's, and the index itself counts sanctions as a marker of alignment."
+        )
+        thin = alignment.get("n_firms_at_most_one_fact")
+        if thin is not None:
+            notes.append(
+                f"Thin alignment data: {thin} of {alignment.get('n_firms')} firms have at most one recorded "
+                "alignment fact, so a missing fact usually means 'not found', not 'absent'."
+            )
+    easing = load_events(types=["easing"])
+    if len(easing):
+        notes.append(
+            f"Easing: the data hold {len(easing)} easing events from {easing['date'].min().date()} to "
+            f"{easing['date'].max().date()}; windows that reach past early 2022 mix crackdown and easing."
+        )
+    return notes
