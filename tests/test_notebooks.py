@@ -26,6 +26,8 @@ RESULT_KEYS: dict[str, set[str]] = {
                        "aligned_yet_penalised", "spared_unaligned_targeted", "currencies", "headline"},
     "03_alignment_index": {"scores", "aligned_firms", "robustly_aligned", "depends_on_weights", "n_firms"},
     "07_article_claims": {"verdicts", "counts", "n_claims", "aged_badly", "market"},
+    "08_robustness": {"n_specs", "share_thesis_sign", "share_significant", "median_estimate", "permutation_p",
+                      "headline"},
     "04_market_reaction": {"long_short_car", "long_short_se", "long_short_t", "long_short_p", "placebo_p", "n_events",
                            "n_by_group", "caar_by_group", "reverse_caar", "headline", "event_ids", "members"},
 }
