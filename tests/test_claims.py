@@ -209,7 +209,15 @@ def test_parse_parameters() -> None:
 def test_context_rejects_bad_parameters() -> None:
     with pytest.raises(CrackdownError, match="as_of"):
         claims.make_context(as_of="2020-01-01")
-    with pytest.raises(CrackdownError, match="events: unknown event id"):
-        claims.make_context(events=["ant_ipo_suspendd_2020"])
-    with pytest.raises(CrackdownError, match="chips"):
+    with pytest.raises(CrackdownError, match="crackdown_events: unknown event id 'ant_ipo_suspendd_2020'"):
+        claims.make_context(crackdown_events=["ant_ipo_suspendd_2020"])
+    with pytest.raises(CrackdownError, match="crackdown_events: megvii_hk_ipo_lapsed_2020 is dated to the month"):
+        claims.make_context(crackdown_events=["megvii_hk_ipo_lapsed_2020"])
+    with pytest.raises(CrackdownError, match="chips: the selection is empty"):
         claims.make_context(chips=[])
+    with pytest.raises(CrackdownError, match="platforms: DIDI has no price file"):
+        claims.make_context(platforms=["DIDI"])
+    with pytest.raises(CrackdownError, match="platforms: BABA also in chips"):
+        claims.make_context(chips=["BABA", "0981.HK"])
+    with pytest.raises(CrackdownError, match="estimation_window"):
+        claims.make_context(estimation_window=(-250, 0))

@@ -722,32 +722,50 @@ def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def make_context(data_dir: str | Path | None = None, *, article_date: Any = "2021-11-01", as_of: Any = "2023-12-31",
-                 window: Sequence[int] = (-1, 1), estimation: Sequence[int] = (-250, -11),
-                 events: Sequence[str] = CRACKDOWN_EVENTS, chips: Sequence[str] = CHIPS,
-                 platforms: Sequence[str] = PLATFORMS, alpha: float = 0.05) -> Context:
-    """A :class:`Context` with checked values (errors name the parameter)."""
-    art, aso = pd.Timestamp(article_date), pd.Timestamp(as_of)
-    if aso < art:
-        raise CrackdownError(f"as_of: {aso.date()} is before article_date {art.date()}")
-    if tuple(estimation)[1] >= tuple(window)[0]:
-        raise CrackdownError(f"estimation: ends at session {tuple(estimation)[1]}, not before the event window "
-                             f"{tuple(window)}")
-    if not 0 < alpha < 1:
-        raise CrackdownError(f"alpha: {alpha!r} is outside (0, 1)")
-    known = set(load_events(data_dir=data_dir)["event_id"])
-    for e in events:
-        if e not in known:
-            raise unknown_name_error("event id", e, known, "events")
-    symbols = set(load_securities(data_dir=data_dir)["symbol"])
+def _check_events(data_dir: str | Path | None, crackdown_events: Sequence[str]) -> None:
+    events = load_events(data_dir=data_dir).set_index("event_id")
+    if not crackdown_events:
+        raise CrackdownError("crackdown_events: the selection is empty")
+    for e in crackdown_events:
+        if e not in events.index:
+            raise unknown_name_error("event id", e, events.index, "crackdown_events")
+        if events.at[e, "date_precision"] != "day":
+            raise CrackdownError(f"crackdown_events: {e} is dated to the month only; the market test needs the day")
+
+
+def _check_legs(data_dir: str | Path | None, chips: Sequence[str], platforms: Sequence[str]) -> None:
+    securities = load_securities(data_dir=data_dir).set_index("symbol")
+    priced = securities.index[securities["price_basis"] != "none"]
     for name, group in (("chips", chips), ("platforms", platforms)):
         if not group:
             raise CrackdownError(f"{name}: the selection is empty")
-        for s in group:
-            if s not in symbols:
-                raise unknown_name_error("symbol", s, symbols, name)
-    return Context(None if data_dir is None else Path(data_dir), art, aso, tuple(window), tuple(estimation),
-                   tuple(events), tuple(chips), tuple(platforms), float(alpha))
+        for sym in group:
+            if sym not in securities.index:
+                raise unknown_name_error("symbol", sym, securities.index, name)
+            if sym not in priced:
+                raise CrackdownError(f"{name}: {sym} has no price file (price_basis none)")
+    both = sorted(set(chips) & set(platforms))
+    if both:
+        raise CrackdownError(f"platforms: {', '.join(both)} also in chips; the two legs must not overlap")
+
+
+def make_context(data_dir: str | Path | None = None, *, article_date: Any = "2021-11-01", as_of: Any = "2023-12-31",
+                 event_window: Sequence[int] = (-1, 1), estimation_window: Sequence[int] = (-250, -11),
+                 crackdown_events: Sequence[str] = CRACKDOWN_EVENTS, chips: Sequence[str] = CHIPS,
+                 platforms: Sequence[str] = PLATFORMS, alpha: float = 0.05) -> Context:
+    """A :class:`Context` with checked values; errors name the argument (the same names as 07's parameters)."""
+    art, aso = pd.Timestamp(article_date), pd.Timestamp(as_of)
+    if aso < art:
+        raise CrackdownError(f"as_of: {aso.date()} is before article_date {art.date()}")
+    window, estimation = tuple(event_window), tuple(estimation_window)
+    if estimation[1] >= window[0]:
+        raise CrackdownError(f"estimation_window: ends at session {estimation[1]}, not before event_window {window}")
+    if not 0 < alpha < 1:
+        raise CrackdownError(f"alpha: {alpha!r} is outside (0, 1)")
+    _check_events(data_dir, crackdown_events)
+    _check_legs(data_dir, chips, platforms)
+    return Context(None if data_dir is None else Path(data_dir), art, aso, window, estimation,
+                   tuple(crackdown_events), tuple(chips), tuple(platforms), float(alpha))
 
 
 def evaluate(claim: pd.Series, ctx: Context) -> Evaluation:
