@@ -105,3 +105,9 @@ def test_list_shows_parameters_types_and_defaults(scratch_project: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "ratio: float = 0.5" in result.stdout
     assert "items: list = ['a', 'b']" in result.stdout
+
+
+def test_unquoted_date_is_accepted_for_a_string_parameter(scratch_project: Path) -> None:
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "label", "2021-07-23", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "2021-07-23" in (scratch_project / "outputs" / "html" / "ok.html").read_text()

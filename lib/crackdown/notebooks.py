@@ -8,6 +8,7 @@ tagged ``parameters`` (papermill's convention). Profiles are YAML files ``profil
 from __future__ import annotations
 
 import ast
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,8 @@ def check_value(spec: NotebookSpec, name: str, value: Any, origin: str) -> Any:
     expected = spec.parameters[name].default
     if expected is None:
         return value
+    if isinstance(expected, str) and isinstance(value, datetime.date):
+        value = value.isoformat()  # YAML reads an unquoted 2021-07-23 as a date; date parameters are strings
     ok = isinstance(value, type(expected)) and not (isinstance(value, bool) and not isinstance(expected, bool))
     if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
         ok, value = True, float(value)
