@@ -122,13 +122,26 @@ def scrub_notebook(nb) -> None:
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = [type(o)(clean(dict(o))) for o in cell.get("outputs", [])]
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id: outputs would differ run to run
+
+
+# nbconvert's lab template, minus the scripts it loads from a CDN (require.js, MathJax, mermaid): the pages need
+# none of them, and offline each one is a failed request and a console error.
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
 
 
 def export_html(nb) -> str:
-    """The executed notebook as a standalone HTML page (figures embedded)."""
+    """The executed notebook as a standalone HTML page (figures embedded, no script loaded from the network)."""
+    import jinja2
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", template_file="crackdown_offline.html.j2",
+                            extra_loaders=[jinja2.DictLoader({"crackdown_offline.html.j2": OFFLINE_TEMPLATE})])
     body, _ = exporter.from_notebook_node(nb)
     return body
 
