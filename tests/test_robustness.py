@@ -129,7 +129,8 @@ def test_placebo_dates_avoid_events_and_do_not_depend_on_the_other_events() -> N
 
 
 def test_permutation_test_rejects_the_null_for_a_real_effect(synthetic_sweep: rb.SweepResult) -> None:
-    summary = rb.curve_summary(synthetic_sweep.specs)
+    summary = rb.curve_summary(synthetic_sweep.specs, min_events=4)
+    assert summary["n_specs"] == len(synthetic_sweep.specs)
     assert summary["share_thesis_sign"] == 1.0
     assert summary["n_placebo"] == 30
     assert summary["permutation_p"] == pytest.approx(1 / 31)
@@ -141,11 +142,13 @@ def test_permutation_test_rejects_the_null_for_a_real_effect(synthetic_sweep: rb
 
 def test_curve_summary_by_hand() -> None:
     specs = pd.DataFrame({
-        "estimate": [-0.02, -0.01, 0.01, np.nan], "p": [0.01, 0.2, 0.03, np.nan],
+        "estimate": [-0.02, -0.01, 0.01, np.nan, -0.5, -0.4], "p": [0.01, 0.2, 0.03, np.nan, 0.0, 0.0],
+        "n_events": [5, 9, 9, 9, 4, 9], "n_long": [2, 2, 3, 3, 3, 3], "n_short": [2, 3, 2, 3, 3, 1],
         "placebo": [np.array([0.0, -0.03, 0.01]), np.array([0.01, -0.02, 0.0]), np.array([0.02, -0.01, -0.01]),
-                    np.array([np.nan] * 3)]})
-    s = rb.curve_summary(specs)
-    assert s["n_specs"] == 3 and s["n_unusable"] == 1
+                    np.array([np.nan] * 3), np.array([-1.0] * 3), np.array([-1.0] * 3)]})
+    s = rb.curve_summary(specs)  # rows 3 (no estimate), 4 (4 events) and 5 (one aligned firm) are left out
+    assert s["n_specs"] == 3 and s["n_unusable"] == 3
+    assert rb.curve_summary(specs, min_events=4, min_firms=1)["n_specs"] == 5
     assert s["share_thesis_sign"] == pytest.approx(2 / 3)
     assert s["share_significant"] == pytest.approx(2 / 3)
     assert s["share_significant_thesis"] == pytest.approx(1 / 3)
@@ -155,6 +158,12 @@ def test_curve_summary_by_hand() -> None:
     assert s["permutation_p"] == pytest.approx((1 + 1) / (1 + 3))
     # placebo shares with a negative sign: 0, 1, 1/3 -> one at or above 2/3
     assert s["permutation_p_sign"] == pytest.approx((1 + 1) / (1 + 3))
+
+
+@pytest.mark.parametrize(("kw", "name"), [({"min_events": 0}, "min_events"), ({"min_firms": 1.5}, "min_firms")])
+def test_usable_rejects_bad_minimums(kw: dict, name: str, synthetic_sweep: rb.SweepResult) -> None:
+    with pytest.raises(CrackdownError, match=f"^{name}:"):
+        rb.usable(synthetic_sweep.specs, **kw)
 
 
 def test_choice_effects_ranks_axes_by_spread() -> None:

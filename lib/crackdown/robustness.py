@@ -68,6 +68,7 @@ DEFAULT_GRID: dict[str, list] = {
     "leave_out": ["none", "each"],
 }
 RESULT_COLUMNS = ("estimate", "se", "t", "p", "n_events", "n_firms", "n_long", "n_short")
+MIN_EVENTS, MIN_FIRMS = 5, 2  # a specification enters the curve with at least 5 events and 2 firms per group
 
 
 @dataclass(frozen=True)
@@ -348,15 +349,17 @@ def _pooled(x: np.ndarray, legs: list[tuple[np.ndarray, np.ndarray, int]]) -> tu
     """
     valid = ~np.isnan(x)
     x0 = np.where(valid, x, 0.0)
-    sums: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+    sums: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def leg(cols: np.ndarray, lo: int) -> np.ndarray:
         key = cols.tobytes()
         if key not in sums:
-            sums[key] = (x0[..., cols, :].sum(axis=-2), valid[..., cols, :].sum(axis=-2))
-        s, c = sums[key]
-        if lo in cols:
-            s, c = s - x0[..., lo, :], c - valid[..., lo, :]
+            s, c = x0[..., cols, :].sum(axis=-2), valid[..., cols, :].sum(axis=-2)
+            sums[key] = (s, c, np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0))
+        s, c, mean = sums[key]
+        if lo < 0 or lo not in cols:
+            return mean
+        s, c = s - x0[..., lo, :], c - valid[..., lo, :]
         return np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
 
     ls = np.stack([leg(long, lo) - leg(short, lo) for long, short, lo in legs])
@@ -417,9 +420,10 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
     rows: dict[Any, list] = {}
     draws: dict[Any, np.ndarray] = {}
     n_est = len(est_days)
+    memo: dict = {}
     for set_name, group in combos.groupby("event_set", sort=False):
         xs = x[np.isin(data.events["event_id"], data.event_sets[set_name])]
-        legs = [_leg_cols(r.long, r.short, r.leave_out, data, col) for r in group.itertuples()]
+        legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo) for r in group.itertuples()]
         ls, pooled = _pooled(xs, legs)
         has = {w: (~np.isnan(xs[:, :, n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))])).any(axis=2)
                for w in windows}  # (events x securities): a return inside the window
@@ -430,19 +434,28 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
                 rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w)
                 draws[i] = (np.array([]) if placebo is None else _window_cars(placebo[name], span, [w])[:, 0])
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(RESULT_COLUMNS)).reindex(specs.index)
+    t, dof = out["t"].to_numpy(dtype=float), out["p"].to_numpy(dtype=float)
+    ok = np.isfinite(t) & (dof > 0)
+    out["p"] = np.where(ok, 2 * stats.t.sf(np.abs(np.where(ok, t, 0.0)), np.where(ok, dof, 1.0)), np.nan)
     out["placebo"] = pd.Series(draws, dtype=object).reindex(specs.index)
     return out.astype({c: np.int64 for c in ("n_events", "n_firms", "n_long", "n_short")})
 
 
-def _leg_cols(long: str, short: str, leave_out: str, data: SweepData, col: dict[str, int]):
+def _leg_cols(long: str, short: str, leave_out: str, data: SweepData, col: dict[str, int],
+              memo: dict | None = None):
     """Column positions of the grouping's legs and of the left-out firm's security (-1: none)."""
     lo = col[data.firm_symbol[leave_out]] if leave_out != "none" else -1
-    return (np.array([col[s] for s in long.split(";")]), np.array([col[s] for s in short.split(";")]), lo)
+    memo = {} if memo is None else memo
+    for leg in (long, short):
+        if leg not in memo:
+            memo[leg] = np.array([col[s] for s in leg.split(";")])
+    return memo[long], memo[short], lo
 
 
 def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs, n_est: int, span: np.ndarray,
                 w: tuple[int, int]) -> list:
-    """estimate, se, t, p, n_events, n_firms, n_long, n_short for one combination and window.
+    """estimate, se, t, degrees of freedom (in the p slot), n_events, n_firms, n_long, n_short for one
+    combination and window.
 
     ``ls``/``pooled``: per-event and pooled long-short series over the estimation days then ``span``; ``has``:
     (events x securities) whether the pair has a return in the window. An event counts if its long-short
@@ -456,7 +469,7 @@ def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs, n_est
     car = np.nansum(ev_s) if (~np.isnan(ev_s)).any() else np.nan
     se = est_s.std(ddof=1) * np.sqrt(len(win)) if len(est_s) > 1 else np.nan
     t = car / se if se > 0 else np.nan
-    p = 2 * stats.t.sf(abs(t), len(est_s) - 1) if np.isfinite(t) else np.nan
+    p = len(est_s) - 1  # degrees of freedom; the caller turns them into p-values in one call
     both = (~np.isnan(ls[:, days])).any(axis=1)
     long, short, lo = legs
     used = has[both].any(axis=0)
@@ -520,13 +533,14 @@ def _placebo_pooled(data: SweepData, f: eventstudy.Fit, panel, symbols: list[str
     """(set, grouping, leave_out) -> (draws x span days) pooled long-short series on the pseudo events."""
     n_draws, n_ev = dates.shape
     out: dict[tuple, list] = {}
+    memo: dict = {}
     for start in range(0, n_draws, chunk):  # blocks of draws bound memory; each block is vectorised
         d = dates[start:start + chunk]
         pf = eventstudy.fit(panel, _pseudo_pairs(panel, d.ravel()), f.model, f.estimation, f.min_obs, errors="drop")
         x = _tensor(pf, span, d.size, symbols).reshape(len(d), n_ev, len(symbols), len(span))
         for set_name, group in combos.groupby("event_set", sort=False):
             ev_mask = np.isin(data.events["event_id"], data.event_sets[set_name])
-            legs = [_leg_cols(r.long, r.short, r.leave_out, data, col) for r in group.itertuples()]
+            legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo) for r in group.itertuples()]
             _, pooled = _pooled(x[:, ev_mask], legs)
             for k, r in enumerate(group.itertuples()):
                 out.setdefault((set_name, r.grouping, r.leave_out), []).append(pooled[k])
@@ -705,15 +719,27 @@ def _compute_dask(tasks, data, dates, scheduler, client, tick):
 # -------------------------------------------------------------------------------------------- the curve
 
 
-def curve_summary(specs: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
-    """Inference for the whole curve (specifications with an estimate only).
+def usable(specs: pd.DataFrame, min_events: int = MIN_EVENTS, min_firms: int = MIN_FIRMS) -> pd.Series:
+    """Specifications that enter the curve: an estimate from at least ``min_events`` events and at least
+    ``min_firms`` firms in each group (a one-firm group or a handful of events says more about that firm or
+    those days than about the groups)."""
+    for name, value in (("min_events", min_events), ("min_firms", min_firms)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise CrackdownError(f"{name}: expected an integer >= 1, got {value!r}")
+    return (specs["estimate"].notna() & (specs["n_events"] >= min_events) & (specs["n_long"] >= min_firms)
+            & (specs["n_short"] >= min_firms))
+
+
+def curve_summary(specs: pd.DataFrame, alpha: float = 0.05, min_events: int = MIN_EVENTS,
+                  min_firms: int = MIN_FIRMS) -> dict[str, Any]:
+    """Inference for the whole curve over the :func:`usable` specifications (``n_unusable`` counts the rest).
 
     share_thesis_sign (estimate < 0), share_significant (p < alpha), share_significant_thesis (both),
     median_estimate, and permutation tests from the placebo curves: ``permutation_p`` = share of placebo draws
     whose median estimate is at least as negative as the real one ((1 + count) / (1 + draws)), and
     ``permutation_p_sign`` for the share of thesis-signed estimates.
     """
-    ok = specs[specs["estimate"].notna()]
+    ok = specs[usable(specs, min_events, min_firms)]
     est = ok["estimate"].to_numpy()
     out: dict[str, Any] = {
         "n_specs": int(len(ok)), "n_unusable": int(len(specs) - len(ok)),

@@ -82,7 +82,7 @@ def _handler(args: argparse.Namespace) -> int:
     config = rb.PlaceboConfig(n=args.placebo, seed=args.seed)
     result = rb.run_sweep(_axes(args), placebo=config, scheduler=scheduler, cache=not args.no_cache,
                           progress=not args.no_progress)
-    summary = rb.curve_summary(result.specs, alpha=args.alpha)
+    summary = rb.curve_summary(result.specs, alpha=args.alpha, min_events=args.min_events, min_firms=args.min_firms)
     summary.pop("placebo_medians")
     summary.update(n_computed=result.n_computed, n_cached=result.n_cached)
     if args.out:
@@ -93,7 +93,7 @@ def _handler(args: argparse.Namespace) -> int:
         width = max(len(k) for k in summary)
         for key, value in summary.items():
             print(f"{key:<{width}}  {value:.4g}" if isinstance(value, float) else f"{key:<{width}}  {value}")
-        effects = rb.choice_effects(result.specs)
+        effects = rb.choice_effects(result.specs[rb.usable(result.specs, args.min_events, args.min_firms)])
         if len(effects):
             print("\nchoices that move the median estimate most (axis, spread):")
             spread = effects.drop_duplicates("axis")[["axis", "spread"]]
@@ -125,6 +125,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--placebo", type=int, default=200, metavar="N", help="placebo draws (default 200; 0 = none)")
     p.add_argument("--seed", type=int, default=0, help="placebo random seed (default 0)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--min-events", type=int, default=5, help="events a specification needs to enter the curve")
+    p.add_argument("--min-firms", type=int, default=2, help="firms per group a specification needs (default 2)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="an existing Dask scheduler (default: a LocalCluster, one worker per CPU)")
