@@ -312,6 +312,7 @@ class NotebookCase:
 
 
 NOTEBOOK_CASES = [
+    NotebookCase("00_summary", "alpha-out-of-range", {"alpha": 0.5}, ("alpha: 0.5 is outside",)),
     NotebookCase("01_data_coverage", "dates-after-the-data", {"start": "2030-01-01", "end": "2031-12-31"},
                  ("start: 2030-01-01 is after the data end",)),
     NotebookCase("01_data_coverage", "unknown-symbol", {"symbols": ["BABA", "BABAA"]}, ("symbols", "'BABAA'")),
@@ -346,6 +347,10 @@ NOTEBOOK_CASES = [
                  ("estimation_window", "not before event_window")),
     NotebookCase("07_article_claims", "unknown-event", {"crackdown_events": ["ant_ipo_halted"]},
                  ("crackdown_events", "'ant_ipo_halted'")),
+    NotebookCase("08_robustness", "reversed-window", {"windows": [[0, 1], [1, 0]]}, ("window", "start 1 is after end 0")),
+    NotebookCase("08_robustness", "overlapping-windows", {"estimations": [[-10, 0]]},
+                 ("estimation", "-10..0 must end before day 0")),
+    NotebookCase("08_robustness", "unknown-firm-left-out", {"leave_out": ["alibabba"]}, ("leave_out", "'alibabba'", "alibaba")),
 ]
 NOTEBOOK_CASES = [c for c in NOTEBOOK_CASES if c.notebook in REPORT_NOTEBOOKS]
 
