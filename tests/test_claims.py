@@ -60,6 +60,7 @@ def test_claims_csv_passes_its_schema_and_names_the_article() -> None:
     assert claims.check_claims(DATA) == []
     raw = _read(DATA / "claims.csv")
     assert raw["sources"].str.contains(claims.ARTICLE_URL, regex=False).all()
+    assert "verdict" not in raw.columns, "verdicts are computed, never stored in the register"
     assert set(raw["evaluator"]) == set(claims.REGISTRY), "every registered evaluator is used exactly by the register"
 
 
