@@ -128,6 +128,12 @@ def test_enforcement_table_counts_and_amounts() -> None:
     assert only_rules["actions"].to_dict() == {"a1": 0, "a2": 0, "p2": 1, "p3": 0, "p1": 1}
 
 
+def test_action_events_lists_each_firm_event_once() -> None:
+    named = outcomes.action_events("2020-01-01", "2023-12-31", events=EVENTS)
+    assert sorted(zip(named["firm_id"], named["event_id"], strict=True)) == [
+        ("a1", "s1"), ("p1", "f1"), ("p1", "s1"), ("p2", "f2"), ("p2", "s1")]
+
+
 def test_against_pattern() -> None:
     table = outcomes.enforcement_table(SCORED, "2020-01-01", "2023-12-31", events=EVENTS, penalties=PENALTIES)
     cases = outcomes.against_pattern(table)["case"].to_dict()

@@ -131,14 +131,23 @@ def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
     return chosen or list(PUNITIVE_TYPES)
 
 
-def action_counts(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,
-                  events: pd.DataFrame | None = None) -> pd.Series:
-    """Distinct events of ``types`` dated in [start, end] naming each firm (firms never named are absent)."""
+def action_events(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,
+                  events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per firm and counted event (types in ``types``, dated in [start, end]): firm_id, event_id, date,
+    type, actor, description."""
     events = load_events() if events is None else events
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     chosen = events[events["type"].isin(list(types)) & events["date"].between(lo, hi)]
-    named = explode_list(chosen[["event_id", "firm_ids"]], "firm_ids").drop_duplicates()
-    return named.groupby("firm_ids")["event_id"].nunique().rename("actions").rename_axis("firm_id")
+    cols = [c for c in ("event_id", "date", "type", "actor", "description") if c in chosen.columns]
+    named = explode_list(chosen[[*cols, "firm_ids"]], "firm_ids").rename(columns={"firm_ids": "firm_id"})
+    return named.drop_duplicates(["firm_id", "event_id"])[["firm_id", *cols]].reset_index(drop=True)
+
+
+def action_counts(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,
+                  events: pd.DataFrame | None = None) -> pd.Series:
+    """Distinct events of ``types`` dated in [start, end] naming each firm (firms never named are absent)."""
+    named = action_events(start, end, types, events=events)
+    return named.groupby("firm_id")["event_id"].nunique().rename("actions")
 
 
 def penalty_summary(start: object, end: object, *, penalties: pd.DataFrame | None = None) -> pd.DataFrame:
