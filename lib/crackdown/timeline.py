@@ -123,13 +123,13 @@ def ipo_outcomes(ipos: pd.DataFrame | None = None, firms: pd.DataFrame | None = 
 
 
 def counts_by_firm_and_type(lanes: pd.DataFrame) -> pd.DataFrame:
-    """Events naming each firm, one column per event type plus ``total``; firms sorted by total (descending).
+    """Events naming each firm, one column per event type plus ``total``; firms by total (descending), then name.
     Sector-wide entries (no firm) are not counted."""
     named = lanes.dropna(subset=["firm_id"])
     table = pd.crosstab(named["firm_id"], named["type"])
     table.columns.name = None
     table = table.assign(total=table.sum(axis=1))
-    return table.sort_values(["total", *table.columns[:1]], ascending=False, kind="stable")
+    return table.sort_values("total", ascending=False, kind="stable")  # ties stay alphabetical
 
 
 def cumulative_by_group(lanes: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
