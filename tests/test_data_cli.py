@@ -80,3 +80,16 @@ def test_check_help_explains_line_numbers(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         cli.main(["data", "check", "--help"])
     assert "header is line 1" in " ".join(capsys.readouterr().out.split())
+
+
+def test_check_reports_a_broken_claims_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """claims.csv is validated by `data check` too (against the evaluators registered in crackdown.claims)."""
+    target = tmp_path / "data"
+    shutil.copytree(Path(__file__).parents[1] / "data", target)
+    lines = (target / "claims.csv").read_text().splitlines(keepends=True)
+    lines[2] = "BAD ID" + lines[2][lines[2].index(","):]
+    (target / "claims.csv").write_text("".join(lines))
+    write_manifest(target)
+    clear_cache()
+    assert cli.main(["data", "check", "--data-dir", str(target)]) == 1
+    assert "data/claims.csv:3:claim_id: must be a snake_case id" in capsys.readouterr().out
