@@ -80,7 +80,7 @@ def test_table_and_csv_formats() -> None:
         (["--date", "2021-07-23", "--symbols", "TAL", "--groups", "edu"], "--groups"),
         (["--date", "2021-07-23", "--symbols", "TAL", "--window", "-20", "0"], "estimation"),
         (["--date", "2021-07-23", "--symbols", "TAL", "--min-obs", "400"], "min_obs"),
-        (["--event", "no_such_event_2021", "--symbols", "TAL"], "event"),
+        (["--event", "no_such_event_2021", "--symbols", "TAL"], "--event: unknown event"),
     ],
 )
 def test_user_errors_exit_2_naming_the_parameter(argv: list[str], needle: str) -> None:

@@ -71,7 +71,13 @@ def _load(args: argparse.Namespace, groups: dict[str, list[str]] | None):
     known = set(securities["symbol"])
     if args.benchmark and args.benchmark not in known:
         raise unknown_name_error("symbol", args.benchmark, known, "--benchmark")
-    events = load_events(event_ids=args.event) if args.event else date_events
+    events = date_events
+    if args.event:
+        events = load_events()
+        for event_id in args.event:
+            if event_id not in set(events["event_id"]):
+                raise unknown_name_error("event", event_id, events["event_id"], "--event")
+        events = events[events["event_id"].isin(args.event)]
     bench = (
         securities.set_index("symbol").reindex(symbols)["benchmark_symbol"] if not args.benchmark else None
     )
