@@ -14,7 +14,7 @@ from crackdown.errors import CrackdownError, unknown_name_error
 DESCRIPTION = """Abnormal returns (ARs) and cumulative abnormal returns (CARs) of each security around each event.
 Day 0 is the first session of the security's own exchange on or after the announcement (with a Beijing time:
 the first session closing after it). Relative days count that exchange's sessions; a day without a return
-(suspension) is shown empty, never as zero. With --groups, prints group CAARs with the test battery
+(suspension) is shown as NaN, never as zero. With --groups, prints group CAARs with the test battery
 (cross-sectional t, Patell, BMP, Kolari-Pynnonen, Corrado rank, generalized sign, portfolio)."""
 
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}))?$")
