@@ -215,6 +215,14 @@ def test_pooled_tests_and_long_short_find_the_planted_shock(reaction) -> None:
     assert rx.long_short_statistic(reaction) == pytest.approx(by_hand, abs=1e-12)
 
 
+def test_leave_one_out_drops_each_event_in_turn(reaction) -> None:
+    loo = rx.leave_one_out(reaction)
+    assert len(loo) == 2 and loo["difference"].is_monotonic_increasing
+    # with two events, leaving one out leaves the other's difference
+    assert loo["without_it"].iloc[0] == pytest.approx(loo["difference"].iloc[1], abs=1e-12)
+    assert loo["difference"].mean() == pytest.approx(rx.long_short_statistic(reaction), abs=1e-12)
+
+
 def test_caar_path_is_the_mean_running_car_with_a_band(returns, members, events) -> None:
     r = rx.run_reaction(returns, SECURITIES, events, members, window=(-1, 1))
     path = rx.caar_path(r, (-2, 3)).set_index(["group", "rel_day"])
@@ -290,3 +298,13 @@ def test_placebo_dates_keep_away_from_real_and_avoided_events(reaction) -> None:
         assert (np.abs(pos - union.searchsorted(day)) > 10).all()
     first = pd.to_datetime(reaction.events["date"]).min()
     assert cands.min() >= first - pd.Timedelta(days=365)
+
+
+def test_reverse_study_without_priced_adverse_events_is_empty_not_an_error(returns, members) -> None:
+    aligned = members[members["group"] == "aligned_ai"]
+    rows = rx.adverse_events(["ai_b"], start="2019-01-01", end="2019-12-31", events=EVENTS)
+    out = rx.run_reverse(returns, SECURITIES, rows, aligned, window=(0, 0))
+    assert out["pairs"].empty and out["tests"]["n"] == 0 and np.isnan(out["tests"]["caar"])
+    assert list(out["dropped"]["symbol"]) == ["AI2.SS"]
+    none = rx.run_reverse(returns, SECURITIES, rows.iloc[:0], aligned)
+    assert none["pairs"].empty and none["dropped"].empty

@@ -379,6 +379,17 @@ def long_short_statistic(r: Reaction, long: str = LONG, short: str = SHORT) -> f
     return float(stat.iloc[0]) if len(stat) else np.nan
 
 
+def leave_one_out(r: Reaction, long: str = LONG, short: str = SHORT) -> pd.DataFrame:
+    """Per event with both legs: its long-short difference (mean long CAR - mean short CAR) and the long-short
+    statistic (:func:`long_short_statistic`) without it; sorted by the difference (most negative first)."""
+    c = r.cars[r.cars["eligible"] & r.cars["group"].isin([long, short])]
+    legs = c.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
+    diff = (legs.reindex(columns=[long, short])[long] - legs.reindex(columns=[long, short])[short]).dropna()
+    n = len(diff)
+    without = (diff.sum() - diff) / (n - 1) if n > 1 else diff * np.nan
+    return pd.DataFrame({"difference": diff, "without_it": without}).sort_values("difference")
+
+
 def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterable | None = None,
                        exclude_days: int = 10, span_days: int = 365, long: str = LONG, short: str = SHORT,
                        block: int = 100) -> dict:
@@ -457,12 +468,14 @@ def run_reverse(returns: pd.DataFrame, securities: pd.DataFrame, rows: pd.DataFr
 
     Returns ``pairs`` (event, symbol, firm, day 0, CAR; pairs without prices at the time are left out and
     listed in ``dropped``), ``tests`` (pooled CAAR and test battery, one row), ``path`` (CAAR path with band).
+    Without any adverse event that names a firm with prices at the time, ``pairs`` and ``path`` are empty and
+    ``tests`` holds n = 0 and NaN statistics.
     """
     w, p = params.window("window", list(window)), params.window("path", list(path))
     sym = members.set_index("firm_id")["symbol"]
     rows = rows[rows["firm_id"].isin(sym.index)].assign(symbol=lambda d: d["firm_id"].map(sym))
     if rows.empty:
-        raise CrackdownError("reverse_types: no adverse event names a firm with prices in the chosen market")
+        return _empty_reverse(pd.DataFrame(columns=["event_id", "symbol", "reason"]))
     events = rows.drop_duplicates("event_id")[["event_id", "date", "time_beijing"]]
     needs = model in ("market", "market-adjusted")
     panel = es.panel_from_securities(returns, securities, list(dict.fromkeys(rows["symbol"])),
@@ -470,14 +483,28 @@ def run_reverse(returns: pd.DataFrame, securities: pd.DataFrame, rows: pd.DataFr
     mapped = es.make_pairs(panel, events, rows[["event_id", "symbol"]])
     outside = mapped["pos0"] < 0
     f = es.fit(panel, mapped[~outside].reset_index(drop=True), model, estimation, min_obs, errors="drop")
+    dropped = pd.concat([mapped.loc[outside, ["event_id", "symbol"]].assign(
+        reason="event: day 0 is outside the returns' date range"), f.dropped], ignore_index=True)
     if f.pairs.empty:
-        raise CrackdownError("reverse_types: no adverse event has a security with enough prices around it")
+        return _empty_reverse(dropped)
     cars = es.car(f, w).merge(rows[["event_id", "symbol", "firm_id", "type"]], on=["event_id", "symbol"])
     tests = es.caar_tests(f, w)
     r = Reaction(es.EventStudyResult(pd.DataFrame(), cars, tests, f.params, f.dropped, f), f,
                  cars.assign(group="aligned_ai", valid=cars["car"].notna(), eligible=cars["car"].notna()),
                  members.assign(group="aligned_ai"), events, w, 1)
-    return {"pairs": cars, "tests": tests.iloc[0], "path": caar_path(r, p), "dropped": f.dropped}
+    return {"pairs": cars, "tests": tests.iloc[0], "path": caar_path(r, p), "dropped": dropped}
+
+
+def _empty_reverse(dropped: pd.DataFrame) -> dict:
+    tests = pd.Series({"n": 0, "caar": np.nan, "t_cs": np.nan, "p_cs": np.nan, "kp_t": np.nan, "p_kp": np.nan,
+                       "p_portfolio": np.nan})
+    return {"pairs": pd.DataFrame(columns=["event_id", "symbol", "exchange", "day0", "window", "start", "end", "car",
+                                           "scar", "n_days", "firm_id", "type"]).astype({"day0": "datetime64[ns]",
+                                                                                         "car": float}),
+            "tests": tests, "path": pd.DataFrame({"group": pd.Series(dtype=object), "rel_day": pd.Series(dtype=int),
+                                                 **{c: pd.Series(dtype=float) for c in ("caar", "lo", "hi")},
+                                                 "n": pd.Series(dtype=int)}),
+            "dropped": dropped.reset_index(drop=True)}
 
 
 SHORT_NAMES = {"targeted_platform": "targeted", "aligned_ai": "aligned AI", "hard_tech": "hard tech",
