@@ -38,6 +38,7 @@ from crackdown.data.check import shown
 from crackdown.data.schemas import Col, Refs, RowCheck, TableSpec, read_table, validate_table
 from crackdown.data.violations import Violation, raise_if_errors
 from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.timeline import PUNITIVE_TYPES
 
 ARTICLE_URL = "https://www.wired.com/story/china-cracks-down-tech-ai-companies-plan-ipos/"
 SUPPORTED, PARTLY, CONTRADICTED, NOT_TESTABLE = (
@@ -47,8 +48,7 @@ KINDS = ("fact", "interpretation", "forecast")
 THEMES = ("ipo_outcomes", "enforcement", "ai_and_the_state", "us_sanctions", "markets", "policy_and_rules")
 THEME_TITLES = {"ipo_outcomes": "IPO outcomes", "enforcement": "Enforcement", "ai_and_the_state": "AI firms and the state",
                 "us_sanctions": "US sanctions", "markets": "Markets", "policy_and_rules": "Policy and rules"}
-ENFORCEMENT_TYPES = ("probe", "review", "summons", "fine", "app_removal", "merger_block", "freeze",
-                     "restructuring_order")
+ENFORCEMENT_TYPES = PUNITIVE_TYPES  # one definition of an enforcement action (crackdown.timeline)
 IPO_FAILURES = ("suspended", "withdrawn", "shelved", "lapsed")
 CHIPS = ("0981.HK", "688981.SS", "1347.HK", "688256.SS", "002371.SZ")
 PLATFORMS = ("BABA", "9988.HK", "0700.HK", "3690.HK", "PDD", "JD")

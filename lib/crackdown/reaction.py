@@ -33,11 +33,11 @@ from crackdown import eventstudy as es
 from crackdown import params
 from crackdown.alignment import TARGETED_SECTORS
 from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.timeline import PUNITIVE_TYPES as ENFORCEMENT_TYPES
 
-PUNITIVE_TYPES: tuple[str, ...] = (
-    "probe", "review", "summons", "fine", "app_removal", "merger_block", "freeze", "restructuring_order",
-    "ipo_suspended", "rule", "law",
-)
+# Crackdown events for the market study: every enforcement action (one definition, in crackdown.timeline),
+# plus the new rules and laws aimed at the platforms (the tutoring rules moved markets more than any fine).
+PUNITIVE_TYPES: tuple[str, ...] = (*ENFORCEMENT_TYPES, "rule", "law")
 ADVERSE_TYPES: tuple[str, ...] = ("sanction", "ipo_postponed", "ipo_withdrawn", "ipo_lapsed", "ipo_suspended")
 MARKETS: dict[str, tuple[str, ...] | None] = {
     "all": None, "US": ("XNYS", "XNAS"), "HK": ("XHKG",), "mainland": ("XSHG", "XSHE"),
