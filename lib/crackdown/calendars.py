@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 
 import exchange_calendars as xcals
@@ -21,7 +22,12 @@ def calendar(mic: str) -> xcals.ExchangeCalendar:
     """The exchange_calendars calendar for a MIC code (cached: building one is slow)."""
     if mic not in SUPPORTED_EXCHANGES:
         raise ValueError(f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}")
-    return xcals.get_calendar(_CALENDAR_NAMES.get(mic, mic))
+    with warnings.catch_warnings():
+        # exchange_calendars still calls pandas APIs that pandas 3 deprecates (DatetimeIndex.weekday); the
+        # warnings (raised while it builds a calendar) are about its code, not ours, and would clutter every notebook
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xcals.get_calendar(_CALENDAR_NAMES.get(mic, mic))
 
 
 def sessions(mic: str, start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
