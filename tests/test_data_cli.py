@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
 
 import pytest
+
 from crackdown import cli
 from crackdown.data import clear_cache, write_manifest
 from crackdown.errors import CrackdownError
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def importable_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only register command groups whose module exists yet (others are written in parallel)."""
-    ok = []
-    for name in cli.COMMAND_MODULES:
-        try:
-            importlib.import_module(f"crackdown.cli.{name}")
-            ok.append(name)
-        except ImportError:
-            pass
-    monkeypatch.setattr(cli, "COMMAND_MODULES", tuple(ok))
 
 
 @pytest.fixture

@@ -22,13 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:  # TODO(before landing): remove; tolerates command modules still being written
-            module = importlib.import_module(f"crackdown.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"crackdown.cli.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"crackdown.cli.{name}").register(subparsers)
     return parser
 
 
