@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from crackdown.data import check_all, check_manifest, clear_cache, load_events, write_manifest
 from crackdown.data.schemas import TABLES, read_table
 from crackdown.errors import CrackdownError

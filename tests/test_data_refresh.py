@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from crackdown.data import check_all, check_manifest, clear_cache, load_prices, write_manifest
 from crackdown.data.refresh import refresh_prices
 from crackdown.errors import CrackdownError
