@@ -271,12 +271,16 @@ def test_serial_and_local_cluster_give_identical_results(synthetic_sweep: rb.Swe
         seen = []
         dask = rb.run_sweep(AXES, data=_synthetic(), placebo=PLACEBO, cache=False, client=client,
                             on_progress=lambda done, total: seen.append((done, total)))
+        by_address = rb.run_sweep(AXES, data=_synthetic(), placebo=PLACEBO, cache=False,
+                                  scheduler=cluster.scheduler_address)  # the --scheduler tcp://HOST:PORT path
+    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert seen[-1][0] == seen[-1][1] == len(seen)
     serial = synthetic_sweep.specs
-    pd.testing.assert_frame_equal(serial.drop(columns="placebo"), dask.specs.drop(columns="placebo"),
-                                  check_exact=True)
-    for a, b in zip(serial["placebo"], dask.specs["placebo"], strict=True):
-        np.testing.assert_array_equal(a, b)
+    for other in (dask, by_address):
+        pd.testing.assert_frame_equal(serial.drop(columns="placebo"), other.specs.drop(columns="placebo"),
+                                      check_exact=True)
+        for a, b in zip(serial["placebo"], other.specs["placebo"], strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_unreachable_scheduler_is_a_clear_error() -> None:
@@ -356,3 +360,16 @@ def test_curve_table_and_choice_matrix(synthetic_sweep: rb.SweepResult) -> None:
     assert set(panel["axis"]) == {"window", "model", "benchmark", "event_set", "leave_out"}  # varying axes only
     assert set(panel.loc[panel["axis"] == "leave_out", "choice"]) == {"none", "one firm out"}
     assert (panel.groupby("rank").size() == 5).all()  # one choice per axis per specification
+
+
+def test_shipped_data_ci_grid_shows_a_negative_median(real: rb.SweepData) -> None:
+    """The property notebook 08 shows on the shipped data with its ci profile: the long-short curve's median is
+    negative (targeted platforms below aligned AI firms) and most specifications share that sign."""
+    import yaml
+
+    ci = yaml.safe_load((ROOT / "profiles" / "ci" / "08_robustness.yaml").read_text())
+    axes = {"window": ci["windows"], "estimation": ci["estimations"], "model": ci["models"],
+            "benchmark": ci["benchmarks"], "event_set": ci["event_sets"], "aligned_rule": ci["aligned_rules"],
+            "leave_out": ci["leave_out"]}
+    summary = rb.curve_summary(rb.run_sweep(axes, data=real, placebo=rb.PlaceboConfig(n=0), cache=False).specs)
+    assert summary["n_specs"] > 0 and summary["median_estimate"] < 0 and summary["share_thesis_sign"] >= 0.5
