@@ -287,6 +287,9 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
     with pytest.raises(CrackdownError, match="^scheduler:"):
         rb.run_sweep({**AXES, "model": ["raw"]}, data=_synthetic(), placebo=rb.PlaceboConfig(n=0), cache=False,
                      scheduler="udp://nowhere")
+    with pytest.raises(CrackdownError, match="^scheduler: cannot reach"):
+        rb.run_sweep({**AXES, "model": ["raw"]}, data=_synthetic(), placebo=rb.PlaceboConfig(n=0), cache=False,
+                     scheduler="tcp://127.0.0.1:1")
 
 
 # --------------------------------------------------------------------------------------------- real data

@@ -626,6 +626,8 @@ def run_sweep(axes: Mapping[str, Sequence] | None = None, *, data: SweepData | N
     over ``scheduler``). ``progress``: a tqdm bar on stderr.
     """
     _check_combinations(validate_axes(axes or {}))  # fail fast, before loading any data
+    if client is None and scheduler:
+        check_scheduler(scheduler)
     data = data or load_sweep_data(list((axes or {}).get("benchmark", DEFAULT_GRID["benchmark"])))
     config = placebo or PlaceboConfig()
     specs = expand_grid(axes or {}, data)
@@ -694,7 +696,7 @@ def _compute_dask(tasks, data, dates, scheduler, client, tick):
             own = client = Client(cluster)
         elif str(scheduler).startswith("tcp://"):
             try:
-                own = client = Client(scheduler, timeout="20s")
+                own = client = Client(scheduler, timeout="10s")
             except OSError as exc:
                 raise CrackdownError(f"scheduler: cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         else:
