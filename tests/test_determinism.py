@@ -146,3 +146,12 @@ def test_outputs_carry_no_paths_user_or_host_names(which: str, ci_report: Path, 
             assert not host_pattern.search(text), f"{rel} contains the host name {host!r}"
     assert checked >= 3
 
+
+
+def test_paths_into_the_staging_folder_are_shown_as_published_paths() -> None:
+    """A notebook sees its results under the run's random staging folder; outputs show where they end up."""
+    from crackdown.runner import scrub_text
+
+    staged = f"PosixPath('{ROOT}/outputs/.staging/0123456789ab/results/05_ipo_outcomes/05_ipo_outcomes.json')"
+    assert scrub_text(staged) == "PosixPath('./outputs/results/05_ipo_outcomes.json')"
+    assert scrub_text("outputs/.staging/0123456789ab/notebooks/x.ipynb") == "outputs/notebooks/x.ipynb"

@@ -17,6 +17,7 @@ import html
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -94,11 +95,16 @@ def _local_strings() -> list[tuple[str, str]]:
     return sorted({p for p in pairs if p[0] and p[0] != "/"}, key=lambda p: -len(p[0]))
 
 
+# a run's staging folder (random per run) as seen from inside a notebook, e.g. the path write_results returns
+STAGED_PATH = re.compile(r"outputs/\.staging/[0-9a-f]+/(?:results/[^/\s'\"]+|([a-z]+))/")
+
+
 def scrub_text(text: str, pairs: list[tuple[str, str]] | None = None) -> str:
-    """``text`` with the project root, environment, home and temp paths and the host name replaced."""
+    """``text`` with the project root, environment, home and temp paths and the host name replaced, and paths
+    into the run's staging folder replaced by where the files are published."""
     for local, replacement in pairs or _local_strings():
         text = text.replace(local, replacement)
-    return text
+    return STAGED_PATH.sub(lambda m: f"outputs/{m.group(1) or 'results'}/", text)
 
 
 def scrub_notebook(nb) -> None:
