@@ -23,8 +23,9 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# --allow-root only where make runs as root (a container): JupyterLab refuses root otherwise
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Re-pin every dependency (runtime and dev) to the newest versions that install together.
 lock:

@@ -38,6 +38,11 @@ def _tables(data_dir: str) -> dict[str, pd.DataFrame]:
 @cache
 def _price_frame(data_dir: str, symbol: str) -> pd.DataFrame:
     path = Path(data_dir) / "prices" / f"{symbol}.csv"
+    if not path.is_file():
+        raise CrackdownError(
+            f"{shown(path, Path(data_dir))}: price file is missing for symbol {symbol} (securities.csv lists it with "
+            "prices); restore it from git or run `crackdown data refresh`"
+        )
     frame, errors, _ = read_price_file(path, shown(path, Path(data_dir)))
     raise_if_errors(errors, shown(path, Path(data_dir)))
     return frame

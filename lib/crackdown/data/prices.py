@@ -63,7 +63,9 @@ def read_price_file(path: Path, shown_as: str) -> tuple[pd.DataFrame, list[Viola
 
     def report(mask: pd.Series | np.ndarray, column: str, reason: str, values: pd.Series | None = None) -> None:
         for i in _rows(mask):
-            got = f" (got {values.iloc[i]!r})" if values is not None else ""
+            value = values.iloc[i] if values is not None else None
+            value = value.item() if hasattr(value, "item") else value  # np.float64(-1.0) -> -1.0
+            got = f" (got {value!r})" if values is not None else ""
             errors.append(Violation(shown_as, int(lines[i]), column, reason + got))
 
     text = raw["date"].fillna("")
