@@ -40,7 +40,9 @@ def _project(tmp: Path, notebooks: list[Path]) -> Path:
 def _timed(cmd: list[str], root: Path) -> float:
     env = {**os.environ, "CRACKDOWN_ROOT": str(root)}
     started = time.perf_counter()
-    subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
+    done = subprocess.run(cmd, cwd=root, env=env, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
     return time.perf_counter() - started
 
 

@@ -111,3 +111,19 @@ def test_unquoted_date_is_accepted_for_a_string_parameter(scratch_project: Path)
     result = run_crackdown(scratch_project, "run", "ok", "-p", "label", "2021-07-23", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "2021-07-23" in (scratch_project / "outputs" / "html" / "ok.html").read_text()
+
+
+def test_notebook_without_kernel_metadata_runs_in_the_project_kernel(scratch_project: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(scratch_project / "notebooks" / "ok.ipynb", as_version=4)
+    nb.metadata.pop("kernelspec", None)
+    nb.metadata["kernelspec"] = {"name": "some-other-kernel", "display_name": "x", "language": "python"}
+    nbformat.write(nb, scratch_project / "notebooks" / "ok.ipynb")
+    result = run_crackdown(scratch_project, "run", "ok", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    nb.metadata.pop("kernelspec")
+    nbformat.write(nb, scratch_project / "notebooks" / "ok.ipynb")
+    listed = run_crackdown(scratch_project, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "n: int = 3" in listed.stdout

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import papermill
 import yaml
+from papermill.translators import PythonTranslator
 
 from crackdown import paths
 from crackdown.errors import CrackdownError, unknown_name_error
@@ -54,14 +54,20 @@ def _assigned_names(source: str) -> list[str]:
             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
 
 
-def read_parameters(path: Path, source: str | None = None) -> dict[str, Parameter]:
+def read_parameters(path: Path, cell: nbformat.NotebookNode) -> dict[str, Parameter]:
     """Parameters of the notebook at ``path`` from its ``parameters`` cell (literal defaults only).
 
-    Every name the cell assigns must be readable by papermill (which, for example, cannot read a line whose
-    comment holds an ``=``); otherwise the parameter would silently be impossible to set.
+    Read with papermill's Python translator directly, so a notebook whose metadata names no kernel still
+    works (the runner always uses the project's own kernel). Every name the cell assigns must be readable by
+    papermill (which, for example, cannot read a line whose comment holds an ``=``); otherwise the parameter
+    would silently be impossible to set.
     """
-    inspected = papermill.inspect_notebook(str(path))
-    unreadable = [n for n in _assigned_names(source or "") if n not in inspected]
+    try:
+        assigned = _assigned_names(cell.source)
+    except SyntaxError as exc:
+        raise CrackdownError(f"{path.name}: the parameters cell is not valid Python: {exc}") from exc
+    inspected = {p.name: p._asdict() for p in PythonTranslator.inspect(cell)}
+    unreadable = [n for n in assigned if n not in inspected]
     if unreadable:
         raise CrackdownError(
             f"{path.name}: papermill cannot read the parameter line(s) for {', '.join(unreadable)} "
@@ -91,7 +97,7 @@ def read_spec(path: Path) -> NotebookSpec:
         path=path,
         question=str(meta.get("question", "")),
         after=tuple(meta.get("after", ())),
-        parameters=read_parameters(path, tagged[0].source),
+        parameters=read_parameters(path, tagged[0]),
     )
 
 
