@@ -279,3 +279,50 @@ def test_shipped_sensetime_scores_above_alibaba_with_default_weights() -> None:
     assert zero.loc["sensetime", "rank"] < zero.loc["alibaba", "rank"]
     drop = al.alignment_scores(missing="drop")
     assert drop.loc["alibaba", "score"] == 1.0 > drop.loc["sensetime", "score"]
+
+
+# --- notebook 03's results record and narrative ---------------------------------------------------------------
+def record_inputs(weights: dict | None = None, threshold: float = 0.5) -> tuple:
+    """(scores, sensitivity summary, matrix, parameters) on the hand-built tables, as notebook 03 passes them."""
+    weights = weights or dict.fromkeys(al.INDICATORS, 1.0)
+    parameters = {"weights": weights, "missing": "zero", "threshold": threshold, "as_of": "2021-12-31",
+                  "n_draws": 60, "seed": 4}
+    scores = al.alignment_scores(weights, "zero", threshold, alignment=TINY, firms=FIRMS)
+    summary = al.weight_sensitivity(60, seed=4, threshold=threshold, alignment=TINY, firms=FIRMS).summary
+    return scores, summary, al.indicator_matrix(alignment=TINY, firms=FIRMS), parameters
+
+
+def test_results_record_counts_follow_the_facts() -> None:
+    scores, summary, matrix, parameters = record_inputs()
+    record = al.results_record(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
+    # "full" has every indicator at 1; every other firm has at most one positive indicator out of five.
+    assert record["aligned_firms"] == ["full"]
+    assert record["n_firms"] == len(FIRMS)
+    assert record["n_firms_with_facts"] == 4  # plat and hw have no fact
+    assert record["n_firms_at_most_one_fact"] == 3  # thin, plat, hw
+    assert record["best_targeted_platform"] == "plat"  # the only fintech firm
+    assert record["aligned_by_sector"] == {"ai_vision_speech": 1}
+    assert record["aligned_without_sanctions"] == ["full"]
+    assert sum(record["weights_normalised"].values()) == pytest.approx(1.0)
+    assert set(record["robustly_aligned"]).isdisjoint(record["depends_on_weights"])
+    assert record["parameters"] == parameters
+    assert record["answer"].startswith(f"1 of {len(FIRMS)} firms aligned (score >= 0.5), led by full")
+
+
+def test_results_record_without_sanctions_is_none_when_only_sanctions_weigh() -> None:
+    scores, summary, matrix, parameters = record_inputs({"us_sanctioned": 1.0})
+    record = al.results_record(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
+    assert record["aligned_without_sanctions"] is None
+    assert set(record["aligned_firms"]) == {"full", "thin"}  # the two firms on a US list
+    assert "Without the sanctions marker" not in al.narrative(scores, summary, matrix, parameters,
+                                                              alignment=TINY, firms=FIRMS)
+
+
+def test_narrative_states_the_aligned_firms_and_thin_data() -> None:
+    scores, summary, matrix, parameters = record_inputs()
+    text = al.narrative(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
+    assert f"**1 of {len(FIRMS)} firms** score at least 0.5: full." in text
+    assert "is plat, with 0.00" in text
+    assert "(the same firms)" in text
+    assert f"Of {len(FIRMS)} firms, 2 have no alignment fact recorded by 2021-12-31" in text
+    assert text.count("**") % 2 == 0

@@ -315,3 +315,112 @@ def _summary(draws: pd.DataFrame) -> pd.DataFrame:
     })
     summary["classification"] = classify(summary["share_aligned"])
     return summary.sort_values(["median_rank", "share_aligned"], ascending=[True, False])
+
+
+# --- results and narrative of notebook 03 --------------------------------------------------------------------
+def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, parameters: Mapping[str, object],
+              *, alignment: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> dict:
+    """The quantities both :func:`results_record` and :func:`narrative` report."""
+    if firms is None:
+        from crackdown.data import load_firms
+
+        firms = load_firms()
+    missing, threshold, as_of = parameters["missing"], parameters["threshold"], parameters["as_of"]
+    weight = check_weights(parameters["weights"])  # type: ignore[arg-type]
+    sector = firms.set_index("firm_id")["sector_group"]
+    coverage = indicator_coverage(matrix)
+    n_facts = matrix.notna().sum(axis=1)
+    aligned = scores.index[scores["aligned"]].tolist()
+    only_true = coverage.index[(coverage["firms_with_fact"] > 0) & (coverage["at_zero"] == 0)].tolist()
+    no_sanctions = {**weight.to_dict(), "us_sanctioned": 0.0}
+    aligned_wo = (alignment_scores(no_sanctions, missing, threshold, as_of, alignment=alignment, firms=firms)
+                  .query("aligned").index.tolist() if sum(no_sanctions.values()) > 0 else None)
+    groups = firm_groups(scores, threshold, rule="sector", firms=firms)
+    platforms = scores[groups.reindex(scores.index).eq("targeted_platform")]
+    return {
+        "weight": weight, "n_facts": n_facts, "aligned": aligned, "only_true": only_true,
+        "robust": summary.index[summary["classification"] == CLASSES[0]].tolist(),
+        "depends": summary.index[summary["classification"] == CLASSES[1]].tolist(),
+        "aligned_wo": aligned_wo, "aligned_by_sector": sector.reindex(aligned).value_counts().to_dict(),
+        "platforms": platforms, "best_platform": platforms.index[0] if len(platforms) else None,
+        "imputed": coverage.loc[only_true, "mean_recorded"],
+        "top": scores[scores["score"] > 0].head(3).index.tolist(),
+    }
+
+
+def results_record(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
+                   parameters: Mapping[str, object], *, alignment: pd.DataFrame | None = None,
+                   firms: pd.DataFrame | None = None) -> dict:
+    """Notebook 03's results: scores, ranks, aligned firms, sensitivity classes, data thinness and the answer.
+
+    ``scores``: :func:`alignment_scores`; ``summary``: :attr:`Sensitivity.summary`; ``matrix``:
+    :func:`indicator_matrix`; ``parameters``: the notebook's weights, missing, threshold, as_of, n_draws, seed.
+    """
+    from crackdown.text import names
+
+    f = _findings(scores, summary, matrix, parameters, alignment=alignment, firms=firms)
+    result = {
+        "scores": scores["score"].round(6).to_dict(),
+        "ranks": scores["rank"].to_dict(),
+        "aligned_firms": f["aligned"],
+        "robustly_aligned": f["robust"],
+        "depends_on_weights": f["depends"],
+        "share_aligned": summary["share_aligned"].round(4).to_dict(),
+        "aligned_without_sanctions": f["aligned_wo"],
+        "aligned_by_sector": f["aligned_by_sector"],
+        "best_targeted_platform": f["best_platform"],
+        "n_firms": int(len(scores)),
+        "n_firms_with_facts": int(matrix.notna().any(axis=1).sum()),
+        "n_firms_at_most_one_fact": int((f["n_facts"] <= 1).sum()),
+        "indicators_recorded_only_where_true": f["only_true"],
+        "weights_normalised": f["weight"].round(6).to_dict(),
+        "parameters": dict(parameters),
+    }
+    result["answer"] = (
+        f"{len(f['aligned'])} of {len(scores)} firms aligned (score >= {parameters['threshold']:g}), led by "
+        f"{names(f['top'])}; {len(f['robust'])} aligned under almost any weighting ({names(f['robust'], 5)}), "
+        f"{len(f['depends'])} depend on the weights"
+    )
+    return result
+
+
+def narrative(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, parameters: Mapping[str, object],
+              *, alignment: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> str:
+    """Notebook 03's "What this shows" (markdown) from the same inputs as :func:`results_record`."""
+    from crackdown.text import names
+
+    f = _findings(scores, summary, matrix, parameters, alignment=alignment, firms=firms)
+    missing, threshold, as_of = parameters["missing"], parameters["threshold"], parameters["as_of"]
+    aligned, robust, depends, only_true = f["aligned"], f["robust"], f["depends"], f["only_true"]
+    platforms, best, aligned_wo, n_facts = f["platforms"], f["best_platform"], f["aligned_wo"], f["n_facts"]
+    most = (
+        f"**Most aligned.** With the chosen weights and missing facts counted as `{missing}`, "
+        f"**{len(aligned)} of {len(scores)} firms** score at least {threshold:g}: {names(aligned)}. "
+        f"The top three are {names(f['top'])}. By sector group the aligned firms are "
+        + (", ".join(f"{n} {g}" for g, n in f["aligned_by_sector"].items()) or "none") + ". "
+        + (f"The highest-scoring firm among the crackdown's targets (consumer platforms, fintech, education, "
+           f"recruitment/logistics, crypto) is {best}, with {platforms['score'].iloc[0]:.2f} "
+           f"(rank {platforms['rank'].iloc[0]})." if best else "")
+    )
+    robust_text = (
+        f"**Robust to the weights?** Under {parameters['n_draws']:,} random weightings, {len(robust)} firms are "
+        f"aligned in at least {ROBUST_SHARE:.0%} of them ({names(robust)}); {len(depends)} are aligned under some "
+        f"weightings and not others ({names(depends)}); the remaining {len(summary) - len(robust) - len(depends)} "
+        f"are aligned in at most {NEVER_SHARE:.0%} of the draws."
+    )
+    sanctions = ("" if aligned_wo is None else
+                 "**Without the sanctions marker** (`us_sanctioned` weight 0, other weights as chosen) the aligned "
+                 f"firms are: {names(aligned_wo)}" + (" (the same firms)" if aligned_wo == aligned else "")
+                 + ".\n\n")
+    thin = (
+        f"**Where the data thin out.** Of {len(matrix)} firms, {int((n_facts == 0).sum())} have no alignment fact "
+        f"recorded by {as_of} and {int((n_facts <= 1).sum())} have at most one of the five indicators; only "
+        f"{int((n_facts >= 3).sum())} have three or more. {names(only_true)} "
+        f"{'is' if len(only_true) == 1 else 'are'} recorded only where true (no firm has a recorded 0), so a "
+        "missing fact there means 'not recorded', not 'no'. Under `missing=\"mean\"` such an indicator imputes its "
+        "recorded mean (" + ", ".join(f"{k}: {v:.2f}" for k, v in f["imputed"].items())
+        + ") to every firm without a fact, and under `drop` a firm with one positive fact scores 1: both flatter "
+        "thinly documented firms, which is why `zero` is the default. The ranking is therefore a ranking of "
+        "documented ties to the state, not of ties as such."
+    )
+    return most + "\n\n" + robust_text + "\n\n" + sanctions + thin
