@@ -14,6 +14,7 @@ from crackdown import eventstudy as es
 from crackdown import reaction as rx
 from crackdown.calendars import event_day0, sessions
 from crackdown.errors import CrackdownError
+from crackdown.text import fmt_p, pct
 
 SHOCK = -0.05  # abnormal return put on every targeted security at day 0 of every event
 
@@ -308,3 +309,98 @@ def test_reverse_study_without_priced_adverse_events_is_empty_not_an_error(retur
     assert list(out["dropped"]["symbol"]) == ["AI2.SS"]
     none = rx.run_reverse(returns, SECURITIES, rows.iloc[:0], aligned)
     assert none["pairs"].empty and none["dropped"].empty
+
+
+# --- results and narrative -----------------------------------------------------------------------------------
+def test_text_formatting_of_percentages_and_p_values() -> None:
+    assert pct(-0.0123) == "-1.2%" and pct(0.5) == "50.0%"
+    assert pct(None) == "n/a" and pct(np.nan) == "n/a"
+    assert fmt_p(0.0004) == "< 0.001" and fmt_p(0.001) == "= 0.001" and fmt_p(0.04213) == "= 0.042"
+    assert fmt_p(None) == "n/a" and fmt_p(np.nan) == "n/a"
+
+
+def test_group_record_of_a_group_missing_from_the_pooled_table_is_empty(reaction) -> None:
+    pooled = rx.pooled_tests(reaction)
+    assert "hard_tech" not in pooled.index  # below min_n in every event
+    assert rx.group_record(pooled, "hard_tech") == {"car": None, "n": 0}
+    tg = rx.group_record(pooled, "targeted_platform")
+    assert tg["car"] == pooled.loc["targeted_platform", "caar"] and tg["n"] == pooled.loc["targeted_platform", "n"]
+    assert isinstance(tg["n"], int) and tg["p_kp"] == pooled.loc["targeted_platform", "p_kp"]
+
+
+@pytest.mark.parametrize(("p_t", "p_placebo"), [(0.01, 0.2), (0.3, 0.04)])
+def test_headline_p_value_is_the_larger_of_the_two(p_t: float, p_placebo: float) -> None:
+    ls = {"car": -0.03, "se": 0.01, "t": -3.0, "p": p_t, "n_events": 7}
+    h = rx.headline(ls, {"p_two_sided": p_placebo}, (-1, 1))
+    assert h["p_value"] == max(p_t, p_placebo) and h["estimate"] == -0.03 and h["n"] == 7
+    assert "(-1,1)" in h["label"]
+    nan = rx.headline({**ls, "car": np.nan}, {"p_two_sided": p_placebo}, (-1, 1))
+    assert nan["p_value"] is None
+
+
+@pytest.fixture(scope="module")
+def closing(reaction, returns, members):
+    pooled = rx.pooled_tests(reaction)
+    ls = rx.long_short_pooled(reaction)
+    placebo = rx.placebo_long_short(reaction, n=20, seed=2)
+    aligned = members[members["group"] == "aligned_ai"]
+    rows = rx.adverse_events(aligned["firm_id"], start="2019-01-01", end="2023-12-31", events=EVENTS)
+    reverse = rx.run_reverse(returns, SECURITIES, rows, aligned, window=(0, 0))
+    record = rx.results_record(reaction, pooled, ls, placebo, reverse, 5, {"seed": 2})
+    return {"pooled": pooled, "ls": ls, "placebo": placebo, "reverse": reverse, "record": record}
+
+
+def test_results_record_holds_the_estimates_counts_and_groups(reaction, members, closing) -> None:
+    rec, ls, placebo = closing["record"], closing["ls"], closing["placebo"]
+    assert rec["long_short_car"] == ls["car"] and rec["n_events_long_short"] == ls["n_events"] == 2
+    assert rec["headline"]["p_value"] == max(ls["p"], placebo["p_two_sided"])
+    assert rec["placebo_p"] == placebo["p_two_sided"] and rec["placebo_n"] == placebo["n_placebo"]
+    assert rec["n_events"] == len(reaction.events) and rec["event_ids"] == list(reaction.events["event_id"])
+    assert rec["n_events_before_merge"] == 5 and rec["n_overlapping_events"] == 0
+    assert list(rec["caar_by_group"]) == list(rx.GROUPS)
+    assert rec["caar_by_group"]["benchmark"] == {"car": None, "n": 0}
+    assert rec["n_by_group"]["targeted_platform"]["pairs"] == rec["caar_by_group"]["targeted_platform"]["n"]
+    # leave-one-out: the most negative event by hand, and the other event's difference without it
+    c = reaction.cars[reaction.cars["eligible"]]
+    legs = c.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
+    diff = (legs["targeted_platform"] - legs["aligned_ai"]).dropna()
+    loo = rec["long_short_leave_one_out"]
+    assert loo["most_negative_event"] == diff.idxmin()
+    assert loo["without_most_negative"] == pytest.approx(diff.max()) and loo["min"] <= loo["max"]
+    rev = rec["reverse_caar"]
+    assert rev["n"] == 1 and rev["n_events"] == 1 and [p["symbol"] for p in rev["pairs"]] == ["AI1.SZ"]
+    assert len(rec["members"]) == len(members) and all(isinstance(m["group"], str) for m in rec["members"])
+    assert rec["parameters"] == {"seed": 2}
+    assert f"long-short {ls['car']:.1%}" in rec["answer"]
+
+
+def test_results_record_without_a_long_short_estimate(reaction, closing) -> None:
+    ls = {"car": np.nan, "se": np.nan, "t": np.nan, "p": np.nan, "n_events": 0}
+    rec = rx.results_record(reaction, closing["pooled"], ls, closing["placebo"], closing["reverse"], 5, {})
+    assert rec["long_short_leave_one_out"] is None and rec["headline"]["p_value"] is None
+    assert rec["answer"].startswith("No crackdown event")
+
+
+def test_narrative_states_the_sign_the_estimate_has(reaction, closing) -> None:
+    rec, placebo, reverse = closing["record"], closing["placebo"], closing["reverse"]
+    per_event = rx.summary_table(rx.event_table(reaction))
+    period = ("2021-01-01", "2022-12-31")
+    text = rx.narrative(reaction, rec, placebo, reverse, per_event, period)
+    assert rec["long_short_car"] < 0
+    assert "below the aligned AI firms" in text and "the sign the thesis predicts" in text
+    assert f"**{rec['n_events']} crackdown events**" in text and "between 2021-01-01 and 2022-12-31" in text
+    assert "hard-tech firms n/a" in text  # a group without a pooled CAAR
+    assert "Caveats: the aligned AI group is small (2 securities with a usable CAR: AI1.SZ, AI2.SS)" in text
+    flipped = rx.narrative(reaction, {**rec, "long_short_car": 0.02}, placebo, reverse, per_event, period)
+    assert "above the aligned AI firms" in flipped and "the opposite of what the thesis predicts" in flipped
+    none = rx.narrative(reaction, {**rec, "long_short_car": np.nan}, placebo, reverse, per_event, period)
+    assert "long-short portfolio" not in none and "Reverse:" in none
+
+
+def test_coverage_note_counts_thin_cells_and_dropped_pairs(reaction) -> None:
+    note = rx.coverage_note(reaction)
+    n = reaction.cars.groupby(["event_id", "group"], observed=False)["valid"].sum().unstack()
+    thin_hard_tech = int((n.reindex(reaction.events["event_id"])["hard_tech"].fillna(0) < reaction.min_n).sum())
+    assert f"`min_n` = {reaction.min_n}" in note
+    assert f"hard tech in {thin_hard_tech} of {len(reaction.events)} events" in note
+    assert f"{len(reaction.result.dropped)} (event, security) pairs" in note

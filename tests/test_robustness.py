@@ -376,3 +376,63 @@ def test_shipped_data_ci_grid_shows_a_negative_median(real: rb.SweepData) -> Non
             "leave_out": ci["leave_out"]}
     summary = rb.curve_summary(rb.run_sweep(axes, data=real, placebo=rb.PlaceboConfig(n=0), cache=False).specs)
     assert summary["n_specs"] > 0 and summary["median_estimate"] < 0 and summary["share_thesis_sign"] >= 0.5
+
+
+# --------------------------------------------------------------------------------------------- notebook text
+
+
+def test_results_record_reports_the_curve_and_its_permutation_test(synthetic_sweep: rb.SweepResult) -> None:
+    specs = synthetic_sweep.specs
+    summary = rb.curve_summary(specs, min_events=4)
+    effects = rb.choice_effects(specs)
+    verdict = rb.verdict(summary)
+    rec = rb.results_record(summary, verdict, effects, {"seed": 1})
+    assert "placebo_medians" not in rec  # an array per draw: shown, not stored
+    assert rec["n_specs"] == len(specs) and rec["verdict"] == verdict and rec["parameters"] == {"seed": 1}
+    assert rec["headline"]["estimate"] == summary["median_estimate"] == rec["median_estimate"]
+    assert rec["headline"]["p_value"] == summary["permutation_p"] and rec["headline"]["thesis_sign"] == -1
+    # each axis' spread by hand: max - min of its choices' median estimates
+    ok = specs[specs["estimate"].notna()]
+    by_model = ok.groupby("model")["estimate"].median()
+    assert rec["axis_spread"]["model"] == pytest.approx(by_model.max() - by_model.min())
+    assert list(rec["axis_spread"].values()) == sorted(rec["axis_spread"].values(), reverse=True)
+    assert rec["answer"].startswith(f"The negative long-short reaction {verdict}: 100% of {len(specs)} specifications")
+
+
+def test_most_influential_firm_is_farthest_from_the_median() -> None:
+    effects = pd.DataFrame({"axis": ["leave_out"] * 3 + ["model"], "choice": ["none", "t1", "a2", "raw"],
+                            "median_estimate": [-0.02, -0.015, -0.031, 0.5], "spread": [0.016] * 3 + [0.0]})
+    top = rb.most_influential_firm(effects, -0.02)
+    assert list(top["choice"]) == ["a2"]  # 0.011 away, t1 only 0.005
+    assert rb.most_influential_firm(effects[effects["choice"].isin(["none", "raw"])], -0.02).empty
+    text = rb.narrative({"share_thesis_sign": 1.0, "n_specs": 3, "median_estimate": -0.02,
+                         "share_significant_thesis": 0.5, "permutation_p": 0.01}, "survives", effects)
+    assert text.startswith("**The negative long-short reaction survives: 100% of 3 specifications")
+    assert "moves the estimate most is the leave out (medians differ by 1.60%" in text
+    assert "Leaving out a2 moves the median most among single firms, to -3.10%." in text
+
+
+def test_placebo_note_counts_placebo_curves_at_least_as_negative(synthetic_sweep: rb.SweepResult) -> None:
+    summary = {"median_estimate": -0.01, "permutation_p": 0.5, "permutation_p_sign": 0.25,
+               "share_thesis_sign": 0.75, "placebo_medians": np.array([0.01, -0.02, np.nan, -0.01])}
+    specs = pd.DataFrame({"placebo": [np.array([1.0, -1.0]), np.array([-1.0, -1.0])]})  # placebo shares 0.5, 1
+    note = rb.placebo_note(summary, specs)
+    assert "2 of 3 placebo curves have a median at least as negative" in note
+    assert "**0.500**" in note and "placebo average of 75%" in note
+    one = rb.placebo_note({**summary, "placebo_medians": np.array([-0.02, 0.0])}, specs)
+    assert "1 of 2 placebo curves has a median" in one
+    none = rb.placebo_note({**summary, "placebo_medians": np.array([])}, specs)
+    assert "no placebo draws were run" in none and "-1.00%" in none
+
+
+def test_sweep_table_and_note_count_every_specification(synthetic_sweep: rb.SweepResult) -> None:
+    specs = synthetic_sweep.specs
+    ok = rb.usable(specs, min_events=5)
+    table = rb.sweep_table(specs, ok)
+    assert table["specifications"].sum() == len(specs) and table["in_curve"].sum() == ok.sum()
+    fines = table.xs("fines", level="event_set")
+    assert (fines["max_events"] <= 4).all() and (fines["in_curve"] == 0).all()  # four fine events < 5
+    summary = rb.curve_summary(specs, min_events=5)
+    note = rb.sweep_note(synthetic_sweep, summary, 5, 2)
+    assert note.startswith(f"**{len(specs):,} specifications** ({synthetic_sweep.n_computed:,} computed now")
+    assert f"{(~ok).sum():,} are left out" in note

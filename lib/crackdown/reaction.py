@@ -14,6 +14,8 @@ the event-study engine :mod:`crackdown.eventstudy`, used by notebook 04_market_r
   :func:`placebo_long_short`, :func:`overlapping_events`: the numbers and tidy frames the notebook shows.
 - :func:`adverse_events` / :func:`run_reverse`: the aligned firms on their own adverse events (US sanctions,
   IPO delays), only the firms each event names.
+- :func:`results_record` / :func:`narrative`: the notebook's results (``write_results`` payload) and its closing
+  "What this shows" markdown, both computed from the above.
 
 Listing rule (``market="all"``): among a firm's priced securities, the one with the longest price coverage
 (earliest first return; ties: the later last return, then the symbol). ``market="US"|"HK"|"mainland"`` keeps only
@@ -23,8 +25,9 @@ listings on those exchanges first, so a firm without a listing there drops out.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,7 @@ from crackdown import eventstudy as es
 from crackdown import params
 from crackdown.alignment import TARGETED_SECTORS
 from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.text import fmt_p, pct
 from crackdown.timeline import PUNITIVE_TYPES as ENFORCEMENT_TYPES
 
 # Crackdown events for the market study: every enforcement action (one definition, in crackdown.timeline),
@@ -526,3 +530,150 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
         out[f"KP p {SHORT_NAMES[g]}"] = table[("p_kp", g)].astype(float)
         out[f"portfolio p {SHORT_NAMES[g]}"] = table[("p_portfolio", g)].astype(float)
     return out
+
+
+# --- results and narrative -----------------------------------------------------------------------------------
+GROUP_STATS = ("t_cs", "p_cs", "bmp_t", "p_bmp", "kp_t", "p_kp", "portfolio_car", "portfolio_t", "p_portfolio")
+P_VALUE_RULE = "the larger of the portfolio t-test and the placebo p-values"
+
+
+def group_record(pooled: pd.DataFrame, group: str) -> dict[str, Any]:
+    """One group's pooled CAAR, n and tests from :func:`pooled_tests`; ``{"car": None, "n": 0}`` for a group
+    absent from ``pooled`` (no eligible pair)."""
+    if group not in pooled.index:
+        return {"car": None, "n": 0}
+    row = pooled.loc[group]
+    return {"car": row["caar"], "n": int(row["n"]), **{k: row[k] for k in GROUP_STATS}}
+
+
+def reverse_record(reverse: Mapping[str, Any]) -> dict[str, Any]:
+    """The reverse study (:func:`run_reverse`) for the results: CAAR, n, events, tests and the pairs' CARs."""
+    rt, pairs = reverse["tests"], reverse["pairs"]
+    return {"car": rt["caar"], "n": int(rt["n"]), "n_events": int(pairs["event_id"].nunique()),
+            "t_cs": rt.get("t_cs"), "p_cs": rt.get("p_cs"), "kp_t": rt.get("kp_t"), "p_kp": rt.get("p_kp"),
+            "p_portfolio": rt.get("p_portfolio"),
+            "pairs": pairs[["event_id", "symbol", "car"]].to_dict(orient="records")}
+
+
+def headline(ls: Mapping[str, Any], placebo: Mapping[str, Any], window: Sequence[int]) -> dict[str, Any]:
+    """The index page's headline: the long-short CAR with, as its p-value, the larger (more conservative) of
+    the portfolio t-test's and the placebo's p-values (None without a long-short estimate)."""
+    ok = bool(np.isfinite(ls["car"]))
+    return {"label": f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events",
+            "statistic": "long-short CAR (targeted minus aligned AI)", "estimate": ls["car"],
+            "p_value": max(ls["p"], placebo["p_two_sided"]) if ok else None,
+            "p_value_rule": P_VALUE_RULE, "n": ls["n_events"], "thesis_sign": -1}
+
+
+def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Mapping[str, Mapping[str, Any]],
+           window: Sequence[int]) -> str:
+    """One-line answer for the index page: both groups' CAR, the long-short, its t and the placebo p-value."""
+    if not np.isfinite(ls["car"]):
+        return "No crackdown event had enough targeted and aligned AI securities with prices for a long-short estimate."
+    tg, al = caar_by_group[LONG], caar_by_group[SHORT]
+    return (f"Over {ls['n_events']} crackdown events targeted platforms' CAR ({window[0]},{window[1]}) averaged "
+            f"{tg['car']:.1%} against {al['car']:.1%} for aligned AI firms; long-short {ls['car']:.1%} "
+            f"(t = {ls['t']:.2f}, placebo p = {placebo['p_two_sided']:.3f}).")
+
+
+def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], placebo: Mapping[str, Any],
+                   reverse: Mapping[str, Any], n_events_before_merge: int,
+                   parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Notebook 04's results (the ``write_results`` payload): answer, headline, long-short with its placebo and
+    leave-one-out range, event counts, per-group CAARs and counts, the reverse study, members, parameters."""
+    caar_by_group = {g: group_record(pooled, g) for g in GROUPS}
+    loo = leave_one_out(r) if np.isfinite(ls["car"]) else None
+    members = r.members[["symbol", "group"]]
+    return {
+        "answer": answer(ls, placebo, caar_by_group, r.window), "headline": headline(ls, placebo, r.window),
+        "long_short_car": ls["car"], "long_short_se": ls["se"], "long_short_t": ls["t"], "long_short_p": ls["p"],
+        "placebo_p": placebo["p_two_sided"], "placebo_n": placebo["n_placebo"],
+        "placebo_statistic": placebo["actual"],
+        "long_short_leave_one_out": None if loo is None else {
+            "min": loo["without_it"].min(), "max": loo["without_it"].max(), "most_negative_event": loo.index[0],
+            "without_most_negative": loo["without_it"].iloc[0]},
+        "n_events": int(len(r.events)), "n_events_long_short": ls["n_events"],
+        "n_events_before_merge": int(n_events_before_merge), "event_ids": list(r.events["event_id"]),
+        "n_overlapping_events": int(len(overlapping_events(r))),
+        "n_by_group": n_by_group(r), "caar_by_group": caar_by_group, "reverse_caar": reverse_record(reverse),
+        "members": members.assign(group=members["group"].astype(str)).to_dict(orient="records"),
+        "parameters": dict(parameters),
+    }
+
+
+def coverage_note(r: Reaction) -> str:
+    """Markdown: per group the range and median of securities with a CAR per event, the events where the group
+    falls below ``min_n``, and the (event, security) pairs the engine dropped."""
+    n_event = n_by_event(r)
+    thin = (n_event < r.min_n).sum()
+    return ("Securities with a CAR per event: " + "; ".join(
+        f"**{SHORT_NAMES[g]}** {n_event[g].min()}-{n_event[g].max()} (median {n_event[g].median():.0f})"
+        for g in GROUPS)
+        + f". Cells below `min_n` = {r.min_n} are left out: " + ", ".join(
+            f"{SHORT_NAMES[g]} in {thin[g]} of {len(n_event)} events" for g in GROUPS)
+        + f". {len(r.result.dropped)} (event, security) pairs had no usable estimation window or no prices at "
+        "day 0 (mostly securities not yet listed) and are not counted.")
+
+
+def aligned_symbols(r: Reaction) -> list[str]:
+    """The aligned AI securities with at least one eligible CAR, sorted."""
+    used = r.cars["eligible"] & r.cars["group"].eq(SHORT)
+    return sorted(r.cars.loc[used, "symbol"].unique())
+
+
+def _long_short_lines(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any],
+                      per_event: pd.DataFrame) -> list[str]:
+    """Narrative on the long-short estimate, its placebo, leave-one-out range and the worst events."""
+    car = record["long_short_car"]
+    direction = "below" if car < 0 else "above"
+    loo = leave_one_out(r)
+    worst = per_event.sort_values("CAR targeted %").head(3)
+    return [
+        f"The long-short portfolio (targeted minus aligned AI) earned **{pct(car)}** per event (SE "
+        f"{pct(record['long_short_se'])}, t = {record['long_short_t']:.2f}, p {fmt_p(record['long_short_p'])}; "
+        f"placebo p {fmt_p(placebo['p_two_sided'])} from {placebo['n_placebo']} random non-event date sets): on "
+        f"crackdown days the targeted platforms did {abs(car):.1%} {direction} the aligned AI firms, "
+        + ("the sign the thesis predicts." if car < 0 else "the opposite of what the thesis predicts.")
+        + f" On random non-event dates the same statistic has a median of {100 * np.nanmedian(placebo['placebo']):.2f}%, "
+        "so the placebo compares the crackdown estimate with what ordinary days produced, drift included.",
+        f"Leaving out one event at a time, the long-short estimate ranges from {pct(loo['without_it'].min())} to "
+        f"{pct(loo['without_it'].max())}; without the event that widened the gap most "
+        f"({loo.index[0]}, {pct(loo['difference'].iloc[0])}) it is {pct(loo['without_it'].iloc[0])}.",
+        "The largest targeted-group drops came on " + ", ".join(
+            f"{e} ({row['date']}, {row['CAR targeted %']:.1f}%)" for e, row in worst.iterrows()) + ".",
+    ]
+
+
+def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any], reverse: Mapping[str, Any],
+              per_event: pd.DataFrame, period: tuple[Any, Any]) -> str:
+    """Notebook 04's "What this shows" markdown from its results (:func:`results_record`), the placebo draws,
+    the reverse study, the per-event table (:func:`summary_table`) and the event period (start, end)."""
+    groups, counts, rev = record["caar_by_group"], record["n_by_group"], record["reverse_caar"]
+    tg, al = groups[LONG], groups[SHORT]
+    w = r.window
+    lines = [f"**{record['n_events']} crackdown events** ({record['n_events_before_merge']} before merging same-day-0 "
+             f"events) between {pd.Timestamp(period[0]).date()} and {pd.Timestamp(period[1]).date()}; the windows of "
+             f"{record['n_overlapping_events']} of them overlap another event's window, so the events are not "
+             "independent draws.",
+             f"Over the event window ({w[0]},{w[1]}) the **targeted platforms** averaged a CAR of **{pct(tg['car'])}** "
+             f"({tg['n']} event-security pairs; KP p {fmt_p(tg.get('p_kp'))}, portfolio p "
+             f"{fmt_p(tg.get('p_portfolio'))}), the **aligned AI firms** {pct(al['car'])} ({al['n']} pairs from "
+             f"{counts[SHORT]['securities']} securities; KP p {fmt_p(al.get('p_kp'))}), hard-tech firms "
+             f"{pct(groups['hard_tech']['car'])} and the benchmarks {pct(groups['benchmark']['car'])}."]
+    if np.isfinite(record["long_short_car"]):
+        lines += _long_short_lines(r, record, placebo, per_event)
+    bench = groups["benchmark"]["car"]
+    if bench is not None and np.isfinite(bench):
+        lines.append(f"The benchmarks' own abnormal return ({pct(bench)}) shows how much of the move was China-wide "
+                     "rather than specific to the targeted firms.")
+    lines.append(
+        f"**Reverse:** on their own adverse events the aligned firms' shares moved {pct(rev['car'])} on average "
+        f"({rev['n']} pairs, {rev['n_events']} events, cross-sectional p {fmt_p(rev['p_cs'])}); "
+        f"{len(reverse['dropped'])} (event, firm) pairs came before the named firm had prices and are left out.")
+    used = aligned_symbols(r)
+    lines.append(f"Caveats: the aligned AI group is small ({len(used)} securities with a usable CAR: "
+                 f"{', '.join(used) or 'none'}); each security is measured against its own market's benchmark "
+                 "(S&P 500 for US listings, Hang Seng for Hong Kong, CSI 300 for A-shares), so the long-short "
+                 "compares abnormal returns across markets; and most events have no announcement time, so day 0 is "
+                 "the first session on or after the Beijing date.")
+    return "\n\n".join(lines)
