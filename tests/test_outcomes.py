@@ -191,3 +191,60 @@ def test_shipped_data_enforcement_totals_match_the_penalties_table() -> None:
     money = penalties[penalties["penalty_type"].isin(["fine", "confiscation"]) & (penalties["currency"] == "CNY")]
     assert table["fined_CNY"].sum() == pytest.approx(money["amount"].sum())
     assert table.index.is_unique and len(table) == len(outcomes.scored_firms())
+
+
+# --- notebook 06's results record and narrative ---------------------------------------------------------------
+def _enforcement_inputs() -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    table = outcomes.enforcement_table(SCORED, "2020-01-01", "2023-12-31", events=EVENTS, penalties=PENALTIES)
+    rng = np.random.default_rng(5)
+    tests = {m: outcomes.spearman_permutation(table["score"], table[m], 199, rng)
+             for m in outcomes.ENFORCEMENT_MEASURES}
+    return table, tests, outcomes.against_pattern(table)
+
+
+def test_enforcement_verdict_needs_significance() -> None:
+    result = outcomes.SpearmanResult(rho=-0.6, p_permutation=0.01, p_asymptotic=0.02, n=30, n_permutations=999)
+    assert outcomes.enforcement_verdict(result).startswith("less-aligned")
+    assert outcomes.enforcement_verdict(result._replace(rho=0.6)).startswith("more-aligned")
+    assert outcomes.enforcement_verdict(result._replace(p_permutation=0.2)).startswith("no clear")
+    assert outcomes.enforcement_verdict(result, alpha=0.005).startswith("no clear")
+
+
+def test_spearman_table_and_counted_events() -> None:
+    table, tests, _ = _enforcement_inputs()
+    shown = outcomes.spearman_table(tests)
+    assert list(shown.index) == list(outcomes.ENFORCEMENT_MEASURES)
+    assert (shown["firms"] == len(table)).all() and (shown["permutations"] == 199).all()
+    assert ((shown["rho"] >= -1) & (shown["rho"] <= 1)).all()
+    which = outcomes.counted_events(outcomes.action_events("2020-01-01", "2023-12-31", events=EVENTS))
+    assert which.to_dict() == {"a1": "s1", "p1": "f1; s1", "p2": "s1; f2"}
+
+
+def test_enforcement_record_by_hand() -> None:
+    table, tests, against = _enforcement_inputs()
+    record = outcomes.enforcement_record(table, tests, against, {"n_permutations": 199, "seed": 5})
+    assert record["n_firms"] == 5 and record["n_aligned"] == 2
+    assert record["total_actions"] == 5  # p1 2, p2 2, a1 1
+    assert record["total_fined_cny"] == 108.0  # the USD fine stays out
+    assert record["currencies"] == ["CNY", "USD"]
+    assert record["mean_actions_aligned"] == pytest.approx(0.5)
+    assert record["mean_actions_not_aligned"] == pytest.approx(4 / 3)
+    assert record["aligned_yet_penalised"] == ["a1"] and record["spared_unaligned_targeted"] == ["p3"]
+    assert record["firms_without_action"] == 2 and record["top5_action_share"] == 1.0
+    assert record["tied_at_min_score"] == 1
+    assert record["headline"]["estimate"] < 0  # the most aligned firms (a1, a2) had the fewest actions
+    assert record["parameters"] == {"n_permutations": 199, "seed": 5}
+    assert record["answer"].endswith(outcomes.enforcement_verdict(tests["actions"]) + ".")
+
+
+def test_enforcement_narrative_names_the_counterexamples() -> None:
+    table, tests, against = _enforcement_inputs()
+    which = outcomes.counted_events(outcomes.action_events("2020-01-01", "2023-12-31", events=EVENTS))
+    text = outcomes.enforcement_narrative(table, tests, against, which, pd.Timestamp("2020-01-01"),
+                                          pd.Timestamp("2023-12-31"), 0.5, 199)
+    assert "Across **5 firms** and 2020-01-01..2023-12-31" in text
+    assert "aligned firms acted against or penalised: a1 (s1); " in text
+    assert "with no action or penalty: p3." in text
+    most = text.split("The most-targeted firms were ")[1].split(".")[0]
+    assert sorted(most.split(", ")) == ["a1 (1)", "a2 (0)", "p1 (2)", "p2 (2)", "p3 (0)"]  # all five, counted
+    assert len(text.split("\n\n")) == 4
