@@ -248,3 +248,44 @@ def test_enforcement_narrative_names_the_counterexamples() -> None:
     most = text.split("The most-targeted firms were ")[1].split(".")[0]
     assert sorted(most.split(", ")) == ["a1 (1)", "a2 (0)", "p1 (2)", "p2 (2)", "p3 (0)"]  # all five, counted
     assert len(text.split("\n\n")) == 4
+
+
+# --- notebook 05's results record and narrative ---------------------------------------------------------------
+def _ipo_inputs() -> tuple[pd.DataFrame, outcomes.FisherResult, pd.DataFrame]:
+    attempts = outcomes.ipo_attempts(SCORED, 2019, 2023, ipos=IPOS)
+    return attempts, outcomes.fisher_aligned_listed(attempts), outcomes.ipo_counterexamples(attempts)
+
+
+def test_outcome_by_alignment_rows() -> None:
+    attempts, _, _ = _ipo_inputs()
+    table = outcomes.outcome_by_alignment(attempts, 0.5)
+    assert set(table.index) == {outcomes.aligned_label(0.5), "not aligned"}
+    assert table.loc["not aligned", "listed"] == 2 and table.loc["aligned (score >= 0.5)", "listed"] == 0
+    assert table["attempts"].sum() == len(attempts)
+
+
+def test_ipo_record_by_hand() -> None:
+    attempts, fisher, cases = _ipo_inputs()
+    record = outcomes.ipo_record(attempts, fisher, cases, {"threshold": 0.5})
+    # aligned a1 and a2: 0 of 3 attempts listed; targeted p1..p3: p1_nyse and p3_hk of 3
+    assert record["n_attempts"] == 6 and record["n_firms"] == 5 and record["n_listed"] == 2
+    assert record["listed_share_aligned"] == 0.0
+    assert record["listed_share_not_aligned"] == pytest.approx(2 / 3)
+    assert record["headline"]["estimate"] == pytest.approx(-2 / 3)
+    assert record["table_2x2"] == [[0, 3], [2, 1]]
+    assert sorted(record["aligned_failed"]) == ["a1_hk", "a1_star", "a2_star"]
+    assert record["targeted_failed"] == ["p2_star"]
+    assert record["targeted_failed_delayed_by"] == {"p2_star": "beijing_regulators"}
+    assert sorted(record["targeted_listed"]) == ["p1_nyse", "p3_hk"]
+    assert record["answer"].startswith("No: aligned firms listed less often (0/3 aligned vs 2/3 other")
+    assert record["parameters"] == {"threshold": 0.5}
+
+
+def test_ipo_narrative_explains_each_failure() -> None:
+    attempts, fisher, cases = _ipo_inputs()
+    text = outcomes.ipo_narrative(attempts, fisher, cases, 0.5, 2019, 2023)
+    assert text.startswith("Of **6 IPO attempts** by 5 firms with a first step in 2019-2023, 2 listed")
+    assert "Aligned firms listed 0% of their attempts, the others 67%" in text
+    assert "not significant at 5%" in text  # six attempts cannot reach p < 0.05 with these margins
+    assert "a1_hk (lapsed; us sanctions)" in text
+    assert "did not list: p2_star (suspended; beijing regulators)" in text

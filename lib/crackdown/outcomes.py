@@ -119,6 +119,90 @@ def ipo_counterexamples(attempts: pd.DataFrame, targeted_group: str = "targeted_
     return pd.concat([failed_aligned, listed_targeted])[cols].reset_index(drop=True)
 
 
+def aligned_label(threshold: float) -> str:
+    """The row label of aligned attempts in :func:`outcome_by_alignment` (the others: ``"not aligned"``)."""
+    return f"aligned (score >= {threshold})"
+
+
+def outcome_by_alignment(attempts: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """:func:`outcome_by_group` with rows "aligned (score >= threshold)" and "not aligned"."""
+    labels = attempts["aligned"].map({True: aligned_label(threshold), False: "not aligned"})
+    return outcome_by_group(attempts.assign(alignment=labels), "alignment")
+
+
+def _ipo_findings(attempts: pd.DataFrame, cases: pd.DataFrame, threshold: float) -> dict:
+    """Listed shares of aligned and other attempts, the counterexamples and the comparison in words."""
+    share = outcome_by_alignment(attempts, threshold)["listed_share"]
+    sa, sn = share.get(aligned_label(threshold), float("nan")), share.get("not aligned", float("nan"))
+    better = ("aligned firms listed more often" if sa > sn else "aligned firms listed less often" if sa < sn
+              else "aligned and other firms listed equally often")
+    return {"sa": sa, "sn": sn, "better": better, "by_group": outcome_by_group(attempts, "group"),
+            "failed_aligned": cases[cases["case"].str.startswith("aligned")],
+            "listed_targeted": cases[cases["case"].str.startswith("targeted")],
+            "targeted_failed": attempts[(attempts["group"] == "targeted_platform") & ~attempts["listed"]]}
+
+
+def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame,
+               parameters: Mapping[str, object]) -> dict:
+    """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples, answer, parameters.
+
+    ``attempts``: :func:`ipo_attempts`; ``fisher``: :func:`fisher_aligned_listed`; ``cases``:
+    :func:`ipo_counterexamples`; ``parameters`` must hold the threshold.
+    """
+    f = _ipo_findings(attempts, cases, parameters["threshold"])  # type: ignore[arg-type]
+    sa, sn = f["sa"], f["sn"]
+    results = {
+        "n_attempts": len(attempts), "n_firms": int(attempts["firm_id"].nunique()),
+        "n_listed": int(attempts["listed"].sum()), "table_2x2": fisher.table.to_numpy().tolist(),
+        "odds_ratio": fisher.odds_ratio if np.isfinite(fisher.odds_ratio) else None, "p_value": fisher.p_value,
+        "listed_share_aligned": sa, "listed_share_not_aligned": sn,
+        "listed_share_by_group": f["by_group"]["listed_share"].to_dict(),
+        "aligned_failed": f["failed_aligned"]["ipo_id"].tolist(),
+        "aligned_failed_delayed_by": f["failed_aligned"].set_index("ipo_id")["delayed_by"].to_dict(),
+        "targeted_listed": f["listed_targeted"]["ipo_id"].tolist(),
+        "targeted_failed": f["targeted_failed"]["ipo_id"].tolist(),
+        "targeted_failed_delayed_by": f["targeted_failed"].set_index("ipo_id")["delayed_by"].to_dict(),
+        "headline": {"label": "listed share of aligned minus other firms' IPO attempts",
+                     "statistic": "Fisher's exact test (aligned x listed)", "estimate": sa - sn,
+                     "p_value": fisher.p_value, "n": len(attempts), "thesis_sign": 1},
+    }
+    lead = "Yes" if sa > sn and fisher.p_value < 0.05 else "Not clearly" if sa > sn else "No"
+    table = fisher.table
+    results["answer"] = (
+        f"{lead}: {f['better']} ({table.iloc[0, 0]}/{int(table.iloc[0].sum())} aligned vs "
+        f"{table.iloc[1, 0]}/{int(table.iloc[1].sum())} other attempts listed; Fisher odds ratio "
+        f"{fisher.odds_ratio:.2f}, p {fisher.p_value:.3f})"
+    )
+    return {**results, "parameters": dict(parameters)}
+
+
+def _why(frame: pd.DataFrame) -> str:
+    """"ipo_id (outcome; what delayed it)" per attempt, or "none"."""
+    return ", ".join(f"{r.ipo_id} ({r.outcome}; {r.delayed_by.replace('_', ' ')})" for r in frame.itertuples()) \
+        or "none"
+
+
+def ipo_narrative(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame, threshold: float,
+                  first_year: int, last_year: int) -> str:
+    """Notebook 05's "What this shows" (markdown), from the inputs of :func:`ipo_record`."""
+    f = _ipo_findings(attempts, cases, threshold)
+    by_group = f["by_group"]
+    significant = "significant at 5%" if fisher.p_value < 0.05 else "not significant at 5%"
+    return "\n\n".join([
+        f"Of **{len(attempts)} IPO attempts** by {int(attempts['firm_id'].nunique())} firms with a first step in "
+        f"{first_year}-{last_year}, {int(attempts['listed'].sum())} listed by the end of {last_year}. "
+        f"Aligned firms listed {f['sa']:.0%} of their attempts, the others {f['sn']:.0%}: **{f['better']}**. "
+        f"Fisher's exact test gives an odds ratio of {fisher.odds_ratio:.2f} with two-sided p = {fisher.p_value:.3f} "
+        f"({significant}; attempts of one firm are not independent).",
+        f"Aligned firms whose IPO did not list: {_why(f['failed_aligned'])}.",
+        f"Targeted-platform attempts that did not list: {_why(f['targeted_failed'])}; "
+        f"{len(f['listed_targeted'])} targeted-platform attempts listed "
+        f"({', '.join(f['listed_targeted']['firm_id'])}).",
+        "Listed share by group: " + ", ".join(f"{g.replace('_', ' ')} {v:.0%} of {int(by_group.loc[g, 'attempts'])}"
+                                              for g, v in by_group["listed_share"].items()) + ".",
+    ])
+
+
 # --- enforcement ---------------------------------------------------------------------------------------------
 def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
     """Event types to count (empty = :data:`PUNITIVE_TYPES`), each checked against the events vocabulary."""
