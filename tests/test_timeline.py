@@ -105,3 +105,53 @@ def test_shipped_events_every_event_lands_on_a_lane() -> None:
     named = lanes.dropna(subset=["firm_id"])
     expected = events["firm_ids"].fillna("").str.split(";").map(lambda xs: len([x for x in xs if x.strip()])).sum()
     assert len(named) == expected
+
+
+# --- notebook 02's results record and narrative ---------------------------------------------------------------
+OUTCOMES = pd.DataFrame({
+    "ipo_id": ["a_hk", "c_star", "b_nyse"], "firm_id": ["a", "c", "b"],
+    "lane": ["consumer_platform", "fintech", "consumer_platform"],
+    "date": pd.to_datetime(["2021-03-01", "2021-06-01", "2022-02-01"]), "date_precision": ["day", "day", "month"],
+    "outcome": ["listed", "suspended", "withdrawn"], "delayed_by": ["none", "beijing_regulators", "unknown"],
+})
+START, END = pd.Timestamp("2021-01-01"), pd.Timestamp("2021-12-31")
+
+
+def test_outcomes_in_filters_dates_and_lanes() -> None:
+    kept = timeline.outcomes_in(OUTCOMES, START, END, ["consumer_platform", "fintech"])
+    assert list(kept["ipo_id"]) == ["a_hk", "c_star"]  # b_nyse falls after the window
+    assert list(timeline.outcomes_in(OUTCOMES, START, END, ["fintech"])["ipo_id"]) == ["c_star"]
+
+
+def test_timeline_record_by_hand() -> None:
+    lanes = timeline.event_lanes(EVENTS, FIRMS)
+    shown = timeline.outcomes_in(OUTCOMES, START, END, timeline.LANES)
+    record = timeline.timeline_record(lanes, shown, START, END, {"start": "2021-01-01"})
+    # enforcement (fine e1, summons e3): consumer_platform e1+e3, fintech e3, crypto e3 (sector-wide)
+    assert record["n_events"] == 4 and record["n_ipo_outcomes"] == 2
+    assert record["top_enforced_lane"] == "consumer_platform"
+    assert record["top_enforced_lane_share"] == pytest.approx(2 / 4)
+    assert {k: v for k, v in record["enforcement_by_lane"].items() if v} == {
+        "consumer_platform": 2, "fintech": 1, "crypto": 1}
+    assert record["most_enforced_firms"] == {"a": 2, "b": 1, "c": 1}
+    assert record["first_enforcement_by_lane"]["consumer_platform"] == "2021-01-05"
+    assert record["answer"].startswith("consumer platform took 2 of 4 Beijing enforcement actions")
+    assert record["parameters"] == {"start": "2021-01-01"}
+
+
+def test_timeline_record_without_enforcement_says_so() -> None:
+    lanes = timeline.select(timeline.event_lanes(EVENTS, FIRMS), START, END, ["rule", "law"], timeline.LANES)
+    record = timeline.timeline_record(lanes, OUTCOMES.iloc[:0], START, END, {})
+    assert record["top_enforced_lane"] is None and record["top_enforced_lane_share"] is None
+    assert record["answer"] == "No Beijing enforcement actions in the selection (2021-01-01..2021-12-31)."
+
+
+def test_timeline_narrative_lists_quiet_groups_and_failed_ipos() -> None:
+    lanes = timeline.event_lanes(EVENTS, FIRMS)
+    shown = timeline.outcomes_in(OUTCOMES, START, END, timeline.LANES)
+    text = timeline.timeline_narrative(lanes, shown, START, END)
+    assert text.startswith("In 2021-01-01..2021-12-31 the selection holds **4 events**")
+    assert "fell mainly on **consumer platform** (2 of 4, 50%)" in text
+    assert "no Beijing enforcement action: " in text and "education" in text.split("no Beijing enforcement")[1]
+    assert "US measures" not in text  # none in the fixture
+    assert "1 listed; those that did not: c_star (suspended, beijing regulators)." in text

@@ -157,3 +157,93 @@ def category_by_lane(lanes: pd.DataFrame) -> pd.DataFrame:
     hits = markers[markers["category"] == "Beijing enforcement"]
     table["first_enforcement"] = hits.groupby("lane")["date"].min().reindex(table.index)
     return table.sort_values("total", ascending=False, kind="stable")
+
+
+# --- results and narrative of notebook 02 --------------------------------------------------------------------
+ENFORCEMENT = "Beijing enforcement"
+
+
+def outcomes_in(outcomes: pd.DataFrame, start: object, end: object, groups: Iterable[str]) -> pd.DataFrame:
+    """Rows of :func:`ipo_outcomes` dated in [start, end] (inclusive) on a lane of ``groups``."""
+    return outcomes[outcomes["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+                    & outcomes["lane"].isin(list(groups))]
+
+
+def _label(lane: str) -> str:
+    return lane.replace("_", " ")
+
+
+def _findings(lanes: pd.DataFrame) -> dict:
+    """Per-lane enforcement and US-measure counts, the most-enforced lane and firms, first actions per lane."""
+    by_lane = category_by_lane(lanes)
+    hit = by_lane[ENFORCEMENT]
+    firm_enf = lanes[lanes["category"] == ENFORCEMENT].dropna(subset=["firm_id"])
+    firm_enf = firm_enf.groupby("firm_id")["event_id"].nunique().sort_values(ascending=False, kind="stable")
+    total_hits = int(hit.sum())
+    return {"by_lane": by_lane, "hit": hit, "us": by_lane["US measures"], "total_hits": total_hits,
+            "top_lane": hit.idxmax() if total_hits else None, "top_firms": firm_enf.head(5),
+            "first": by_lane["first_enforcement"].dropna().sort_values()}
+
+
+def timeline_record(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                    parameters: dict) -> dict:
+    """Notebook 02's results: event counts per lane, Beijing enforcement and US measures per lane, first
+    enforcement per lane, most-enforced firms and lane, the answer, and ``parameters``.
+
+    ``lanes``: the selected :func:`event_lanes` rows; ``outcomes``: the IPO outcomes shown (:func:`outcomes_in`).
+    """
+    f = _findings(lanes)
+    hit, us, top_lane, top_firms, total_hits = f["hit"], f["us"], f["top_lane"], f["top_firms"], f["total_hits"]
+    markers = lane_markers(lanes)
+    results: dict = {
+        "n_events": int(markers["event_id"].nunique()),
+        "n_lane_markers": int(len(markers)),
+        "n_ipo_outcomes": int(len(outcomes)),
+        "events_by_lane": f["by_lane"]["total"].to_dict(),
+        "enforcement_by_lane": hit.to_dict(),
+        "us_measures_by_lane": us.to_dict(),
+        "first_enforcement_by_lane": {k: v.date().isoformat() for k, v in f["first"].items()},
+        "most_enforced_firms": top_firms.to_dict(),
+        "top_enforced_lane": top_lane,
+        "top_enforced_lane_share": float(hit.max() / total_hits) if total_hits else None,
+    }
+    if total_hits:
+        results["answer"] = (
+            f"{_label(top_lane)} took {int(hit.max())} of {total_hits} Beijing enforcement actions "
+            f"(lane counts) in {start.year}-{end.year}; most-hit firm {top_firms.index[0]} "
+            f"({int(top_firms.iloc[0])}); US measures fell mostly on {_label(us.idxmax())} ({int(us.max())})."
+        )
+    else:
+        results["answer"] = f"No Beijing enforcement actions in the selection ({start.date()}..{end.date()})."
+    return {**results, "parameters": parameters}
+
+
+def timeline_narrative(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """Notebook 02's "What this shows" (markdown), from the inputs of :func:`timeline_record`."""
+    f = _findings(lanes)
+    hit, us, top_lane, total_hits, first = f["hit"], f["us"], f["top_lane"], f["total_hits"], f["first"]
+    markers = lane_markers(lanes)
+    lines = [f"In {start.date()}..{end.date()} the selection holds **{int(markers['event_id'].nunique())} events** "
+             f"({len(markers)} event-lane markers)."]
+    if total_hits:
+        others = ", ".join(f"{_label(k)} {int(v)}" for k, v in hit.drop(top_lane).items() if v)
+        lines.append(
+            f"Beijing's enforcement actions fell mainly on **{_label(top_lane)}** "
+            f"({int(hit.max())} of {total_hits}, {float(hit.max() / total_hits):.0%}); other groups: "
+            f"{others or 'none'}. The first enforcement action in the window came on {first.iloc[0].date()} "
+            f"({_label(first.index[0])}). Most-hit firms: "
+            + ", ".join(f"{firm} ({int(n)})" for firm, n in f["top_firms"].items()) + ".")
+        quiet = [_label(k) for k, v in hit.items() if v == 0 and f["by_lane"].loc[k, "total"] > 0]
+        if quiet:
+            lines.append(f"Groups with events but no Beijing enforcement action: {', '.join(quiet)}.")
+    if us.sum():
+        lines.append(f"US measures ({int(us.sum())} lane counts) fell mostly on **{_label(us.idxmax())}** "
+                     f"({int(us.max())}), the group Beijing enforced against "
+                     f"{int(hit.get(us.idxmax(), 0))} time(s).")
+    if len(outcomes):
+        listed = outcomes[outcomes["outcome"] == "listed"]
+        failed = outcomes[outcomes["outcome"] != "listed"]
+        lines.append(f"Of {len(outcomes)} IPO attempts with an outcome in the window, {len(listed)} listed; "
+                     "those that did not: " + (", ".join(f"{r.ipo_id} ({r.outcome}, {_label(r.delayed_by)})"
+                                                         for r in failed.itertuples()) or "none") + ".")
+    return " ".join(lines[:1]) + "\n\n" + "\n\n".join(lines[1:])
