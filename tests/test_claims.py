@@ -222,3 +222,65 @@ def test_context_rejects_bad_parameters() -> None:
         claims.make_context(chips=["BABA", "0981.HK"])
     with pytest.raises(CrackdownError, match="estimation_window"):
         claims.make_context(estimation_window=(-250, 0))
+
+
+# --- notebook 07's results record and narratives, on hand-built tables ----------------------------------------
+MARKET_VALUES = {"chips_caar": 0.012, "chips_p": 0.2, "platforms_caar": -0.034, "platforms_p": 0.001,
+                 "long_short_car": 0.046, "long_short_p": 0.004, "pairs": 40, "extra": "not reported"}
+HAND = pd.DataFrame({
+    "claim_id": ["ai_unicorns_untouched", "ai_unicorns_proceed_with_ipos", claims.MARKET_CLAIM, "other_one",
+                 "other_two"],
+    "theme": ["enforcement", "ipo_outcomes", "markets", "enforcement", "policy_and_rules"],
+    "verdict": [claims.SUPPORTED, claims.CONTRADICTED, claims.SUPPORTED, claims.PARTLY, claims.NOT_TESTABLE],
+    "values": [{"ai_actions_per_firm": 0.2, "platform_actions_per_firm": 3.5},
+               {"sensetime_status": "listed", "megvii_status": "stalled"}, MARKET_VALUES, {}, {}],
+})
+AGED = pd.DataFrame({"claim_id": ["ai_unicorns_proceed_with_ipos", "other_one"], "aged": ["badly", "well"]})
+FATES = pd.DataFrame({
+    "ipo_id": ["st_hk", "mg_hk", "mg_star", "yt_star"],
+    "at_article": ["pending", "failed", "pending", "not_filed"],
+    "at_as_of": ["listed", "failed", "stalled", "failed"],
+    "aged_badly": [False, False, True, True],
+})
+ARTICLE, UNTIL = pd.Timestamp("2021-11-01"), pd.Timestamp("2023-12-31")
+
+
+def test_results_record_counts_and_market_keys() -> None:
+    record = claims.results_record(HAND, AGED, FATES, ARTICLE, {"alpha": 0.05})
+    assert record["counts"] == {claims.SUPPORTED: 2, claims.PARTLY: 1, claims.CONTRADICTED: 1,
+                                claims.NOT_TESTABLE: 1}
+    assert sum(record["counts"].values()) == record["n_claims"] == len(HAND)
+    assert record["aged_badly"] == ["ai_unicorns_proceed_with_ipos"] and record["aged_well"] == ["other_one"]
+    assert record["ai_ipos_stalled_or_failed_since"] == ["mg_star", "yt_star"]
+    assert "extra" not in record["market"] and record["market"]["pairs"] == 40
+    assert record["answer"] == ("2 of 5 claims supported, 1 partly, 1 contradicted, 1 not testable; aged badly "
+                                "since 2021-11-01: ai_unicorns_proceed_with_ipos")
+    assert record["parameters"] == {"alpha": 0.05}
+
+
+def test_aged_lists_and_narrative() -> None:
+    lists = claims.aged_lists(AGED, FATES)
+    assert lists["failed_before"] == ["mg_hk"] and lists["listed_after"] == ["st_hk"]
+    text = claims.aged_narrative(AGED.iloc[:0], FATES, ARTICLE, UNTIL)
+    assert text.startswith("Between 2021-11-01 and 2023-12-31, **0** claim(s) aged badly (none)")
+    assert "listed after it: st_hk." in text
+
+
+def test_verdict_and_contrast_narratives() -> None:
+    text = claims.verdict_narrative(HAND, AGED)
+    assert text.startswith("Of the 4 claims the data can test, **2** hold as stated")  # 5 minus 1 not testable
+    assert "only in part (other_one)" in text and "contradicted (ai_unicorns_proceed_with_ipos)" in text
+    contrast = claims.contrast_narrative(HAND, UNTIL)
+    assert contrast.startswith("The article's central contrast is borne out")
+    assert "chips minus platforms earned +4.60%" in contrast and "Megvii's is stalled" in contrast
+    flipped = HAND.assign(verdict=HAND["verdict"].where(HAND["claim_id"] != claims.MARKET_CLAIM, claims.PARTLY))
+    assert "holds only in part" in claims.contrast_narrative(flipped, UNTIL)
+
+
+def test_market_narrative_and_theme_tally() -> None:
+    text = claims.market_narrative(HAND, 8, (-1, 1), 0)
+    assert text.startswith("Over 8 crackdown events, chip firms' mean CAR[-1, 1] is **+1.20%**")
+    assert "platforms' **-3.40%**" in text and text.endswith("**supported**.")
+    assert "3 security-event pairs were left out" in claims.market_narrative(HAND, 8, (-1, 1), 3)
+    assert claims.theme_tally(HAND[HAND["theme"] == "enforcement"]) in (
+        "1 supported, 1 partly supported.", "1 partly supported, 1 supported.")
