@@ -43,13 +43,18 @@ def scratch_project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def ci_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real report run once with the ``ci`` profile in a scratch copy of the project (shared by tests)."""
-    root = tmp_path_factory.mktemp("report") / "project"
+def build_ci_report(parent: Path) -> Path:
+    """Copy the real notebooks, data and profiles under ``parent`` and run the whole report with the ci profile."""
+    root = parent / "project"
     for name in ("notebooks", "data", "profiles"):
         shutil.copytree(ROOT / name, root / name)
     result = run_crackdown(root, "run", "--profile", "ci", "--no-progress")
     if result.returncode != 0:
-        pytest.fail(f"crackdown run --profile ci failed:\n{result.stdout}\n{result.stderr}")
+        pytest.fail(f"crackdown run --profile ci failed in {parent.name}:\n{result.stdout}\n{result.stderr}")
     return root
+
+
+@pytest.fixture(scope="session")
+def ci_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real report run once with the ``ci`` profile in a scratch copy of the project (shared by tests)."""
+    return build_ci_report(tmp_path_factory.mktemp("report"))

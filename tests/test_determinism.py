@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import re
-import shutil
 import socket
 import sys
 import tempfile
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, run_crackdown
+from conftest import ROOT, build_ci_report
 
 # timing keys of papermill's and nbclient's metadata (notebook-level and per cell)
 TIMING_KEYS = {"start_time", "end_time", "duration", "execution"}
@@ -24,13 +23,7 @@ TEXT_SUFFIXES = {".ipynb", ".html", ".json", ".csv", ".md", ".txt", ".svg"}
 @pytest.fixture(scope="module")
 def second_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ci report run a second time, in another scratch copy (so local paths differ between the runs)."""
-    root = tmp_path_factory.mktemp("report_again") / "project"
-    for name in ("notebooks", "data", "profiles"):
-        shutil.copytree(ROOT / name, root / name)
-    result = run_crackdown(root, "run", "--profile", "ci", "--no-progress")
-    if result.returncode != 0:
-        pytest.fail(f"second crackdown run --profile ci failed:\n{result.stdout}\n{result.stderr}")
-    return root
+    return build_ci_report(tmp_path_factory.mktemp("report_again"))
 
 
 def _without_timing(value):
