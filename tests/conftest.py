@@ -32,6 +32,18 @@ def run_crackdown(root: Path, *args: str, timeout: float = 900) -> Completed:
 
 
 @pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A scratch copy of the small valid fixture data folder, with its manifest, and a fresh loader cache."""
+    from crackdown.data import clear_cache, write_manifest
+
+    target = tmp_path / "data"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "valid" / "data", target)
+    write_manifest(target)
+    clear_cache()
+    return target
+
+
+@pytest.fixture
 def scratch_project(tmp_path: Path) -> Path:
     """A project root with the test notebooks, a copy of the real data and profiles, and no outputs."""
     root = tmp_path / "project"

@@ -14,15 +14,6 @@ from crackdown.errors import CrackdownError
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURES / "valid" / "data", target)
-    write_manifest(target)
-    clear_cache()
-    return target
-
-
 def test_check_passes_on_valid_data(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["data", "check", "--data-dir", str(data)]) == 0
     assert "0 error(s)" in capsys.readouterr().err

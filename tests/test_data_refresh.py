@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from crackdown.data import check_all, check_manifest, clear_cache, load_prices, write_manifest
+from crackdown.data import check_all, check_manifest, load_prices
 from crackdown.data.refresh import refresh_prices
 from crackdown.errors import CrackdownError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Real BABA bars 2021-04-06..2021-04-30 from the snapshot, in yfinance's column layout.
 BARS = pd.read_csv(FIXTURES / "refresh" / "BABA_yahoo.csv", index_col="Date", parse_dates=True)
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURES / "valid" / "data", target)
-    write_manifest(target)
-    clear_cache()
-    return target
 
 
 def snapshot(data_dir: Path) -> dict[str, bytes]:

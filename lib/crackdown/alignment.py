@@ -263,11 +263,7 @@ def dirichlet_weights(n_draws: int, seed: int, concentration: float = 1.0,
     if isinstance(concentration, bool) or not isinstance(concentration, int | float) or not concentration > 0:
         raise CrackdownError(f"concentration: expected a number > 0, got {concentration!r}")
     chosen = list(INDICATORS) if indicators is None else list(dict.fromkeys(indicators))
-    if not chosen:
-        raise CrackdownError("indicators: the selection is empty; choose from " + ", ".join(INDICATORS))
-    for name in chosen:
-        if name not in INDICATORS:
-            raise unknown_name_error("indicator", str(name), INDICATORS, "indicators")
+    params.subset("indicators", chosen, INDICATORS, empty_means_all=False, kind="indicator")
     rng = np.random.default_rng(seed)
     draws = rng.dirichlet(np.full(len(chosen), float(concentration)), size=n_draws)
     frame = pd.DataFrame(draws, columns=chosen).reindex(columns=list(INDICATORS), fill_value=0.0)

@@ -27,7 +27,7 @@ from scipy import stats
 
 from crackdown import alignment, params
 from crackdown.data import explode_list, load_events, load_firms, load_ipos, load_penalties
-from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.errors import CrackdownError
 from crackdown.timeline import PUNITIVE_TYPES
 
 MONETARY_PENALTY_TYPES = ("fine", "confiscation")  # penalty types whose amount is money taken from the firm
@@ -65,9 +65,7 @@ def ipo_attempts(firms_scored: pd.DataFrame, start_year: int, end_year: int, ven
     ipos = load_ipos() if ipos is None else ipos
     out = ipos.assign(market=venue_family(ipos["venue"]))
     chosen = list(venues)
-    for venue in chosen:
-        if venue not in set(out["market"]):
-            raise unknown_name_error("venue", venue, sorted(set(out["market"])), "venues")
+    params.subset("venues", chosen, sorted(set(out["market"])), kind="venue")
     first = out[["filing_date", "approval_date", "outcome_date"]].min(axis=1)
     window_end = pd.Timestamp(f"{end_year}-12-31")
     keep = first.dt.year.between(start_year, end_year) & (out["market"].isin(chosen) if chosen else True)
@@ -208,11 +206,7 @@ def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
     """Event types to count (empty = :data:`PUNITIVE_TYPES`), each checked against the events vocabulary."""
     from crackdown.data.schemas import EVENT_TYPES
 
-    chosen = list(types)
-    for kind in chosen:
-        if kind not in EVENT_TYPES:
-            raise unknown_name_error("event type", kind, EVENT_TYPES, name)
-    return chosen or list(PUNITIVE_TYPES)
+    return params.subset(name, types, EVENT_TYPES, kind="event type", empty=PUNITIVE_TYPES)
 
 
 def action_events(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,

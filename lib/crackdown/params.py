@@ -38,24 +38,30 @@ def date_range(start: Any, end: Any, *, lowest: Any = None, highest: Any = None,
     return lo, hi
 
 
-def one_of(name: str, value: Any, allowed: Iterable[Any]) -> Any:
-    """``value`` if it is among ``allowed``; else an error listing close matches."""
+def one_of(name: str, value: Any, allowed: Iterable[Any], *, kind: str = "value") -> Any:
+    """``value`` if it is among ``allowed``; else an error (``unknown <kind>``) listing close matches."""
     allowed = list(allowed)
     if value not in allowed:
-        raise unknown_name_error("value", str(value), [str(a) for a in allowed], parameter=name)
+        raise unknown_name_error(kind, str(value), [str(a) for a in allowed], parameter=name)
     return value
 
 
-def subset(name: str, values: Iterable[Any], allowed: Iterable[Any], *, empty_means_all: bool = True) -> list[Any]:
-    """``values`` (a list) checked against ``allowed``; an empty list means all of ``allowed`` when permitted."""
+def subset(name: str, values: Iterable[Any], allowed: Iterable[Any], *, empty_means_all: bool = True,
+           kind: str = "value", empty: Iterable[Any] | None = None) -> list[Any]:
+    """``values`` (a list) checked against ``allowed``.
+
+    An empty list means ``empty`` when given, else all of ``allowed`` when ``empty_means_all``, else an error.
+    """
     allowed = list(allowed)
     values = list(values)
     if not values:
+        if empty is not None:
+            return list(empty)
         if empty_means_all:
             return allowed
         raise CrackdownError(f"{name}: the selection is empty; choose from {', '.join(map(str, allowed))}")
     for value in values:
-        one_of(name, value, allowed)
+        one_of(name, value, allowed, kind=kind)
     return values
 
 

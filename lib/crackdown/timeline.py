@@ -13,9 +13,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from crackdown import params
 from crackdown.data import explode_list, load_events, load_firms, load_ipos
 from crackdown.data.schemas import EVENT_TYPES, SECTOR_GROUPS
-from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.errors import CrackdownError
 
 ECONOMY_WIDE = "economy_wide"  # lane of events that name neither a firm nor a sector
 LANES = (*SECTOR_GROUPS, ECONOMY_WIDE)
@@ -48,20 +49,12 @@ _LANE_COLUMNS = ["event_id", "date", "date_precision", "type", "category", "acto
 
 def check_lanes(name: str, lanes: Iterable[str]) -> list[str]:
     """The chosen lanes (empty = all of :data:`LANES`), each checked against the vocabulary."""
-    chosen = list(lanes)
-    for lane in chosen:
-        if lane not in LANES:
-            raise unknown_name_error("sector group", lane, LANES, name)
-    return chosen or list(LANES)
+    return params.subset(name, lanes, LANES, kind="sector group")
 
 
 def check_event_types(name: str, types: Iterable[str]) -> list[str]:
     """The chosen event types (empty = all), each checked against the events vocabulary."""
-    chosen = list(types)
-    for kind in chosen:
-        if kind not in EVENT_TYPES:
-            raise unknown_name_error("event type", kind, EVENT_TYPES, name)
-    return chosen or list(EVENT_TYPES)
+    return params.subset(name, types, EVENT_TYPES, kind="event type")
 
 
 def event_lanes(events: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> pd.DataFrame:

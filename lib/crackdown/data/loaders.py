@@ -184,6 +184,15 @@ def _wide(columns: dict[str, pd.Series], exchanges: pd.Series, lo: pd.Timestamp,
     return out
 
 
+def _priced_frames(symbols, start: object, end: object, data_dir: str | Path | None):
+    """The symbols' exchanges, their validated price frames, and the [start, end] window they are shown on."""
+    root = _dir(data_dir)
+    exchanges = priced_exchanges(symbols, root)
+    frames = {s: _price_frame(root, s) for s in exchanges.index}
+    lo, hi = _window(frames, start, end)
+    return exchanges, frames, lo, hi
+
+
 def load_prices(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
                 field: str = "close", *, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Daily prices, one column per symbol, on the union of the symbols' exchange sessions in [start, end].
@@ -192,12 +201,9 @@ def load_prices(symbols: str | Iterable[str] | None = None, start: object = None
     (never filled). ``field``: open, high, low, close, adj_close or return_price (adj_close where the file
     has it, else close). ``symbols`` default to every security with a price file.
     """
-    root = _dir(data_dir)
     if field not in PRICE_FIELDS:
         raise unknown_name_error("price field", field, PRICE_FIELDS, "field")
-    exchanges = priced_exchanges(symbols, root)
-    frames = {s: _price_frame(root, s) for s in exchanges.index}
-    lo, hi = _window(frames, start, end)
+    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
     return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
 
 
@@ -218,11 +224,8 @@ def load_returns(symbols: str | Iterable[str] | None = None, start: object = Non
     Each return runs from the symbol's previous session on its own exchange to this one; it is NaN where
     either price is missing (a suspended day is missing, never a zero return).
     """
-    root = _dir(data_dir)
     if kind not in RETURN_KINDS:
         raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
-    exchanges = priced_exchanges(symbols, root)
-    frames = {s: _price_frame(root, s) for s in exchanges.index}
-    lo, hi = _window(frames, start, end)
+    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
     columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
     return _wide(columns, exchanges, lo, hi)
