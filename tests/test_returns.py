@@ -1,0 +1,116 @@
+"""Gap-aware returns on hand-computed suspensions (crackdown.returns)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crackdown import returns as gr
+from crackdown.errors import CrackdownError
+
+
+def _frame(values: dict[str, list[float]]) -> pd.DataFrame:
+    n = len(next(iter(values.values())))
+    return pd.DataFrame(values, index=pd.RangeIndex(n, name="session"))
+
+
+def test_two_session_halt_is_booked_on_resumption() -> None:
+    g = gr.gap_returns(_frame({"HIK": [10.0, np.nan, np.nan, 9.0, 9.9]}))
+    np.testing.assert_allclose(g.returns["HIK"], [np.nan, np.nan, np.nan, -0.10, 0.10], equal_nan=True)
+    assert g.spans["HIK"].tolist() == [0, 0, 0, 3, 1]
+
+
+def test_drop_keeps_todays_rule() -> None:
+    g = gr.gap_returns(_frame({"HIK": [10.0, np.nan, np.nan, 9.0, 9.9]}), attribute="drop")
+    np.testing.assert_allclose(g.returns["HIK"], [np.nan, np.nan, np.nan, np.nan, 0.10], equal_nan=True)
+    assert g.spans["HIK"].tolist() == [0, 0, 0, 0, 1]
+
+
+def test_log_returns_and_max_span() -> None:
+    prices = _frame({"A": [10.0, np.nan, 8.0, np.nan, np.nan, np.nan, 12.0]})
+    g = gr.gap_returns(prices, kind="log", max_span=3)
+    assert g.returns["A"].iloc[2] == pytest.approx(np.log(0.8))
+    assert np.isnan(g.returns["A"].iloc[6]) and g.spans["A"].iloc[6] == 0  # 4 sessions > max_span 3
+    assert g.spans["A"].tolist() == [0, 0, 2, 0, 0, 0, 0]
+
+
+def test_missing_days_never_become_zero_returns() -> None:
+    g = gr.gap_returns(_frame({"A": [np.nan, 5.0, np.nan, 5.0], "B": [1.0, 2.0, 4.0, np.nan]}))
+    assert g.returns["A"].isna().tolist() == [True, True, True, False]
+    assert g.returns["A"].iloc[3] == 0.0 and g.spans["A"].iloc[3] == 2  # a real flat price, not a fill
+    np.testing.assert_allclose(g.returns["B"], [np.nan, 1.0, 1.0, np.nan], equal_nan=True)
+
+
+def test_benchmark_covers_the_same_sessions() -> None:
+    stock = _frame({"HIK": [10.0, np.nan, np.nan, 9.0], "DAH": [20.0, 21.0, np.nan, 18.9]})
+    bench = np.array([100.0, 101.0, 99.0, 102.0])
+    g = gr.gap_returns(stock)
+    spans = g.spans.to_numpy()
+    from_prices = gr.benchmark_over_spans(bench, spans)
+    daily = np.array([np.nan, 0.01, 99 / 101 - 1, 102 / 99 - 1])
+    from_returns = gr.compound_over_spans(daily, spans)
+    # HIK: 3 sessions 100 -> 102; DAH: 1 session 100 -> 101, then 2 sessions 101 -> 102
+    expected = np.array([[np.nan, np.nan], [np.nan, 0.01], [np.nan, np.nan], [0.02, 102 / 101 - 1]])
+    np.testing.assert_allclose(from_prices, expected, equal_nan=True)
+    np.testing.assert_allclose(from_returns, expected, equal_nan=True)
+    abnormal = g.returns.to_numpy() - from_prices
+    assert abnormal[3, 0] == pytest.approx(-0.10 - 0.02)
+
+
+def test_compound_over_spans_log_and_benchmark_hole() -> None:
+    spans = np.array([[0, 0], [1, 1], [2, 2], [3, 4]])
+    logs = np.array([np.nan, 0.01, -0.02, 0.03])
+    out = gr.compound_over_spans(logs, spans, kind="log")
+    np.testing.assert_allclose(out[:, 0], [np.nan, 0.01, -0.01, 0.01 - 0.02 + 0.03], equal_nan=True)
+    assert np.isnan(out[3, 1])  # span 4 reaches row 0, whose return is missing
+    holed = np.array([0.0, 0.01, np.nan, 0.03])
+    out = gr.compound_over_spans(holed, np.array([[0], [1], [1], [2]]))[:, 0]
+    # a missing benchmark day inside the span is not papered over
+    assert np.isnan(out[2]) and np.isnan(out[3])
+
+
+def test_expected_over_spans() -> None:
+    e = gr.expected_over_spans(
+        np.array([0.001]), np.array([1.2]), np.array([[0.02], [np.nan]]), np.array([[3], [0]])
+    )
+    assert e[0, 0] == pytest.approx(3 * 0.001 + 1.2 * 0.02)
+    assert np.isnan(e[1, 0])
+
+
+def test_by_exchange_uses_own_sessions_across_golden_week() -> None:
+    # Shenzhen closed 2019-10-01..07 (National Day): Sep 30 -> Oct 8 is one session, not a gap.
+    # Then a two-session suspension (Oct 9, Oct 10) resumes on Oct 11: one return spanning 3 sessions.
+    index = pd.DatetimeIndex(
+        ["2019-09-30", "2019-10-07", "2019-10-08", "2019-10-09", "2019-10-10", "2019-10-11"]
+    )
+    prices = pd.DataFrame(
+        {
+            "002415.SZ": [10.0, np.nan, 10.5, np.nan, np.nan, 9.45],
+            "HIK_US": [5.0, 5.5, 5.5, 5.5, 5.5, 5.5],  # a NYSE-listed column: Oct 7 is a NYSE session
+        },
+        index=index,
+    )
+    g = gr.gap_returns_by_exchange(prices, {"002415.SZ": "XSHE", "HIK_US": "XNYS"})
+    sz = g.returns["002415.SZ"]
+    assert sz["2019-10-08"] == pytest.approx(0.05) and g.spans["002415.SZ"]["2019-10-08"] == 1
+    assert sz["2019-10-11"] == pytest.approx(-0.10) and g.spans["002415.SZ"]["2019-10-11"] == 3
+    assert np.isnan(sz["2019-10-07"]) and g.spans["002415.SZ"]["2019-10-07"] == 0
+    assert g.returns["HIK_US"]["2019-10-07"] == pytest.approx(0.10)  # Sep 30 -> Oct 7 on NYSE is a gap of
+    assert g.spans["HIK_US"]["2019-10-07"] == 5  # Oct 1-4 with no price: five sessions spanned
+
+
+def test_bad_inputs_name_the_parameter() -> None:
+    with pytest.raises(CrackdownError, match="attribute"):
+        gr.gap_returns(_frame({"A": [1.0, 2.0]}), attribute="fill")
+    with pytest.raises(CrackdownError, match="kind"):
+        gr.gap_returns(_frame({"A": [1.0, 2.0]}), kind="pct")
+    with pytest.raises(CrackdownError, match="non-positive price"):
+        gr.gap_returns(_frame({"A": [1.0, 0.0]}))
+    with pytest.raises(CrackdownError, match="not a XSHE session"):
+        gr.gap_returns_by_exchange(
+            pd.DataFrame({"A": [1.0, 2.0]}, index=pd.DatetimeIndex(["2019-09-30", "2019-10-07"])),
+            {"A": "XSHE"},
+        )
+    with pytest.raises(CrackdownError, match="exchanges"):
+        gr.gap_returns_by_exchange(pd.DataFrame({"A": [1.0]}, index=pd.DatetimeIndex(["2019-09-30"])), {})
