@@ -1,0 +1,221 @@
+"""Clustered-event inference against scipy, statsmodels and hand formulas (crackdown.inference)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from crackdown import inference as inf
+from crackdown.errors import CrackdownError
+
+EVENTS = ["E1", "E2", "E3", "E4", "E5", "E6", "E7"]
+# windows per event and exchange (calendar dates). Overlaps: E1-E2 (07-07 on XHKG); E3-E7 only through
+# E3's Hong Kong window (08-03..08-05 meets 08-05); E4-E5 and E5-E6 (a chain: E4 and E6 do not meet).
+WINDOWS = pd.DataFrame(
+    [
+        ("E1", "XNYS", "2021-07-01", "2021-07-02"),
+        ("E1", "XHKG", "2021-07-05", "2021-07-07"),
+        ("E2", "XHKG", "2021-07-07", "2021-07-09"),
+        ("E3", "XNYS", "2021-08-02", "2021-08-04"),
+        ("E3", "XHKG", "2021-08-03", "2021-08-05"),
+        ("E4", "XNYS", "2021-09-01", "2021-09-03"),
+        ("E5", "XNYS", "2021-09-03", "2021-09-07"),
+        ("E6", "XNYS", "2021-09-07", "2021-09-08"),
+        ("E7", "XHKG", "2021-08-05", "2021-08-06"),
+    ],
+    columns=["event_id", "exchange", "start", "end"],
+)
+CLUSTERS = [{"E1", "E2"}, {"E3", "E7"}, {"E4", "E5", "E6"}]
+
+
+@pytest.fixture(scope="module")
+def cars() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    rows = []
+    for e_i, e in enumerate(EVENTS):
+        for g, n in (("aligned", 3 + e_i % 2), ("other", 4)):
+            for k in range(n):
+                rows.append((e, f"{g}{k}", g, rng.normal(-0.01 if g == "other" else 0.0, 0.03)))
+    frame = pd.DataFrame(rows, columns=["event_id", "symbol", "group", "car"])
+    frame.loc[3, "car"] = np.nan  # a pair without a CAR is left out, not a zero
+    return frame
+
+
+def _event_means(cars: pd.DataFrame, group: str) -> dict[str, float]:
+    out = {}
+    for e in EVENTS:
+        vals = [
+            c for ev, g, c in zip(cars.event_id, cars.group, cars.car, strict=True) if ev == e and g == group
+        ]
+        vals = [v for v in vals if not math.isnan(v)]
+        if vals:
+            out[e] = sum(vals) / len(vals)
+    return out
+
+
+def _check(result: inf.Inference, ref_t: float, ref_p: float, n: int) -> None:
+    assert result.t == pytest.approx(ref_t, rel=1e-10)
+    assert result.p_value == pytest.approx(ref_p, rel=1e-10)
+    assert result.n == n
+    assert result.estimate / result.se == pytest.approx(result.t, rel=1e-12)
+
+
+def test_pairs_match_scipy(cars: pd.DataFrame) -> None:
+    a = cars[(cars.group == "aligned")].car.dropna()
+    b = cars[(cars.group == "other")].car.dropna()
+    one = stats.ttest_1samp(a, 0.0)
+    _check(inf.pairs_test(cars, "aligned"), one.statistic, one.pvalue, len(a))
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    got = inf.pairs_test(cars, ("aligned", "other"))
+    _check(got, welch.statistic, welch.pvalue, len(a) + len(b))
+    assert got.estimate == pytest.approx(a.mean() - b.mean())
+
+
+def test_events_as_observations_match_ttest_1samp(cars: pd.DataFrame) -> None:
+    al, ot = _event_means(cars, "aligned"), _event_means(cars, "other")
+    ref = stats.ttest_1samp(list(al.values()), 0.0)
+    _check(inf.events_test(cars, "aligned"), ref.statistic, ref.pvalue, 7)
+    diff = [al[e] - ot[e] for e in EVENTS]
+    ref = stats.ttest_1samp(diff, 0.0)
+    got = inf.events_test(cars, ("aligned", "other"))
+    _check(got, ref.statistic, ref.pvalue, 7)
+    assert got.estimate == pytest.approx(sum(diff) / 7)
+
+
+def test_clusters_are_connected_components() -> None:
+    labels = inf.event_clusters(WINDOWS)
+    found = [set(labels.index[labels == k]) for k in sorted(labels.unique())]
+    assert found == CLUSTERS  # ordered by earliest start
+
+
+def test_cluster_t_over_cluster_means(cars: pd.DataFrame) -> None:
+    al, ot = _event_means(cars, "aligned"), _event_means(cars, "other")
+    means = [sum(al[e] - ot[e] for e in c) / len(c) for c in CLUSTERS]
+    ref = stats.ttest_1samp(means, 0.0)
+    _check(inf.clusters_test(cars, WINDOWS, ("aligned", "other")), ref.statistic, ref.pvalue, 3)
+
+
+def test_two_overlapping_windows_merge() -> None:
+    w = pd.DataFrame(
+        {
+            "event_id": ["A", "B", "C"],
+            "start": ["2021-01-04", "2021-01-06", "2021-01-08"],
+            "end": ["2021-01-06", "2021-01-07", "2021-01-08"],
+        }
+    )  # A and B share 01-06; C starts after B ends
+    labels = inf.event_clusters(w)
+    assert labels["A"] == labels["B"] != labels["C"]
+
+
+def _daily(rng: np.random.Generator) -> pd.DataFrame:
+    dates = pd.bdate_range("2021-07-01", periods=45)
+    rows = []
+    for t, d in enumerate(dates):
+        for g in ("aligned", "other"):
+            for _k in range(2 + (t % 3)):
+                if not (g == "other" and t == 10):  # one day with only the long leg
+                    rows.append((d, g, rng.normal(0.001 if g == "aligned" else -0.001, 0.01)))
+    return pd.DataFrame(rows, columns=["date", "group", "ar"])
+
+
+def test_calendar_time_matches_statsmodels_and_newey_west_by_hand() -> None:
+    daily = _daily(np.random.default_rng(5))
+    series = []
+    for d in sorted(daily.date.unique()):
+        day = daily[daily.date == d]
+        lo, sh = day[day.group == "aligned"].ar, day[day.group == "other"].ar
+        if len(lo) and len(sh):
+            series.append(lo.mean() - sh.mean())
+    y = np.array(series)
+    t_obs = len(y)
+    lags = math.floor(4 * (t_obs / 100) ** (2 / 9))
+    ref = sm.OLS(y, np.ones(t_obs)).fit(cov_type="HAC", cov_kwds={"maxlags": lags}, use_t=True)
+    got = inf.calendar_time_test(daily, ("aligned", "other"))
+    _check(got, ref.tvalues[0], ref.pvalues[0], 44)
+    u = y - y.mean()  # Newey-West by hand: Bartlett weights 1 - l / (L + 1)
+    s = u @ u + 2 * sum((1 - k / (lags + 1)) * (u[k:] @ u[:-k]) for k in range(1, lags + 1))
+    assert got.se == pytest.approx(math.sqrt(s) / t_obs, rel=1e-10)
+    assert got.estimate == pytest.approx(y.mean())
+    assert got.p_value == pytest.approx(2 * stats.t.sf(abs(y.mean() / got.se), t_obs - 1), rel=1e-10)
+    assert inf.newey_west_lags(100) == 4 and inf.newey_west_lags(44) == 3
+
+
+def _kp_hand(scar, est, win) -> tuple[float, float]:
+    """KP with overlap weights, pair by pair (missing estimation days: zero deviations)."""
+    n = len(scar)
+    dev = []
+    for row in est:
+        ok = ~np.isnan(row)
+        d = np.zeros(len(row))
+        d[ok] = row[ok] - row[ok].mean()
+        dev.append(d / math.sqrt(d @ d))
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                shared = int(np.sum(win[i] & win[j]))
+                total += (dev[i] @ dev[j]) * shared / math.sqrt(win[i].sum() * win[j].sum())
+    rbar = total / (n * (n - 1))
+    bmp = np.mean(scar) * math.sqrt(n) / np.std(scar, ddof=1)
+    return bmp * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar)), rbar
+
+
+def test_kolari_pynnonen_two_events_with_overlapping_windows() -> None:
+    rng = np.random.default_rng(3)
+    common = rng.normal(0, 0.01, 40)
+    est = np.vstack([0.7 * common + rng.normal(0, 0.01, 40) for _ in range(4)])
+    est[3, :5] = np.nan  # a pair missing five estimation days
+    win = np.zeros((4, 10), dtype=bool)
+    win[:2, 4:7] = True  # event A: dates 4, 5, 6
+    win[2:, 5:8] = True  # event B: dates 5, 6, 7 (two shared days)
+    scar = np.array([-1.1, -0.4, -1.6, 0.2])
+    got, rbar = inf.kolari_pynnonen(scar, est, win)
+    t_ref, r_ref = _kp_hand(scar, est, win)
+    assert rbar == pytest.approx(r_ref, rel=1e-10)
+    assert got.t == pytest.approx(t_ref, rel=1e-10)
+    assert got.p_value == pytest.approx(2 * stats.t.sf(abs(t_ref), 3), rel=1e-10)
+    full = est[:2]  # within one event (full data): rho is the Pearson correlation
+    assert (inf._unit_deviations(full)[0] @ inf._unit_deviations(full)[1]) == pytest.approx(
+        np.corrcoef(full)[0, 1]
+    )
+    disjoint = win.copy()
+    disjoint[2:] = False
+    disjoint[2:, 8:10] = True  # no shared day: cross-event pairs drop out of rbar
+    _, r_disjoint = inf.kolari_pynnonen(scar, est, disjoint)
+    assert r_disjoint == pytest.approx(_kp_hand(scar, est, disjoint)[1], rel=1e-10)
+    assert r_disjoint < rbar  # the positively correlated cross-event pairs no longer count
+
+
+def test_most_conservative_rule() -> None:
+    r = {
+        "pairs": inf.Inference(-0.02, 0.01, -2.0, 0.04, 400),
+        "events": inf.Inference(-0.02, 0.014, -1.43, 0.17, 24),
+        "clusters": inf.Inference(-0.02, 0.019, -1.06, 0.31, 4),
+        "calendar_time": inf.Inference(-0.001, 0.0008, -1.25, 0.22, 120),
+    }
+    h = inf.most_conservative(r)
+    assert h.name == "calendar_time"  # clusters have the largest p but only 4 < 6 clusters
+    assert inf.most_conservative(r, {"clusters": 4}).name == "clusters"
+    few = {k: inf.Inference(v.estimate, v.se, v.t, v.p_value, 2) for k, v in r.items()}
+    h = inf.most_conservative(few)
+    assert h.name == "clusters" and "indicative" in h.reason
+    assert set(r["events"].as_dict()) == {"estimate", "se", "t", "p_value", "n"}
+
+
+def test_side_by_side_and_bad_inputs(cars: pd.DataFrame) -> None:
+    daily = _daily(np.random.default_rng(1))
+    out = inf.side_by_side(cars, WINDOWS, daily, ("aligned", "other"))
+    assert list(out) == ["pairs", "events", "clusters", "calendar_time"]
+    with pytest.raises(CrackdownError, match="group: no pair CARs for group 'state'"):
+        inf.events_test(cars, "state")
+    with pytest.raises(CrackdownError, match="cars: missing column"):
+        inf.pairs_test(cars.drop(columns="group"), "aligned")
+    with pytest.raises(CrackdownError, match="windows: no window for event"):
+        inf.clusters_test(cars, WINDOWS[WINDOWS.event_id != "E6"], "aligned")
+    with pytest.raises(CrackdownError, match="at least 3 pairs"):
+        inf.kolari_pynnonen(np.array([1.0, 2.0]), np.zeros((2, 5)), np.ones((2, 2), dtype=bool))
