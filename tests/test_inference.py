@@ -219,3 +219,38 @@ def test_side_by_side_and_bad_inputs(cars: pd.DataFrame) -> None:
         inf.clusters_test(cars, WINDOWS[WINDOWS.event_id != "E6"], "aligned")
     with pytest.raises(CrackdownError, match="at least 3 pairs"):
         inf.kolari_pynnonen(np.array([1.0, 2.0]), np.zeros((2, 5)), np.ones((2, 2), dtype=bool))
+
+
+def test_inputs_from_event_study_frames() -> None:
+    car_frame = pd.DataFrame(
+        {
+            "event_id": ["A", "A", "B"],
+            "symbol": ["X", "Y", "X"],
+            "exchange": ["XNYS", "XHKG", "XNYS"],
+            "window": "-1..1",
+            "car": [0.01, -0.02, 0.03],
+        }
+    )
+    ar_frame = pd.DataFrame(
+        {
+            "event_id": ["A"] * 4 + ["B"] * 2,
+            "symbol": ["X", "X", "Y", "Y", "X", "X"],
+            "exchange": ["XNYS", "XNYS", "XHKG", "XHKG", "XNYS", "XNYS"],
+            "date": pd.to_datetime(
+                ["2021-07-01", "2021-07-02", "2021-07-05", "2021-07-06", "2021-07-06", "2021-07-07"]
+            ),
+            "ar": [0.01, 0.0, -0.01, -0.01, 0.02, 0.01],
+        }
+    )
+    cars, windows, daily = inf.inputs_from_event_study(car_frame, ar_frame, {"X": "long", "Y": "short"})
+    assert cars["group"].tolist() == ["long", "short", "long"]
+    w = windows.set_index(["event_id", "exchange"])
+    assert w.loc[("A", "XHKG"), "start"] == pd.Timestamp("2021-07-05")
+    assert w.loc[("A", "XHKG"), "end"] == pd.Timestamp("2021-07-06")
+    labels = inf.event_clusters(windows)  # A's HK window meets B's NYSE window on 07-06
+    assert labels["A"] == labels["B"]
+    assert len(daily) == 6 and set(daily["group"]) == {"long", "short"}
+    only_x, _, _ = inf.inputs_from_event_study(car_frame, ar_frame, {"X": "long"})
+    assert only_x["symbol"].tolist() == ["X", "X"]
+    with pytest.raises(CrackdownError, match="several windows"):
+        inf.inputs_from_event_study(car_frame.assign(window=["-1..1", "0..3", "-1..1"]), ar_frame, {})

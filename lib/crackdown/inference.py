@@ -46,6 +46,7 @@ __all__ = [
     "event_clusters",
     "event_values",
     "events_test",
+    "inputs_from_event_study",
     "kolari_pynnonen",
     "most_conservative",
     "newey_west_lags",
@@ -257,6 +258,36 @@ def kolari_pynnonen(scar: np.ndarray, est_ar: np.ndarray, in_window: np.ndarray)
     rbar = cross / (n * (n - 1))
     adj = np.sqrt((1 - rbar) / (1 + (n - 1) * rbar))  # t_KP = t_BMP * adj, so se = sd / sqrt(n) / adj
     return _from_estimate(s.mean(), s.std(ddof=1) / np.sqrt(n) / adj, n, n - 1), rbar
+
+
+def inputs_from_event_study(
+    car_frame: pd.DataFrame, ar_frame: pd.DataFrame, groups: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The (cars, windows, daily) inputs of this module from the engine's tidy outputs for ONE window.
+
+    ``car_frame``: ``eventstudy.car(fit, window)`` (event_id, symbol, exchange, car, ...); ``ar_frame``:
+    ``eventstudy.abnormal_returns(fit, window)`` (event_id, symbol, exchange, date, ar, ...); ``groups``:
+    symbol -> group label (symbols without a label are left out). Windows are each event's first and last
+    window session per exchange; daily holds date, group, ar for every pair-day of the window.
+    """
+    _require(car_frame, ("event_id", "symbol", "car"), "car_frame")
+    _require(ar_frame, ("event_id", "symbol", "exchange", "date", "ar"), "ar_frame")
+    if "window" in car_frame and car_frame["window"].nunique() > 1:
+        raise CrackdownError("car_frame: holds several windows; pass the rows of one window")
+    label = pd.Series(dict(groups), dtype=object)
+    cars = car_frame.assign(group=car_frame["symbol"].map(label)).dropna(subset=["group"])
+    days = ar_frame.dropna(subset=["date"])
+    windows = (
+        days.groupby(["event_id", "exchange"], as_index=False)["date"]
+        .agg(start="min", end="max")
+        .reset_index(drop=True)
+    )
+    daily = days.assign(group=days["symbol"].map(label)).dropna(subset=["group"])
+    return (
+        cars[["event_id", "symbol", "group", "car"]].reset_index(drop=True),
+        windows,
+        daily[["event_id", "symbol", "group", "date", "ar"]].reset_index(drop=True),
+    )
 
 
 def side_by_side(
