@@ -114,3 +114,13 @@ def test_bad_inputs_name_the_parameter() -> None:
         )
     with pytest.raises(CrackdownError, match="exchanges"):
         gr.gap_returns_by_exchange(pd.DataFrame({"A": [1.0]}, index=pd.DatetimeIndex(["2019-09-30"])), {})
+
+
+def test_drop_equals_the_plain_daily_rule() -> None:
+    rng = np.random.default_rng(4)
+    prices = pd.DataFrame(np.exp(rng.normal(0, 0.02, (60, 3)).cumsum(axis=0)) * 10, columns=["A", "B", "C"])
+    prices.iloc[rng.integers(0, 60, 15), rng.integers(0, 3, 15)] = np.nan
+    plain = prices / prices.shift(1) - 1  # NaN whenever either close is missing
+    got = gr.gap_returns(prices, attribute="drop")
+    pd.testing.assert_frame_equal(got.returns, plain)
+    assert (got.spans.to_numpy() == plain.notna().to_numpy()).all()
