@@ -108,6 +108,8 @@ def test_bad_inputs_name_the_parameter() -> None:
         announce.day0("XNYS", ["2021-07-02"], ["10:00"], "Mars/Olympus")
     with pytest.raises(CrackdownError, match="time: expected HH:MM"):
         announce.day0("XNYS", ["2021-07-02"], ["7pm"], NY)
+    with pytest.raises(CrackdownError, match="tz: expected 2 values"):
+        announce.day0("XNYS", ["2021-07-02", "2021-07-06"], ["10:00", ""], [NY])
     with pytest.raises(CrackdownError, match="daylight saving"):
         announce.day0("XNYS", ["2021-03-14"], ["02:30"], NY)  # skipped hour in New York
     with pytest.raises(CrackdownError, match="outside the XHKG calendar"):

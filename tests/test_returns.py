@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crackdown import returns as gr
 from crackdown.errors import CrackdownError
@@ -124,3 +126,24 @@ def test_drop_equals_the_plain_daily_rule() -> None:
     got = gr.gap_returns(prices, attribute="drop")
     pd.testing.assert_frame_equal(got.returns, plain)
     assert (got.spans.to_numpy() == plain.notna().to_numpy()).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(min_value=0.5, max_value=2.0, allow_nan=False)),
+        min_size=2,
+        max_size=40,
+    )
+)
+def test_no_move_is_lost_across_gaps(levels: list[float | None]) -> None:
+    prices = pd.DataFrame({"A": [np.nan if v is None else v for v in levels]})
+    valid = prices["A"].dropna()
+    g = gr.gap_returns(prices)
+    r = g.returns["A"].dropna()
+    if len(valid) < 2:
+        assert r.empty
+        return
+    assert np.prod(1 + r.to_numpy()) == pytest.approx(valid.iloc[-1] / valid.iloc[0], rel=1e-9)
+    last, first = valid.index[-1], valid.index[0]
+    assert g.spans["A"].sum() == last - first  # every session between the first and last close counted once

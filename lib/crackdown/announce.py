@@ -40,12 +40,12 @@ def _dates(dates) -> pd.DatetimeIndex:
     return idx.normalize()
 
 
-def _as_list(value, n: int, default: str) -> np.ndarray:
+def _as_list(value, n: int, default: str, parameter: str) -> np.ndarray:
     if value is None or isinstance(value, str):
         return np.full(n, default if value is None else value, dtype=object)
     out = pd.Series(list(value), dtype=object)
     if len(out) != n:
-        raise CrackdownError(f"expected {n} values, one per date, got {len(out)}")
+        raise CrackdownError(f"{parameter}: expected {n} values, one per date, got {len(out)}")
     return out.where(out.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
 
 
@@ -68,8 +68,8 @@ def announcement_instants(dates, times=None, tz: str | Sequence[str] = BEIJING) 
     """
     days = _dates(dates)
     n = len(days)
-    minutes = _minutes(_as_list(times, n, ""))
-    zones = _as_list(tz, n, BEIJING)
+    minutes = _minutes(_as_list(times, n, "", "time"))
+    zones = _as_list(tz, n, BEIJING, "tz")
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     timed = ~np.isnan(minutes)
     for zone in pd.unique(zones[timed]):  # a handful of zones
@@ -90,7 +90,9 @@ def announcement_instants(dates, times=None, tz: str | Sequence[str] = BEIJING) 
 def day0(mic: str, dates, times=None, tz: str | Sequence[str] = BEIJING) -> pd.DatetimeIndex:
     """Day 0 on exchange ``mic`` for each announcement (vectorised; see the module rule and fallback)."""
     if mic not in SUPPORTED_EXCHANGES:
-        raise CrackdownError(f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}")
+        raise CrackdownError(
+            f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}"
+        )
     cal = calendar(mic)
     days = _dates(dates)
     inst = announcement_instants(days, times, tz).tz_localize(None).to_numpy()
@@ -129,8 +131,8 @@ def map_day0(
         if column not in events:
             raise CrackdownError(f"events: missing column {column!r}")
     n = len(events)
-    times = _as_list(events[time] if time in events else None, n, "")
-    zones = _as_list(events[tz] if tz in events else None, n, BEIJING)
+    times = _as_list(events[time] if time in events else None, n, "", time)
+    zones = _as_list(events[tz] if tz in events else None, n, BEIJING, tz)
     zones = np.where(zones == "", BEIJING, zones)
     instants = announcement_instants(events[date], times, zones)
     rule = np.where(instants.isna(), RULE_FALLBACK, RULE_CLOSE)
