@@ -55,7 +55,7 @@ def test_code_hash_covers_version_and_module_source(monkeypatch) -> None:
         assert name in cache.CODE_MODULES
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "no_code_column"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "no_estimate_column"])
 def test_a_corrupt_part_is_a_miss_with_a_warning_naming_the_file(project, damage) -> None:
     first = rb.run_sweep(SMALL, data=_synthetic(), placebo=PLACEBO)
     (part,) = _parts(project)
@@ -64,7 +64,7 @@ def test_a_corrupt_part_is_a_miss_with_a_warning_naming_the_file(project, damage
     elif damage == "truncated":
         part.write_bytes(part.read_bytes()[:100])
     else:
-        pd.read_parquet(part).drop(columns="code_hash").to_parquet(part)
+        pd.read_parquet(part).drop(columns="estimate").to_parquet(part)
     with pytest.warns(cache.CacheWarning, match=part.name):
         again = rb.run_sweep(SMALL, data=_synthetic(), placebo=PLACEBO)
     assert (again.n_computed, again.n_cached) == (len(first.specs), 0)
@@ -77,10 +77,20 @@ def test_read_cache_keeps_only_rows_of_the_given_code(tmp_path) -> None:
     cache.write_cache(rows, tmp_path, code="old")
     cache.write_cache(rows.iloc[[1]].assign(estimate=9.0), tmp_path, code="new")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", cache.CacheWarning)
         new = cache.read_cache(tmp_path, code="new")
         old = cache.read_cache(tmp_path, code="old")
     assert new["spec_hash"].tolist() == ["b"] and new["estimate"].tolist() == [9.0]
     assert old["spec_hash"].tolist() == ["a", "b"] and old["estimate"].tolist() == [1.0, 2.0]
     assert "code_hash" not in new.columns
     assert cache.read_cache(tmp_path, code="other").empty
+
+
+def test_a_part_from_before_code_hashes_is_a_silent_miss(project) -> None:
+    first = rb.run_sweep(SMALL, data=_synthetic(), placebo=PLACEBO)
+    (part,) = _parts(project)
+    pd.read_parquet(part).drop(columns="code_hash").to_parquet(part)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cache.CacheWarning)
+        again = rb.run_sweep(SMALL, data=_synthetic(), placebo=PLACEBO)
+    assert (again.n_computed, again.n_cached) == (len(first.specs), 0)

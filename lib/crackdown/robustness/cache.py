@@ -65,8 +65,8 @@ def cache_dir() -> Path:
 
 
 def _read_part(path: Path) -> pd.DataFrame | None:
-    """One cache part, or None (with a :class:`CacheWarning` naming the file) if it is unreadable or lacks a
-    column."""
+    """One cache part, or None: with a :class:`CacheWarning` naming the file if it is unreadable or lacks a
+    result column, silently if it predates code hashes (no ``code_hash`` column: computed by unknown code)."""
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable part (truncated, not parquet, no access) is a miss
@@ -75,6 +75,8 @@ def _read_part(path: Path) -> pd.DataFrame | None:
         missing = [c for c in CACHE_COLUMNS if c not in frame.columns]
         if not missing:
             return frame
+        if missing == ["code_hash"]:
+            return None
         reason = f"missing column(s) {', '.join(missing)}"
     warnings.warn(f"sweep cache: ignoring {paths.relative_to_root(path)} ({reason}); its specifications are "
                   "computed again", CacheWarning, stacklevel=3)
