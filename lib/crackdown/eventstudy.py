@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crackdown import placebo
 from crackdown.calendars import event_day0, map_event_days, sessions
 from crackdown.errors import CrackdownError, unknown_name_error
 
@@ -34,6 +35,7 @@ __all__ = [
     "Fit",
     "ReturnPanel",
     "abnormal_returns",
+    "ar_matrix",
     "build_panel",
     "caar_tests",
     "car",
@@ -474,6 +476,12 @@ def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(Non
     return ar
 
 
+def ar_matrix(f: Fit, offsets: np.ndarray) -> np.ndarray:
+    """Abnormal returns AR = r - alpha - beta * benchmark of every pair of ``f`` at ``offsets`` sessions from
+    day 0 (pairs x offsets; NaN outside the returns or on days without a return)."""
+    return _ar_matrix(f, np.asarray(offsets))
+
+
 def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
     """Standardised ARs with the out-of-sample forecast-error correction (Patell 1976)."""
     p = f.arrays
@@ -846,38 +854,28 @@ def placebo_pvalue(
         raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
     cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
     ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
-    rng = np.random.default_rng(seed)
-    draws = cands[rng.integers(0, len(cands), size=(int(n), len(ev_codes)))]
+    draws = placebo.draw_dates(cands, int(n), len(ev_codes), seed)
     per_block = max(1, _CHUNK * 10 // len(p))
     caars = np.full(int(n), np.nan)
     for blk in _blocks(int(n), per_block):  # blocks of replications; each block vectorised
         rep = np.repeat(blk, len(p))
         d = draws[rep, np.tile(ev, len(blk))]
-        pseudo = _pseudo_pairs(f.panel, p, d)
-        pf = fit(f.panel, pseudo.assign(event_id=rep), f.model, f.estimation, f.min_obs, errors="drop")
+        pseudo = placebo.pseudo_pairs(f.panel, np.tile(p["col"].to_numpy(), len(blk)), d, event_id=rep)
+        pf = fit(f.panel, pseudo, f.model, f.estimation, f.min_obs, errors="drop")
         c = _car_arrays(pf, w)["car"]
         ok = ~np.isnan(c)
         rid = pf.pairs["event_id"].to_numpy().astype(np.int64)
         sums = np.bincount(rid[ok], weights=c[ok], minlength=int(n))
         cnts = np.bincount(rid[ok], minlength=int(n))
         caars[blk] = np.where(cnts[blk] > 0, sums[blk] / np.maximum(cnts[blk], 1), np.nan)
-    valid = caars[~np.isnan(caars)]
-    k = len(valid)
-    return {
-        "caar": actual,
-        "p_two_sided": (1 + (np.abs(valid) >= abs(actual)).sum()) / (1 + k),
-        "p_lower": (1 + (valid <= actual).sum()) / (1 + k),
-        "p_upper": (1 + (valid >= actual).sum()) / (1 + k),
-        "n_placebo": k,
-        "placebo_caars": caars,
-    }
+    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "placebo_caars": caars}
 
 
 def _placebo_candidates(
     f: Fit, p: pd.DataFrame, w: tuple[int, int], exclude_days: int | None, avoid, coverage: str
 ) -> np.ndarray:
     panel = f.panel
-    union = pd.DatetimeIndex(np.unique(np.concatenate([panel.sessions[m].to_numpy() for m in panel.mics])))
+    union = placebo.session_union(panel)
     col = np.unique(p["col"].to_numpy())
     ex = panel.ex_code[col]
     n_t = panel.dates.shape[0]
@@ -886,14 +884,8 @@ def _placebo_candidates(
     lo, hi = (lo.max(), hi.min()) if coverage == "all" else (lo.min(), hi.max())
     ok = (union >= lo) & (union <= hi)
     gap = exclude_days if exclude_days is not None else max(abs(w[0]), abs(w[1])) + 5
-    real = p["day0"].to_numpy()
-    if avoid is not None:
-        real = np.concatenate([real, pd.DatetimeIndex(pd.to_datetime(list(avoid))).to_numpy()])
-    real_pos = np.unique(union.searchsorted(real))
-    near = np.zeros(len(union) + 1, dtype=int)  # mark sessions within +-gap of a real event
-    np.add.at(near, np.clip(real_pos - gap, 0, len(union)), 1)
-    np.add.at(near, np.clip(real_pos + gap + 1, 0, len(union)), -1)
-    cands = union[ok & (np.cumsum(near)[:-1] == 0)].to_numpy()
+    real = placebo.with_avoided(p["day0"].to_numpy(), avoid)
+    cands = union[ok & placebo.away_from_events(union, real, gap)].to_numpy()
     if len(cands) < 20:
         raise CrackdownError(
             f"coverage: only {len(cands)} placebo candidate dates leave room for the estimation window "
@@ -901,26 +893,6 @@ def _placebo_candidates(
             "try coverage='any' or fewer securities"
         )
     return cands
-
-
-def _pseudo_pairs(panel: ReturnPanel, p: pd.DataFrame, dates: np.ndarray) -> pd.DataFrame:
-    """Pairs for pseudo-event dates (one per row of ``p`` tiled), mapped to each exchange's next session."""
-    reps = len(dates) // len(p)
-    col = np.tile(p["col"].to_numpy(), reps)
-    ex = panel.ex_code[col]
-    pos0 = np.empty(len(col), dtype=np.int64)
-    for k, mic in enumerate(panel.mics):  # a handful of exchanges
-        here = ex == k
-        pos0[here] = np.searchsorted(panel.sessions[mic].to_numpy(), dates[here], side="left")
-    return pd.DataFrame(
-        {
-            "symbol": np.asarray(panel.symbols, dtype=object)[col],
-            "exchange": np.asarray(panel.exchanges)[col],
-            "day0": dates,
-            "col": col,
-            "pos0": pos0,
-        }
-    )
 
 
 # -------------------------------------------------------------------------------------------- one call

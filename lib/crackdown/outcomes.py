@@ -9,7 +9,7 @@ is its own row (Megvii's lapsed Hong Kong attempt and its stalled STAR attempt a
 (still pending at the end of 2023) and a listing after the window count as not listed.
 
 Enforcement (:func:`enforcement_table`): per firm, the number of distinct events of the punitive types
-(:data:`crackdown.timeline.PUNITIVE_TYPES` by default) that name it, and from data/penalties.csv the number of
+(:data:`crackdown.vocab.ENFORCEMENT_TYPES` by default) that name it, and from data/penalties.csv the number of
 penalties, the sum of monetary penalties (fines and confiscations; rectification orders, warnings and
 suspensions carry no penalty amount) per currency, and the largest stated share of revenue. No exchange rate is
 recorded with a source in the data, so amounts stay per currency: only CNY amounts are summed and compared; any
@@ -28,7 +28,11 @@ from scipy import stats
 from crackdown import alignment, params
 from crackdown.data import explode_list, load_events, load_firms, load_ipos, load_penalties
 from crackdown.errors import CrackdownError
-from crackdown.timeline import PUNITIVE_TYPES
+from crackdown.placebo import monte_carlo_p
+from crackdown.results import Headline
+from crackdown.vocab import ENFORCEMENT_TYPES
+
+PUNITIVE_TYPES = ENFORCEMENT_TYPES  # old name, kept for existing imports
 
 MONETARY_PENALTY_TYPES = ("fine", "confiscation")  # penalty types whose amount is money taken from the firm
 BASE_CURRENCY = "CNY"
@@ -160,9 +164,9 @@ def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame
         "targeted_listed": f["listed_targeted"]["ipo_id"].tolist(),
         "targeted_failed": f["targeted_failed"]["ipo_id"].tolist(),
         "targeted_failed_delayed_by": f["targeted_failed"].set_index("ipo_id")["delayed_by"].to_dict(),
-        "headline": {"label": "listed share of aligned minus other firms' IPO attempts",
-                     "statistic": "Fisher's exact test (aligned x listed)", "estimate": sa - sn,
-                     "p_value": fisher.p_value, "n": len(attempts), "thesis_sign": 1},
+        "headline": Headline(label="listed share of aligned minus other firms' IPO attempts",
+                             statistic="Fisher's exact test (aligned x listed)", estimate=sa - sn,
+                             p_value=fisher.p_value, n=len(attempts), thesis_sign=1).as_record(),
     }
     lead = "Yes" if sa > sn and fisher.p_value < 0.05 else "Not clearly" if sa > sn else "No"
     table = fisher.table
@@ -203,13 +207,13 @@ def ipo_narrative(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFr
 
 # --- enforcement ---------------------------------------------------------------------------------------------
 def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
-    """Event types to count (empty = :data:`PUNITIVE_TYPES`), each checked against the events vocabulary."""
+    """Event types to count (empty = :data:`ENFORCEMENT_TYPES`), each checked against the events vocabulary."""
     from crackdown.data.schemas import EVENT_TYPES
 
-    return params.subset(name, types, EVENT_TYPES, kind="event type", empty=PUNITIVE_TYPES)
+    return params.subset(name, types, EVENT_TYPES, kind="event type", empty=ENFORCEMENT_TYPES)
 
 
-def action_events(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,
+def action_events(start: object, end: object, types: Iterable[str] = ENFORCEMENT_TYPES, *,
                   events: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per firm and counted event (types in ``types``, dated in [start, end]): firm_id, event_id, date,
     type, actor, description."""
@@ -221,7 +225,7 @@ def action_events(start: object, end: object, types: Iterable[str] = PUNITIVE_TY
     return named.drop_duplicates(["firm_id", "event_id"])[["firm_id", *cols]].reset_index(drop=True)
 
 
-def action_counts(start: object, end: object, types: Iterable[str] = PUNITIVE_TYPES, *,
+def action_counts(start: object, end: object, types: Iterable[str] = ENFORCEMENT_TYPES, *,
                   events: pd.DataFrame | None = None) -> pd.Series:
     """Distinct events of ``types`` dated in [start, end] naming each firm (firms never named are absent)."""
     named = action_events(start, end, types, events=events)
@@ -250,7 +254,7 @@ def penalty_summary(start: object, end: object, *, penalties: pd.DataFrame | Non
 
 
 def enforcement_table(firms_scored: pd.DataFrame, start: object, end: object,
-                      types: Iterable[str] = PUNITIVE_TYPES, *, events: pd.DataFrame | None = None,
+                      types: Iterable[str] = ENFORCEMENT_TYPES, *, events: pd.DataFrame | None = None,
                       penalties: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per firm of ``firms_scored``: score, aligned, group, sector_group, ``actions`` (punitive events),
     ``penalties``, ``fined_CNY`` (0 where none stated), other ``fined_<CUR>`` columns if any,
@@ -308,7 +312,7 @@ def spearman_permutation(x: Iterable[float], y: Iterable[float], n_permutations:
     null = _row_pearson(rx, shuffled)
     extreme = np.count_nonzero(np.abs(null) >= abs(rho) - 1e-12)
     p_asym = float(stats.spearmanr(x, y).pvalue)
-    return SpearmanResult(rho, (1 + extreme) / (1 + n_permutations), p_asym, len(x), n_permutations)
+    return SpearmanResult(rho, monte_carlo_p(extreme, n_permutations), p_asym, len(x), n_permutations)
 
 
 def against_pattern(table: pd.DataFrame, targeted_group: str = "targeted_platform") -> pd.DataFrame:
@@ -390,9 +394,9 @@ def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult],
         "tied_at_min_score": int((table["score"] == table["score"].min()).sum()),
         "top5_action_share": float(top["actions"].sum() / max(table["actions"].sum(), 1)),
         "firms_without_action": int((table["actions"] == 0).sum()),
-        "headline": {"label": "Spearman rho of alignment score with punitive actions per firm",
-                     "statistic": "Spearman rank correlation, permutation p", "estimate": ra.rho,
-                     "p_value": ra.p_permutation, "n": ra.n, "thesis_sign": -1},
+        "headline": Headline(label="Spearman rho of alignment score with punitive actions per firm",
+                             statistic="Spearman rank correlation, permutation p", estimate=ra.rho,
+                             p_value=ra.p_permutation, n=ra.n, thesis_sign=-1).as_record(),
     }
     results["answer"] = (
         f"Spearman rho of alignment with punitive actions {ra.rho:+.2f} (permutation p {ra.p_permutation:.3f}, "

@@ -33,24 +33,28 @@ import numpy as np
 import pandas as pd
 
 from crackdown import eventstudy as es
-from crackdown import params
+from crackdown import params, placebo
 from crackdown.alignment import TARGETED_SECTORS
 from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown.results import Headline
 from crackdown.text import fmt_p, pct
-from crackdown.timeline import PUNITIVE_TYPES as ENFORCEMENT_TYPES
+from crackdown.vocab import (
+    ADVERSE_TYPES,
+    CRACKDOWN_EVENT_TYPES,
+    LONG,
+    MARKET_STUDY_GROUPS,
+    SHORT,
+    STUDIED_FIRM_GROUPS,
+    THESIS_SIGN,
+)
 
-# Crackdown events for the market study: every enforcement action (one definition, in crackdown.timeline),
-# plus the new rules and laws aimed at the platforms (the tutoring rules moved markets more than any fine).
-PUNITIVE_TYPES: tuple[str, ...] = (*ENFORCEMENT_TYPES, "rule", "law")
-ADVERSE_TYPES: tuple[str, ...] = ("sanction", "ipo_postponed", "ipo_withdrawn", "ipo_lapsed", "ipo_suspended")
 MARKETS: dict[str, tuple[str, ...] | None] = {
     "all": None, "US": ("XNYS", "XNAS"), "HK": ("XHKG",), "mainland": ("XSHG", "XSHE"),
 }
-FIRM_GROUPS: tuple[str, ...] = ("targeted_platform", "aligned_ai", "hard_tech")
-GROUPS: tuple[str, ...] = (*FIRM_GROUPS, "benchmark")
 DEFAULT_BENCHMARKS: tuple[str, ...] = ("KWEB", "FXI", "IDX_HSI")
 INDEX_BENCHMARK = "IDX_GSPC"  # market-model benchmark for benchmark securities that have none (e.g. IDX_HSI)
-LONG, SHORT = "targeted_platform", "aligned_ai"
+# Old names, kept so existing imports work; new code uses the crackdown.vocab names.
+PUNITIVE_TYPES, FIRM_GROUPS, GROUPS = CRACKDOWN_EVENT_TYPES, STUDIED_FIRM_GROUPS, MARKET_STUDY_GROUPS
 
 
 # --- events --------------------------------------------------------------------------------------------------
@@ -60,7 +64,7 @@ def _split(cell: object) -> list[str]:
     return [item.strip() for item in cell.split(";") if item.strip()]
 
 
-def crackdown_events(types: Iterable[str] = PUNITIVE_TYPES, start: str = "2020-11-01", end: str = "2022-12-31", *,
+def crackdown_events(types: Iterable[str] = CRACKDOWN_EVENT_TYPES, start: str = "2020-11-01", end: str = "2022-12-31", *,
                      events: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> pd.DataFrame:
     """Punitive events of ``types`` dated to the day in [start, end] that name a firm of a targeted sector
     (:data:`crackdown.alignment.TARGETED_SECTORS`) or list such a sector.
@@ -160,11 +164,11 @@ def choose_listings(firm_ids: Iterable[str], securities: pd.DataFrame, coverage:
 
 def group_members(groups: pd.Series, securities: pd.DataFrame, coverage: pd.DataFrame, market: str = "all",
                   benchmarks: Sequence[str] = DEFAULT_BENCHMARKS,
-                  include: Sequence[str] = FIRM_GROUPS) -> pd.DataFrame:
+                  include: Sequence[str] = STUDIED_FIRM_GROUPS) -> pd.DataFrame:
     """The securities studied and their group: firms of ``include`` (``groups``: firm_id -> group, e.g.
     :func:`crackdown.alignment.firm_groups`) via :func:`choose_listings`, plus ``benchmarks`` as group
     ``benchmark``. Columns symbol, firm_id, name, exchange, first, last, group."""
-    include = params.subset("groups", list(include), FIRM_GROUPS, empty_means_all=False)
+    include = params.subset("groups", list(include), STUDIED_FIRM_GROUPS, empty_means_all=False)
     firms = groups[groups.isin(include)]
     chosen = choose_listings(firms.index, securities, coverage, market).assign(
         group=lambda d: d["firm_id"].map(firms))
@@ -179,7 +183,7 @@ def group_members(groups: pd.Series, securities: pd.DataFrame, coverage: pd.Data
                           "exchange": known.reindex(list(benchmarks))["exchange"].to_numpy(),
                           "group": "benchmark"}).join(coverage, on="symbol")
     out = pd.concat([chosen, bench], ignore_index=True)
-    out["group"] = pd.Categorical(out["group"], categories=list(GROUPS))
+    out["group"] = pd.Categorical(out["group"], categories=list(MARKET_STUDY_GROUPS))
     return out.sort_values(["group", "symbol"]).reset_index(drop=True)
 
 
@@ -240,7 +244,7 @@ def run_reaction(returns: pd.DataFrame, securities: pd.DataFrame, events: pd.Dat
 def n_by_event(r: Reaction) -> pd.DataFrame:
     """Events x groups: securities with a CAR (before the ``min_n`` rule)."""
     n = r.cars.pivot_table(index="event_id", columns="group", values="valid", aggfunc="sum", observed=False)
-    return n.reindex(index=r.events["event_id"], columns=list(GROUPS)).fillna(0).astype(int)
+    return n.reindex(index=r.events["event_id"], columns=list(MARKET_STUDY_GROUPS)).fillna(0).astype(int)
 
 
 def n_by_group(r: Reaction) -> dict[str, dict[str, int]]:
@@ -250,12 +254,12 @@ def n_by_group(r: Reaction) -> dict[str, dict[str, int]]:
     return {name: {"securities": int(g.get_group(name)["symbol"].nunique()) if name in g.groups else 0,
                    "pairs": int(len(g.get_group(name))) if name in g.groups else 0,
                    "events": int(g.get_group(name)["event_id"].nunique()) if name in g.groups else 0}
-            for name in GROUPS}
+            for name in MARKET_STUDY_GROUPS}
 
 
 def _group_map(r: Reaction, rows: pd.DataFrame | None = None) -> dict[str, list[str]]:
     members = r.members if rows is None else rows
-    return {g: list(members.loc[members["group"].astype(str) == g, "symbol"]) for g in GROUPS
+    return {g: list(members.loc[members["group"].astype(str) == g, "symbol"]) for g in MARKET_STUDY_GROUPS
             if (members["group"].astype(str) == g).any()}
 
 
@@ -267,7 +271,7 @@ def pooled_tests(r: Reaction) -> pd.DataFrame:
     if not groups:
         raise CrackdownError("min_n: no (event, group) cell has enough securities with a CAR")
     return es.caar_tests(r.fit, r.window, groups).set_index("group").reindex(
-        [g for g in GROUPS if g in groups])
+        [g for g in MARKET_STUDY_GROUPS if g in groups])
 
 
 def long_short_pooled(r: Reaction, long: str = LONG, short: str = SHORT) -> dict[str, float]:
@@ -304,7 +308,7 @@ def event_table(r: Reaction, long: str = LONG, short: str = SHORT) -> pd.DataFra
     tests[["event_id", "group"]] = tests["group"].str.split("|", n=1, expand=True)
     wide = tests.pivot(index="event_id", columns="group",
                        values=["n", "caar", "kp_t", "p_kp", "portfolio_t", "p_portfolio"])
-    wide = wide.reindex(columns=pd.MultiIndex.from_product([wide.columns.levels[0], list(GROUPS)]))
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([wide.columns.levels[0], list(MARKET_STUDY_GROUPS)]))
     wide["n"] = n_by_event(r)  # before min_n, so thin cells show how many there were
     base = r.events.set_index("event_id")[["date", "type"]]
     base.columns = pd.MultiIndex.from_product([base.columns, [""]])
@@ -341,7 +345,7 @@ def caar_path(r: Reaction, path: Sequence[int] = (-5, 10), level: float = 0.95) 
     out = pd.DataFrame({"caar": g.mean(), "sd": g.std(ddof=1), "n": g.size()}).reset_index()
     half = z * out["sd"] / np.sqrt(out["n"])
     out["lo"], out["hi"] = out["caar"] - half, out["caar"] + half
-    out["group"] = pd.Categorical(out["group"], categories=list(GROUPS))
+    out["group"] = pd.Categorical(out["group"], categories=list(MARKET_STUDY_GROUPS))
     return out[["group", "rel_day", "caar", "lo", "hi", "n"]].sort_values(["group", "rel_day"]).reset_index(drop=True)
 
 
@@ -412,8 +416,7 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     pairs = r.cars.loc[r.cars["group"].isin([long, short]), ["event_id", "symbol", "group"]]
     ev_codes = pd.Index(r.events["event_id"])
     cands = _placebo_dates(r, avoid, exclude_days, span_days)
-    rng = np.random.default_rng(seed)
-    draws = cands[rng.integers(0, len(cands), size=(n, len(ev_codes)))]
+    draws = placebo.draw_dates(cands, n, len(ev_codes), seed)
     ev_of_pair = ev_codes.get_indexer(pairs["event_id"])
     stats_ = []
     for start in range(0, n, block):  # blocks of replications bound memory; each block is vectorised
@@ -430,32 +433,25 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
         c = c.assign(rep=reps[k // len(ev_codes)], event_id=k % len(ev_codes),
                      group=c["symbol"].map(r.members.set_index("symbol")["group"].astype(str)))
         stats_.append(_ls_stat(c, r.min_n, long, short).reindex(reps))
-    placebo = pd.concat(stats_).to_numpy(dtype=float)
-    valid = placebo[~np.isnan(placebo)]
-    k = len(valid)
+    draws_stat = pd.concat(stats_).to_numpy(dtype=float)
+    p = placebo.placebo_p_values(actual, draws_stat)
+    k = p["n_placebo"]
     return {
         "actual": actual,
-        "p_two_sided": (1 + (np.abs(valid) >= abs(actual)).sum()) / (1 + k) if k else np.nan,
-        "p_lower": (1 + (valid <= actual).sum()) / (1 + k) if k else np.nan,
+        "p_two_sided": p["p_two_sided"] if k else np.nan,
+        "p_lower": p["p_lower"] if k else np.nan,
         "n_placebo": k,
-        "placebo": placebo,
+        "placebo": draws_stat,
     }
 
 
 def _placebo_dates(r: Reaction, avoid, exclude_days: int, span_days: int) -> np.ndarray:
     """Candidate placebo dates: sessions of the studied exchanges near the events, away from real events."""
-    panel = r.result.fit.panel
-    union = pd.DatetimeIndex(np.unique(np.concatenate([panel.sessions[m].to_numpy() for m in panel.mics])))
+    union = placebo.session_union(r.result.fit.panel)
     dates = pd.to_datetime(r.events["date"])
     lo, hi = dates.min() - pd.Timedelta(days=span_days), dates.max() + pd.Timedelta(days=span_days)
-    real = r.result.fit.pairs["day0"].to_numpy()
-    if avoid is not None:
-        real = np.concatenate([real, pd.DatetimeIndex(pd.to_datetime(list(avoid))).to_numpy()])
-    pos = np.unique(union.searchsorted(real))
-    near = np.zeros(len(union) + 1, dtype=int)
-    np.add.at(near, np.clip(pos - exclude_days, 0, len(union)), 1)
-    np.add.at(near, np.clip(pos + exclude_days + 1, 0, len(union)), -1)
-    ok = (union >= lo) & (union <= hi) & (np.cumsum(near)[:-1] == 0)
+    real = placebo.with_avoided(r.result.fit.pairs["day0"].to_numpy(), avoid)
+    ok = (union >= lo) & (union <= hi) & placebo.away_from_events(union, real, exclude_days)
     cands = union[ok].to_numpy()
     if len(cands) < 20:
         raise CrackdownError(f"n_placebo: only {len(cands)} non-event dates near the events; "
@@ -519,9 +515,9 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`event_table` flattened for display: n and CAAR (%) per group, long-short CAR/SE (%), t, p, and
     the Kolari-Pynnonen and portfolio p-values of the targeted and aligned groups."""
     out = pd.DataFrame({"date": table[("date", "")].dt.strftime("%Y-%m-%d"), "type": table[("type", "")]})
-    for g in GROUPS:
+    for g in MARKET_STUDY_GROUPS:
         out[f"n {SHORT_NAMES[g]}"] = table[("n", g)].astype(int)
-    for g in GROUPS:
+    for g in MARKET_STUDY_GROUPS:
         out[f"CAR {SHORT_NAMES[g]} %"] = 100 * table[("caar", g)].astype(float)
     out["long-short %"] = 100 * table[("long_short", "car")]
     out["long-short SE %"] = 100 * table[("long_short", "se")]
@@ -559,10 +555,11 @@ def headline(ls: Mapping[str, Any], placebo: Mapping[str, Any], window: Sequence
     """The index page's headline: the long-short CAR with, as its p-value, the larger (more conservative) of
     the portfolio t-test's and the placebo's p-values (None without a long-short estimate)."""
     ok = bool(np.isfinite(ls["car"]))
-    return {"label": f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events",
-            "statistic": "long-short CAR (targeted minus aligned AI)", "estimate": ls["car"],
-            "p_value": max(ls["p"], placebo["p_two_sided"]) if ok else None,
-            "p_value_rule": P_VALUE_RULE, "n": ls["n_events"], "thesis_sign": -1}
+    return Headline(
+        label=f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events",
+        statistic="long-short CAR (targeted minus aligned AI)", estimate=ls["car"],
+        p_value=max(ls["p"], placebo["p_two_sided"]) if ok else None, n=ls["n_events"], thesis_sign=THESIS_SIGN,
+        p_value_rule=P_VALUE_RULE).as_record()
 
 
 def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Mapping[str, Mapping[str, Any]],
@@ -581,7 +578,7 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
                    parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Notebook 04's results (the ``write_results`` payload): answer, headline, long-short with its placebo and
     leave-one-out range, event counts, per-group CAARs and counts, the reverse study, members, parameters."""
-    caar_by_group = {g: group_record(pooled, g) for g in GROUPS}
+    caar_by_group = {g: group_record(pooled, g) for g in MARKET_STUDY_GROUPS}
     loo = leave_one_out(r) if np.isfinite(ls["car"]) else None
     members = r.members[["symbol", "group"]]
     return {
@@ -608,9 +605,9 @@ def coverage_note(r: Reaction) -> str:
     thin = (n_event < r.min_n).sum()
     return ("Securities with a CAR per event: " + "; ".join(
         f"**{SHORT_NAMES[g]}** {n_event[g].min()}-{n_event[g].max()} (median {n_event[g].median():.0f})"
-        for g in GROUPS)
+        for g in MARKET_STUDY_GROUPS)
         + f". Cells below `min_n` = {r.min_n} are left out: " + ", ".join(
-            f"{SHORT_NAMES[g]} in {thin[g]} of {len(n_event)} events" for g in GROUPS)
+            f"{SHORT_NAMES[g]} in {thin[g]} of {len(n_event)} events" for g in MARKET_STUDY_GROUPS)
         + f". {len(r.result.dropped)} (event, security) pairs had no usable estimation window or no prices at "
         "day 0 (mostly securities not yet listed) and are not counted.")
 

@@ -1,11 +1,19 @@
-"""Key results of a notebook, written to ``outputs/results/<notebook>.json`` and read back by the summary."""
+"""The results layer: each notebook's key results, written to ``outputs/results/<notebook>.json`` and read back
+by the summary, with the one record type of a line of evidence's headline (:class:`Headline`).
+
+Analysis modules compute; their ``results_record`` functions build the notebook's payload, whose ``headline``
+is always a :class:`Headline` (``Headline(...).as_record()``), so every notebook's headline has the same keys.
+"""
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
 import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +26,55 @@ from crackdown.errors import CrackdownError
 RESULTS_DIR_ENV = "CRACKDOWN_RESULTS_DIR"  # set by the runner to stage results until a notebook succeeds
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The one statistic a notebook contributes to the summary's table of evidence.
+
+    ``label``: what the estimate measures; ``statistic``: how it is tested; ``estimate`` and ``p_value`` (None
+    when there is none); ``n``: observations behind it; ``thesis_sign``: the sign the estimate has if the thesis
+    (aligned firms were spared) is right; ``p_value_rule``: how the p-value was chosen when it combines several
+    tests (left out of the record when None).
+    """
+
+    label: str
+    statistic: str
+    estimate: float | None
+    p_value: float | None
+    n: int
+    thesis_sign: int
+    p_value_rule: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("label", "statistic"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise CrackdownError(f"headline.{name}: expected a non-empty text, got {getattr(self, name)!r}")
+        if self.thesis_sign not in (-1, 1):
+            raise CrackdownError(f"headline.thesis_sign: must be -1 or 1, got {self.thesis_sign!r}")
+
+    def as_record(self) -> dict[str, Any]:
+        """The headline as written into a results file (``p_value_rule`` only when set)."""
+        record = asdict(self)
+        if record["p_value_rule"] is None:
+            del record["p_value_rule"]
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Headline:
+        """A headline read back from a results file; an error naming any missing or unknown key."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(record) - set(names))
+        missing = [n for n in names if n not in record and n != "p_value_rule"]
+        if unknown or missing:
+            raise CrackdownError(f"headline: missing key(s) {missing}, unknown key(s) {unknown}")
+        return cls(**record)
+
+
+HEADLINE_KEYS = tuple(f.name for f in fields(Headline))
+
+
 def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, Headline):
+        return _to_jsonable(value.as_record())
     if isinstance(value, dict):
         return {str(k): _to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -68,3 +124,31 @@ def read_results(notebook: str) -> dict[str, Any]:
             f"results of {notebook} not found at {paths.relative_to_root(path)}: run `crackdown run {notebook}` first"
         )
     return json.loads(path.read_text())
+
+
+def parameter_names(notebook: str) -> list[str]:
+    """Names assigned in the cell tagged ``parameters`` of ``notebooks/<notebook>.ipynb``, in order."""
+    path = paths.notebooks_dir() / f"{notebook}.ipynb"
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise CrackdownError(f"notebook: cannot read the cells of {paths.relative_to_root(path)}: {exc}") from None
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise CrackdownError(f"notebook: {paths.relative_to_root(path)} needs exactly one cell tagged 'parameters', "
+                             f"found {len(tagged)}")
+    source = "".join(tagged[0]["source"])
+    return [target.id for node in ast.parse(source).body if isinstance(node, ast.Assign | ast.AnnAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)]
+
+
+def notebook_parameters(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The notebook's parameters as its kernel holds them: each name of its ``parameters`` cell
+    (:func:`parameter_names`) with its value in ``namespace`` (pass ``globals()``), so values injected by
+    papermill or a profile are the ones recorded, and no notebook retypes its parameter list."""
+    names = parameter_names(notebook)
+    missing = [n for n in names if n not in namespace]
+    if missing:
+        raise CrackdownError(f"notebook: parameter(s) {', '.join(missing)} of {notebook} are not defined")
+    return {n: namespace[n] for n in names}

@@ -17,24 +17,21 @@ from crackdown import params
 from crackdown.data import explode_list, load_events, load_firms, load_ipos
 from crackdown.data.schemas import EVENT_TYPES, SECTOR_GROUPS
 from crackdown.errors import CrackdownError
+from crackdown.vocab import ENFORCEMENT_TYPES
 
 ECONOMY_WIDE = "economy_wide"  # lane of events that name neither a firm nor a sector
 LANES = (*SECTOR_GROUPS, ECONOMY_WIDE)
 
-# Regulatory actions that sanction or restrain a firm (used for enforcement counts; defined only here).
-PUNITIVE_TYPES = (
-    "probe", "review", "summons", "fine", "app_removal", "merger_block", "freeze", "restructuring_order",
-    "ipo_suspended",
-)
+PUNITIVE_TYPES = ENFORCEMENT_TYPES  # old name of crackdown.vocab.ENFORCEMENT_TYPES, kept for existing imports
 IPO_TYPES = tuple(t for t in EVENT_TYPES if t.startswith("ipo_"))
 
 # Each event type belongs to one category (colour family and marker shape of the timeline).
 CATEGORIES: dict[str, tuple[str, ...]] = {
-    "Beijing enforcement": PUNITIVE_TYPES,
+    "Beijing enforcement": ENFORCEMENT_TYPES,
     "Beijing rules and signals": ("policy", "rule", "law", "media_signal", "golden_share"),
     "Beijing support": ("designation", "easing"),
     "US measures": ("sanction", "delisting"),
-    "IPO steps": tuple(t for t in IPO_TYPES if t not in PUNITIVE_TYPES),
+    "IPO steps": tuple(t for t in IPO_TYPES if t not in ENFORCEMENT_TYPES),
 }
 TYPE_CATEGORY: dict[str, str] = {t: c for c, types in CATEGORIES.items() for t in types}
 CATEGORY_MARKERS = {

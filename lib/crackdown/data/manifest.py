@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from crackdown import paths
 from crackdown.data.violations import Violation
 
 MANIFEST_NAME = "MANIFEST.sha256"
@@ -85,3 +86,14 @@ def check_manifest(data_dir: Path) -> list[Violation]:
     problems += [Violation(f"{data_dir.name}/{name}", 0, "-", f"not listed in {MANIFEST_NAME}; {UPDATE_HINT}")
                  for name in sorted(set(actual) - set(entries))]
     return problems
+
+
+def data_hash(directory: Path | None = None) -> str:
+    """sha256 over every file under ``data/`` (relative path and bytes), so a report names the data it used."""
+    directory = directory or paths.data_dir()
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -20,6 +20,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from crackdown.data.violations import Violation
+from crackdown.errors import CrackdownError
 
 # --- vocabularies (see data/README.md) -------------------------------------------------------------------
 SECTOR_GROUPS = (
@@ -389,3 +390,72 @@ def to_typed(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         number = pd.to_numeric(out["value"].where(out["unit"] != "bool"), errors="coerce")
         out["value_num"] = number.where(out["unit"] != "bool", (out["value"] == "true").astype(float))
     return out
+
+
+# --- claims.csv ----------------------------------------------------------------------------------------------
+# The claims register's table. Its evaluator column names functions of crackdown.claims; the data layer does not
+# import them: :func:`check_claims_table` takes ``evaluators`` (name -> the parameter names it accepts).
+CLAIM_KINDS = ("fact", "interpretation", "forecast")
+CLAIM_THEMES = ("ipo_outcomes", "enforcement", "ai_and_the_state", "us_sanctions", "markets", "policy_and_rules")
+
+
+def _parse_claim_value(text: str) -> object:
+    text = text.strip()
+    if "|" in text:
+        return tuple(_parse_claim_value(t) for t in text.split("|"))
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_claim_parameters(cell: str) -> dict[str, object]:
+    """``"max_days=3;firms=a|b"`` -> ``{"max_days": 3, "firms": ("a", "b")}`` (empty cell -> ``{}``); a CrackdownError
+    naming the item that is not ``key=value``."""
+    items = [i.strip() for i in str(cell or "").split(";") if i.strip()]
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CrackdownError(f"parameters: expected key=value, got {item!r}")
+        out[key.strip()] = _parse_claim_value(value)
+    return out
+
+
+def claims_spec(evaluators: dict[str, frozenset[str]]) -> TableSpec:
+    """The claims.csv table; ``evaluators``: evaluator name -> the parameter names it accepts."""
+
+    def parameters_ok(d: pd.DataFrame) -> pd.Series:
+        def ok(name: str, cell: str) -> bool:
+            if name not in evaluators:
+                return True  # reported by the evaluator check
+            try:
+                keys = parse_claim_parameters(cell)
+            except CrackdownError:
+                return False
+            return set(keys) <= evaluators[name]
+        return pd.Series([ok(n, c) for n, c in zip(d["evaluator"], d["parameters"], strict=True)], index=d.index)
+
+    return TableSpec("claims", (
+        Col("claim_id", "id", True, unique=True), Col("claim", "text", True), Col("claimant", "text", True),
+        Col("kind", "vocab", True, CLAIM_KINDS), Col("theme", "vocab", True, CLAIM_THEMES),
+        Col("testable_form", "text", True), Col("evaluator", "text", True), Col("parameters", "text"),
+        Col("notes", "text"), Col("sources", "sources", required=True),
+    ), (
+        RowCheck("evaluator", "unknown evaluator (not a registered function in crackdown.claims)",
+                 lambda d: d["evaluator"].isin(list(evaluators))),
+        RowCheck("parameters", "must be key=value items separated by ';', keys among the evaluator's arguments",
+                 parameters_ok),
+    ))
+
+
+def check_claims_table(path: Path, shown_as: str, evaluators: dict[str, frozenset[str]]) -> list[Violation]:
+    """Every violation in a claims table (an absent file is not an error: the table is optional)."""
+    if not path.is_file():
+        return []
+    frame, problems = read_table(path, shown_as)
+    if not frame.columns.empty:
+        problems += validate_table(frame, claims_spec(evaluators), Refs(), shown_as)
+    return problems

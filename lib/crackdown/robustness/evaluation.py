@@ -1,0 +1,228 @@
+"""Estimates of a block of specifications from one fit: the (events x securities x days) abnormal returns read
+off the engine, the long-short series of every grouping and window, and the same on placebo dates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crackdown import eventstudy, placebo
+from crackdown.errors import CrackdownError
+from crackdown.robustness.grid import LOCAL, NO_BENCHMARK, RESULT_COLUMNS, SweepData, _parse_label
+
+
+@dataclass(frozen=True)
+class PlaceboConfig:
+    """Placebo settings: ``n`` draws, ``seed``, the span of candidate dates and the sessions kept clear of
+    every real event (``gap``)."""
+
+    n: int = 200
+    seed: int = 0
+    start: str = "2019-01-01"
+    end: str = "2023-06-30"
+    gap: int = 10
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer) or self.n < 0:
+            raise CrackdownError(f"n_placebo: expected an integer >= 0, got {self.n!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise CrackdownError(f"seed: expected an integer >= 0, got {self.seed!r}")
+
+
+def _tensor(f: eventstudy.Fit, offsets: np.ndarray, n_events: int, symbols: Sequence[str]) -> np.ndarray:
+    """(events x securities x days) ARs; ``f.pairs.event_id`` holds integer event positions; NaN = no pair."""
+    x = np.full((n_events, len(symbols), len(offsets)), np.nan)
+    if len(f.pairs):
+        x[f.pairs["event_id"].to_numpy(dtype=np.int64), f.pairs["col"].to_numpy()] = eventstudy.ar_matrix(f, offsets)
+    return x
+
+
+def _pooled(x: np.ndarray, legs: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Long-short series per combination: legs = (long cols, short cols, left-out col or -1).
+
+    ``x``: (..., events, securities, days). Returns the per-event long-short series (K, ..., events, days) and
+    the series averaged over events where it exists (K, ..., days), as :func:`eventstudy.long_short` pools.
+    """
+    valid = ~np.isnan(x)
+    x0 = np.where(valid, x, 0.0)
+    sums: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def leg(cols: np.ndarray, lo: int) -> np.ndarray:
+        key = cols.tobytes()
+        if key not in sums:
+            s, c = x0[..., cols, :].sum(axis=-2), valid[..., cols, :].sum(axis=-2)
+            sums[key] = (s, c, np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0))
+        s, c, mean = sums[key]
+        if lo < 0 or lo not in cols:
+            return mean
+        s, c = s - x0[..., lo, :], c - valid[..., lo, :]
+        return np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+
+    ls = np.stack([leg(long, lo) - leg(short, lo) for long, short, lo in legs])
+    ok = ~np.isnan(ls)
+    n = ok.sum(axis=-2)
+    total = np.where(ok, ls, 0.0).sum(axis=-2)
+    return ls, np.divide(total, n, out=np.full(total.shape, np.nan), where=n > 0)
+
+
+def _window_cars(pooled: np.ndarray, span: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
+    """CAR (sum of the available pooled days; NaN if none) per window: (..., windows)."""
+    out = []
+    for a, b in windows:
+        sel = pooled[..., (span >= a) & (span <= b)]
+        has = (~np.isnan(sel)).any(axis=-1)
+        out.append(np.where(has, np.nansum(sel, axis=-1), np.nan))
+    return np.stack(out, axis=-1)
+
+
+def _panel_and_pairs(data: SweepData, model: str, benchmark: str):
+    """The return panel of every studied security for a model and benchmark choice, with its (event,
+    security) pairs (event_id = position in ``data.events``); built once and kept in ``data.panels`` (the
+    sweep builds them before sending ``data`` to workers, so workers never construct exchange calendars)."""
+    needs = model in ("market", "market-adjusted")
+    key = benchmark if needs else NO_BENCHMARK
+    if key not in data.panels:
+        symbols = sorted(data.firm_symbol.values())
+        panel = eventstudy.panel_from_securities(data.returns, data.securities, symbols,
+                                                 None if key in (LOCAL, NO_BENCHMARK) else key, with_benchmark=needs)
+        events = data.events.assign(event_id=np.arange(len(data.events)))
+        data.panels[key] = (panel, eventstudy.make_pairs(panel, events))
+    return data.panels[key]
+
+
+def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | None = None) -> pd.DataFrame:
+    """Estimates for ``specs`` sharing one (model, estimation, benchmark): one fit for all of them.
+
+    ``placebo_dates``: (draws x events of ``data.events``) pseudo day-0 dates, or None. Returns ``specs``'
+    index with :data:`RESULT_COLUMNS` and ``placebo`` (the spec's long-short CAR in each draw).
+    """
+    model, est_label, benchmark = (specs[c].iloc[0] for c in ("model", "estimation", "benchmark"))
+    if specs[["model", "estimation", "benchmark"]].nunique().max() > 1:
+        raise CrackdownError("specs: evaluate() takes specifications sharing one model, estimation and benchmark")
+    est = _parse_label(est_label)
+    windows = sorted({_parse_label(w) for w in specs["window"]})
+    span = np.arange(min(w[0] for w in windows), max(w[1] for w in windows) + 1)
+    panel, pairs = _panel_and_pairs(data, model, benchmark)
+    symbols = list(panel.symbols)
+    f = eventstudy.fit(panel, pairs, model, est, data.min_obs, errors="drop")
+    est_days = np.arange(est[0], est[1] + 1)
+    x = _tensor(f, np.concatenate([est_days, span]), len(data.events), symbols)
+    col = {s: i for i, s in enumerate(symbols)}
+    combos = specs[["event_set", "grouping", "leave_out", "long", "short"]].drop_duplicates(
+        ["event_set", "grouping", "leave_out"])
+    pseudo = None if placebo_dates is None or len(placebo_dates) == 0 else _placebo_pooled(
+        data, f, panel, symbols, span, placebo_dates, combos, col)
+    key = specs["event_set"] + "|" + specs["grouping"] + "|" + specs["leave_out"]
+    rows: dict[Any, list] = {}
+    draws: dict[Any, np.ndarray] = {}
+    n_est = len(est_days)
+    memo: dict = {}
+    for set_name, group in combos.groupby("event_set", sort=False):
+        xs = x[np.isin(data.events["event_id"], data.event_sets[set_name])]
+        legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo) for r in group.itertuples()]
+        ls, pooled = _pooled(xs, legs)
+        has = {w: (~np.isnan(xs[:, :, n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))])).any(axis=2)
+               for w in windows}  # (events x securities): a return inside the window
+        for k, r in enumerate(group.itertuples()):
+            name = (set_name, r.grouping, r.leave_out)
+            for i, win in specs.loc[key == "|".join(name), "window"].items():
+                w = _parse_label(win)
+                rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w)
+                draws[i] = (np.array([]) if pseudo is None else _window_cars(pseudo[name], span, [w])[:, 0])
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(RESULT_COLUMNS)).reindex(specs.index)
+    t, dof = out["t"].to_numpy(dtype=float), out["p"].to_numpy(dtype=float)
+    ok = np.isfinite(t) & (dof > 0)
+    out["p"] = np.where(ok, 2 * stats.t.sf(np.abs(np.where(ok, t, 0.0)), np.where(ok, dof, 1.0)), np.nan)
+    out["placebo"] = pd.Series(draws, dtype=object).reindex(specs.index)
+    return out.astype({c: np.int64 for c in ("n_events", "n_firms", "n_long", "n_short")})
+
+
+def _leg_cols(long: str, short: str, leave_out: str, data: SweepData, col: dict[str, int],
+              memo: dict | None = None):
+    """Column positions of the grouping's legs and of the left-out firm's security (-1: none)."""
+    lo = col[data.firm_symbol[leave_out]] if leave_out != "none" else -1
+    memo = {} if memo is None else memo
+    for leg in (long, short):
+        if leg not in memo:
+            memo[leg] = np.array([col[s] for s in leg.split(";")])
+    return memo[long], memo[short], lo
+
+
+def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs, n_est: int, span: np.ndarray,
+                w: tuple[int, int]) -> list:
+    """estimate, se, t, degrees of freedom (in the p slot), n_events, n_firms, n_long, n_short for one
+    combination and window.
+
+    ``ls``/``pooled``: per-event and pooled long-short series over the estimation days then ``span``; ``has``:
+    (events x securities) whether the pair has a return in the window. An event counts if its long-short
+    series exists on some estimation or window day (as in :func:`eventstudy.long_short`); a firm counts if it
+    has a return in the window in a counted event.
+    """
+    win = n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))
+    days = np.concatenate([np.arange(n_est), win])
+    est_s, ev_s = pooled[:n_est], pooled[win]
+    est_s = est_s[~np.isnan(est_s)]
+    car = np.nansum(ev_s) if (~np.isnan(ev_s)).any() else np.nan
+    se = est_s.std(ddof=1) * np.sqrt(len(win)) if len(est_s) > 1 else np.nan
+    t = car / se if se > 0 else np.nan
+    p = len(est_s) - 1  # degrees of freedom; the caller turns them into p-values in one call
+    both = (~np.isnan(ls[:, days])).any(axis=1)
+    long, short, lo = legs
+    used = has[both].any(axis=0)
+    if lo >= 0:
+        used[lo] = False
+    n_long, n_short = int(used[long].sum()), int(used[short].sum())
+    return [car, se, t, p, int(both.sum()), n_long + n_short, n_long, n_short]
+
+
+def placebo_candidates(data: SweepData, config: PlaceboConfig) -> np.ndarray:
+    """Candidate pseudo-event dates: sessions of any studied exchange in [start, end] more than ``gap`` sessions
+    from every real event (all day-precision events of events.csv)."""
+    mics = sorted(set(data.securities.loc[data.securities["symbol"].isin(data.firm_symbol.values()), "exchange"]))
+    union = placebo.exchange_sessions(mics, config.start, config.end)
+    cands = union[placebo.away_from_events(union, data.all_event_days, config.gap)].to_numpy()
+    if len(cands) < 50:
+        raise CrackdownError(f"placebo: only {len(cands)} candidate dates between {config.start} and "
+                             f"{config.end}; widen the span")
+    return cands
+
+
+def placebo_dates(data: SweepData, config: PlaceboConfig) -> np.ndarray:
+    """(draws x events) pseudo dates. Each event's draws come from a Generator seeded by (seed, event id), so a
+    draw moves an event to the same date whatever grid or event set it is used in."""
+    return placebo.draw_dates_per_event(placebo_candidates(data, config), config.n, list(data.events["event_id"]),
+                                        config.seed)
+
+
+def _placebo_pooled(data: SweepData, f: eventstudy.Fit, panel, symbols: list[str], span: np.ndarray,
+                    dates: np.ndarray, combos: pd.DataFrame, col: dict[str, int], chunk: int = 50) -> dict:
+    """(set, grouping, leave_out) -> (draws x span days) pooled long-short series on the pseudo events."""
+    n_draws, n_ev = dates.shape
+    out: dict[tuple, list] = {}
+    memo: dict = {}
+    for start in range(0, n_draws, chunk):  # blocks of draws bound memory; each block is vectorised
+        d = dates[start:start + chunk]
+        pseudo = _pseudo_pairs(panel, d.ravel())
+        pf = eventstudy.fit(panel, pseudo, f.model, f.estimation, f.min_obs, errors="drop")
+        x = _tensor(pf, span, d.size, symbols).reshape(len(d), n_ev, len(symbols), len(span))
+        for set_name, group in combos.groupby("event_set", sort=False):
+            ev_mask = np.isin(data.events["event_id"], data.event_sets[set_name])
+            legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo) for r in group.itertuples()]
+            _, pooled = _pooled(x[:, ev_mask], legs)
+            for k, r in enumerate(group.itertuples()):
+                out.setdefault((set_name, r.grouping, r.leave_out), []).append(pooled[k])
+    return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def _pseudo_pairs(panel: eventstudy.ReturnPanel, dates: np.ndarray) -> pd.DataFrame:
+    """Every panel security with every pseudo event (event_id = position in ``dates``), day 0 inside the
+    security's price coverage (:func:`crackdown.placebo.pseudo_pairs`)."""
+    n_sym = len(panel.symbols)
+    ev = np.repeat(np.arange(len(dates)), n_sym)
+    col = np.tile(np.arange(n_sym), len(dates))
+    return placebo.pseudo_pairs(panel, col, dates[ev], event_id=ev, within_coverage=True)

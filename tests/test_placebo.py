@@ -1,0 +1,50 @@
+"""crackdown.placebo: Monte-Carlo p-values against the hand formula, candidate dates against a brute-force scan,
+per-event draws independent of the other events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crackdown import placebo
+
+
+def test_monte_carlo_p_counts_the_real_statistic_as_a_draw() -> None:
+    assert placebo.monte_carlo_p(0, 99) == pytest.approx(0.01)
+    assert placebo.monte_carlo_p(99, 99) == 1.0
+    assert placebo.monte_carlo_p(np.int64(4), 9) == pytest.approx(0.5)
+
+
+def test_placebo_p_values_by_hand() -> None:
+    draws = np.array([-3.0, -1.0, 0.5, 2.0, np.nan, 4.0])
+    p = placebo.placebo_p_values(-2.0, draws)
+    assert p["n_placebo"] == 5
+    assert p["p_two_sided"] == pytest.approx((1 + 3) / 6)  # |-3|, |2|, |4| >= 2
+    assert p["p_lower"] == pytest.approx((1 + 1) / 6)  # -3 <= -2
+    assert p["p_upper"] == pytest.approx((1 + 4) / 6)
+
+
+def test_away_from_events_matches_a_brute_force_scan() -> None:
+    union = pd.bdate_range("2021-01-01", "2021-06-30")
+    real = pd.to_datetime(["2021-01-01", "2021-02-13", "2021-04-01", "2021-07-05"]).to_numpy()
+    gap = 3
+    pos = [union.searchsorted(d) for d in real]
+    expected = np.array([all(abs(i - p) > gap for p in pos) for i in range(len(union))])
+    np.testing.assert_array_equal(placebo.away_from_events(union, real, gap), expected)
+
+
+def test_per_event_draws_do_not_depend_on_the_other_events() -> None:
+    cands = pd.bdate_range("2020-01-01", periods=300).to_numpy()
+    both = placebo.draw_dates_per_event(cands, 25, ["e1", "e2"], seed=7)
+    alone = placebo.draw_dates_per_event(cands, 25, ["e2"], seed=7)
+    assert both.shape == (25, 2)
+    np.testing.assert_array_equal(both[:, 1], alone[:, 0])
+    assert placebo.draw_dates_per_event(cands, 5, [], seed=7).shape == (5, 0)
+
+
+def test_draw_dates_is_reproducible_for_a_seed() -> None:
+    cands = pd.bdate_range("2020-01-01", periods=300).to_numpy()
+    a, b = placebo.draw_dates(cands, 40, 3, seed=1), placebo.draw_dates(cands, 40, 3, seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert np.isin(a, cands).all() and a.shape == (40, 3)
