@@ -2,7 +2,9 @@
 
 Every table is checked (the same rules as ``crackdown data check``, manifest aside) the first time any of them
 is loaded from a data folder; a price file is checked the first time it is loaded. Results are cached per data
-folder; :func:`clear_cache` forgets them. Loaders return copies, so callers cannot corrupt the cache.
+folder in the process (:func:`clear_cache` forgets them) and on disk for every kernel (:mod:`crackdown.data.cache`,
+keyed by the data files and the code; ``CRACKDOWN_DATA_CACHE=0`` turns it off). Loaders return copies, so
+callers cannot corrupt the cache.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crackdown import calendars, paths
+from crackdown.data import cache as data_cache
 from crackdown.data.check import check_tables, shown
 from crackdown.data.prices import PRICE_FIELDS, field_series, read_price_file
 from crackdown.data.schemas import EVENT_TYPES, LIST_SEP, TABLE_ORDER, TABLES, to_typed
@@ -29,10 +32,32 @@ def _dir(data_dir: str | Path | None) -> str:
 
 
 @cache
+def _disk_entry(data_dir: str) -> data_cache.CacheEntry | None:
+    """This data folder's on-disk cache entry (its key hashes every data file once per process)."""
+    try:
+        return data_cache.CacheEntry(Path(data_dir))
+    except OSError:
+        return None
+
+
+def _entry(data_dir: str) -> data_cache.CacheEntry | None:
+    return _disk_entry(data_dir) if data_cache.enabled() else None
+
+
+@cache
 def _tables(data_dir: str) -> dict[str, pd.DataFrame]:
+    entry = _entry(data_dir)
+    names = [f"tables/{name}" for name in TABLE_ORDER]
+    stored = entry.read_all(names) if entry is not None else None
+    if stored is not None:
+        return {name: stored[f"tables/{name}"] for name in TABLE_ORDER}
     raw, problems = check_tables(Path(data_dir))
     raise_if_errors(problems, f"the data tables in {Path(data_dir).name}/")
-    return {name: to_typed(raw[name], TABLES[name]) for name in TABLE_ORDER}
+    typed = {name: to_typed(raw[name], TABLES[name]) for name in TABLE_ORDER}
+    if entry is not None and entry.unchanged([TABLES[name].filename for name in TABLE_ORDER]):
+        for name in TABLE_ORDER:
+            entry.write(f"tables/{name}", typed[name])
+    return typed
 
 
 @cache
@@ -43,15 +68,23 @@ def _price_frame(data_dir: str, symbol: str) -> pd.DataFrame:
             f"{shown(path, Path(data_dir))}: price file is missing for symbol {symbol} (securities.csv lists it with "
             "prices); restore it from git or run `crackdown data refresh`"
         )
+    entry = _entry(data_dir)
+    stored = entry.read(f"prices/{symbol}") if entry is not None else None
+    if stored is not None:
+        return stored
     frame, errors, _ = read_price_file(path, shown(path, Path(data_dir)))
     raise_if_errors(errors, shown(path, Path(data_dir)))
+    if entry is not None and entry.unchanged([f"prices/{symbol}.csv"]):
+        entry.write(f"prices/{symbol}", frame)
     return frame
 
 
 def clear_cache() -> None:
-    """Forget every validated table and price file (call after editing data files in a session)."""
+    """Forget every validated table and price file held in this process (call after editing data files in a
+    session); the on-disk cache needs no clearing, as its key changes with the data."""
     _tables.cache_clear()
     _price_frame.cache_clear()
+    _disk_entry.cache_clear()
 
 
 def _table(name: str, data_dir: str | Path | None) -> pd.DataFrame:
