@@ -1,20 +1,21 @@
 """On-disk cache of validated data, shared by every kernel (``outputs/.cache/data/<key>/``).
 
-A cache entry holds the validated, typed tables (``tables/<name>.parquet``) and the validated price frames
-(``prices/<SYMBOL>.parquet``) of one data version read by one version of the code. Its key is the sha256 of
+A cache entry holds the validated, typed tables (``tables/<name>-<sha256>.parquet``) and the validated price
+frames (``prices/<SYMBOL>-<sha256>.parquet``) of one data version read by one version of the code. Its key is the sha256 of
 every data file (:func:`crackdown.data.manifest.compute_manifest`) together with :func:`code_hash` (package
 and library versions, and the source of the modules that read, validate and type the data), so a change to
 either is a different entry and old entries are never read.
 
 The cache never changes a result: a frame is stored only if reading it back gives an identical frame (dtypes
-included), every file carries its key and page checksums, and a file that is truncated, corrupt, unreadable or
-from another key is a miss (with a :class:`DataCacheWarning` naming it): the data are validated again. Files
+included), every file is named after the sha256 of its bytes and carries its key, and a file that is truncated,
+corrupt, unreadable or from another key is a miss (with a :class:`DataCacheWarning` naming it): the data are validated again. Files
 are written to a temporary file in the same folder and moved into place with ``os.replace``, so kernels
 writing the same entry at once each leave a complete file. ``CRACKDOWN_DATA_CACHE=0`` turns the cache off.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -50,6 +51,7 @@ CODE_MODULES = (
     "errors.py",
 )
 LIBRARIES = ("numpy", "pandas", "pyarrow", "pandera", "exchange_calendars")
+DIGEST_CHARS = 32  # hex characters of the sha256 kept in each file name
 KEEP_ENTRIES = 8  # entries (data versions) kept on disk; older ones are removed when a new one is made
 
 
@@ -103,26 +105,33 @@ def identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return a.attrs == b.attrs and a.columns.name == b.columns.name
 
 
-def _read_parquet(path: Path | str) -> pa.Table:
-    """A whole parquet file, its page checksums verified (ParquetFile: a third of read_table's cost here)."""
-    with pq.ParquetFile(path, page_checksum_verification=True) as handle:
-        return handle.read(use_threads=False)
-
-
 def _time_units(frame: pd.DataFrame) -> dict[str, str]:
     """``{column: dtype}`` of datetime/timedelta columns (parquet keeps no second unit: [s] comes back as [ms])."""
     return {c: str(t) for c, t in frame.dtypes.items()
             if isinstance(c, str) and isinstance(t, np.dtype) and t.kind in "mM"}
 
 
-def _to_pandas(table: pa.Table, units: dict[str, str]) -> pd.DataFrame:
+def _decode(data: bytes) -> tuple[dict, pd.DataFrame]:
+    """The stamp and the frame of a cache file's bytes."""
+    with pq.ParquetFile(pa.BufferReader(data)) as handle:
+        table = handle.read(use_threads=False)
+    stamp = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
     frame = table.to_pandas()
+    units = stamp.get("units") or {}
     changed = {c: t for c, t in units.items() if str(frame[c].dtype) != t}
-    return frame.astype(changed) if changed else frame
+    return stamp, frame.astype(changed) if changed else frame
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
 
 
 class CacheEntry:
-    """The cache files of one data folder's current version (see the module docstring)."""
+    """The cache files of one data folder's current version (see the module docstring).
+
+    Object ``tables/firms`` is stored as ``tables/firms-<sha256 of the file>.parquet``, so any change to a
+    file's bytes (truncation, garbage, a flipped bit in data or metadata) is detected before it is parsed.
+    """
 
     def __init__(self, data_dir: Path, root: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -130,30 +139,43 @@ class CacheEntry:
         self.key = entry_key(self.manifest)
         self.directory = (root or paths.data_cache_dir()) / self.key
 
-    def path(self, name: str) -> Path:
-        """File of object ``name`` (``tables/firms``, ``prices/BABA``)."""
-        return self.directory / f"{name}.parquet"
+    def files(self, name: str) -> list[Path]:
+        """The stored files of object ``name`` (``tables/firms``, ``prices/BABA``); normally one."""
+        folder, stem = (self.directory / name).parent, Path(name).name
+        found = []
+        for path in sorted(folder.glob(f"{glob.escape(stem)}-*.parquet")):
+            digest = path.name[len(stem) + 1:-len(".parquet")]
+            if len(digest) == DIGEST_CHARS and all(ch in "0123456789abcdef" for ch in digest):
+                found.append(path)
+        return found
 
     def read(self, name: str) -> pd.DataFrame | None:
-        """The stored frame, or None on a miss (a file that exists but cannot be used also warns)."""
-        path = self.path(name)
-        try:
-            table = _read_parquet(path)
-        except FileNotFoundError:
-            return None
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is a miss, never an error
-            _warn(f"ignoring unreadable {path} ({type(exc).__name__}: {exc}); validating the data again")
-            return None
-        try:
-            stamp = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
-            units = stamp.pop("units", None)
-            if stamp != {"format": FORMAT_VERSION, "key": self.key, "name": name} or not isinstance(units, dict):
-                _warn(f"ignoring {path}: written for another key or object ({stamp}); validating the data again")
-                return None
-            return _to_pandas(table, units)
-        except Exception as exc:  # noqa: BLE001
-            _warn(f"ignoring unusable {path} ({type(exc).__name__}: {exc}); validating the data again")
-            return None
+        """The stored frame, or None on a miss (a file that exists but cannot be used also warns and is removed)."""
+        expected = {"format": FORMAT_VERSION, "key": self.key, "name": name}
+        for path in self.files(name):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:  # removed meanwhile (pruned, or replaced by another kernel)
+                continue
+            except OSError as exc:
+                _warn(f"ignoring unreadable {path} ({type(exc).__name__}: {exc}); validating the data again")
+                continue
+            digest = path.name[len(Path(name).name) + 1:-len(".parquet")]
+            problem = None
+            if _digest(data) != digest:
+                problem = "its content does not match the checksum in its name (truncated or corrupt)"
+            else:
+                try:
+                    stamp, frame = _decode(data)
+                    if {k: stamp.get(k) for k in expected} != expected:
+                        problem = f"it was written for another entry or object ({stamp.get('key')}, {stamp.get('name')})"
+                except Exception as exc:  # noqa: BLE001 - an unusable file is a miss, never an error
+                    problem = f"{type(exc).__name__}: {exc}"
+            if problem is None:
+                return frame
+            _warn(f"ignoring {path}: {problem}; validating the data again")
+            path.unlink(missing_ok=True)
+        return None
 
     def read_all(self, names: list[str]) -> dict[str, pd.DataFrame] | None:
         """Every named frame, or None if any is missing or unusable."""
@@ -174,34 +196,41 @@ class CacheEntry:
 
     def write(self, name: str, frame: pd.DataFrame) -> bool:
         """Store ``frame`` atomically; False (with a warning) when it cannot be stored faithfully."""
-        path = self.path(name)
+        target = self.directory / name
         try:
+            units = _time_units(frame)
+            stamp = json.dumps({**{"format": FORMAT_VERSION, "key": self.key, "name": name}, "units": units})
+            table = pa.Table.from_pandas(frame)
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: stamp.encode()})
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink)
+            data = sink.getvalue().to_pybytes()
+            if not identical(frame, _decode(data)[1]):
+                _warn(f"not caching {name}: it does not survive a parquet round trip unchanged")
+                return False
+            path = target.parent / f"{target.name}-{_digest(data)}.parquet"
+            if path.is_file():
+                return True
             created = not self.directory.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
             if created:
                 prune(self.directory.parent, keep=KEEP_ENTRIES, current=self.directory)
-            table = pa.Table.from_pandas(frame)
-            units = _time_units(frame)
-            stamp = json.dumps({"format": FORMAT_VERSION, "key": self.key, "name": name, "units": units}).encode()
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: stamp})
-            handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            os.close(handle)
-        except Exception as exc:  # noqa: BLE001 - the cache is an optimisation: never fail a load for it
-            _warn(f"cannot write {path} ({type(exc).__name__}: {exc})")
-            return False
-        try:
-            pq.write_table(table, tmp, write_page_checksum=True)
-            back = _to_pandas(_read_parquet(tmp), units)
-            if not identical(frame, back):
-                _warn(f"not caching {name}: it does not survive a parquet round trip unchanged")
-                return False
-            os.replace(tmp, path)
+            _atomic_write_bytes(path, data)
             return True
-        except Exception as exc:  # noqa: BLE001
-            _warn(f"cannot write {path} ({type(exc).__name__}: {exc})")
+        except Exception as exc:  # noqa: BLE001 - the cache is an optimisation: never fail a load for it
+            _warn(f"cannot write {target}.parquet ({type(exc).__name__}: {exc})")
             return False
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder and ``os.replace`` (readers never see half a file)."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def prune(root: Path, keep: int = KEEP_ENTRIES, current: Path | None = None) -> list[Path]:
