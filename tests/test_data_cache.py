@@ -97,8 +97,8 @@ def test_the_second_kernel_reads_the_cache_and_gets_identical_frames(data, cache
     first = load_everything(data)
     assert calls == {"tables": 1, "prices": len(SYMBOLS)}  # cold cache: validated, then written
     stored = cache_files(cache_root)
-    assert {p.parent.name for p in stored} == {"tables", "prices"}
-    assert len(stored) == len(TABLE_ORDER) + len(SYMBOLS)
+    assert {p.parent.name for p in stored} == {"tables", "prices", "wide"}
+    assert len(stored) == len(TABLE_ORDER) + len(SYMBOLS) + 2  # + load_prices and load_returns
     second = load_everything(data)
     assert calls == {"tables": 1, "prices": len(SYMBOLS)}  # warm cache: nothing validated again
     assert_same(first, expected)
@@ -224,7 +224,7 @@ def corrupt(path: Path, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["truncated", "garbage", "empty", "one byte flipped", "footer byte flipped"])
-@pytest.mark.parametrize("target", ["tables", "prices"])
+@pytest.mark.parametrize("target", ["tables", "prices", "wide"])
 def test_a_corrupt_file_is_a_miss_with_a_warning_and_the_right_answer(data, cache_root, calls, monkeypatch, how,
                                                                         target):
     expected = fresh(data, monkeypatch)
@@ -235,12 +235,42 @@ def test_a_corrupt_file_is_a_miss_with_a_warning_and_the_right_answer(data, cach
     with pytest.warns(data_cache.DataCacheWarning, match=victim.name):
         got = load_everything(data)
     assert_same(got, expected)
-    assert calls["tables" if target == "tables" else "prices"] == 1
+    assert calls == {"tables": int(target == "tables"), "prices": int(target == "prices")}
     with warnings.catch_warnings():  # the bad file was replaced: the next kernel hits silently
         warnings.simplefilter("error", data_cache.DataCacheWarning)
         calls.update(tables=0, prices=0)
         assert_same(load_everything(data), expected)
     assert calls == {"tables": 0, "prices": 0}
+
+
+WIDE_CALLS = [
+    ("returns", (["BABA"],), {}),
+    ("returns", (["BABA"], "2021-04-01"), {}),
+    ("returns", (["BABA", "IDX_HSI"], None, "2021-04-30"), {"kind": "log"}),
+    ("returns", (["IDX_HSI", "BABA"], None, "2021-04-30"), {"kind": "log"}),
+    ("prices", (["BABA"],), {"field": "adj_close"}),
+    ("prices", (["BABA"],), {"field": "close"}),
+    ("prices", (None, pd.Timestamp("2021-04-01")), {}),
+]
+
+
+def test_wide_frames_for_different_calls_never_mix(data, cache_root, calls, monkeypatch):
+    def each_call() -> list[pd.DataFrame]:
+        clear_cache()
+        load = {"returns": load_returns, "prices": load_prices}
+        return [load[what](*args, **kwargs, data_dir=data) for what, args, kwargs in WIDE_CALLS]
+
+    with monkeypatch.context() as patch:
+        patch.setenv("CRACKDOWN_DATA_CACHE", "0")
+        expected = each_call()
+    each_call()
+    calls.update(tables=0, prices=0)
+    cached = each_call()
+    assert calls == {"tables": 0, "prices": 0}
+    assert len(list(cache_root.rglob("wide/*.parquet"))) == len(WIDE_CALLS)
+    for got, frame in zip(cached, expected, strict=True):
+        pd.testing.assert_frame_equal(got, frame, check_exact=True)
+        assert got.columns.name == frame.columns.name == "symbol"
 
 
 def test_a_file_from_another_entry_is_a_miss(data, cache_root, monkeypatch):

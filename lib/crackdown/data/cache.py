@@ -1,7 +1,8 @@
 """On-disk cache of validated data, shared by every kernel (``outputs/.cache/data/<key>/``).
 
-A cache entry holds the validated, typed tables (``tables/<name>-<sha256>.parquet``) and the validated price
-frames (``prices/<SYMBOL>-<sha256>.parquet``) of one data version read by one version of the code. Its key is the sha256 of
+A cache entry holds the validated, typed tables (``tables/<name>-<sha256>.parquet``), the validated price
+frames (``prices/<SYMBOL>-<sha256>.parquet``) and the wide frames of earlier ``load_prices``/``load_returns``
+calls (``wide/<what>-<hash of the call>-<sha256>.parquet``) of one data version read by one version of the code. Its key is the sha256 of
 every data file (:func:`crackdown.data.manifest.compute_manifest`) together with :func:`code_hash` (package
 and library versions, and the source of the modules that read, validate and type the data), so a change to
 either is a different entry and old entries are never read.
@@ -195,7 +196,12 @@ class CacheEntry:
             return False
 
     def write(self, name: str, frame: pd.DataFrame) -> bool:
-        """Store ``frame`` atomically; False (with a warning) when it cannot be stored faithfully."""
+        """Store ``frame`` atomically; False (with a warning) when it cannot be stored faithfully.
+
+        Frames without rows or columns are not stored (nothing to save, and parquet loses their index types).
+        """
+        if frame.empty:
+            return False
         target = self.directory / name
         try:
             units = _time_units(frame)
@@ -205,21 +211,20 @@ class CacheEntry:
             sink = pa.BufferOutputStream()
             pq.write_table(table, sink)
             data = sink.getvalue().to_pybytes()
-            if not identical(frame, _decode(data)[1]):
-                _warn(f"not caching {name}: it does not survive a parquet round trip unchanged")
-                return False
+            faithful = identical(frame, _decode(data)[1])
             path = target.parent / f"{target.name}-{_digest(data)}.parquet"
-            if path.is_file():
-                return True
-            created = not self.directory.exists()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if created:
-                prune(self.directory.parent, keep=KEEP_ENTRIES, current=self.directory)
-            _atomic_write_bytes(path, data)
-            return True
+            if faithful and not path.is_file():
+                created = not self.directory.exists()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if created:
+                    prune(self.directory.parent, keep=KEEP_ENTRIES, current=self.directory)
+                _atomic_write_bytes(path, data)
         except Exception as exc:  # noqa: BLE001 - the cache is an optimisation: never fail a load for it
             _warn(f"cannot write {target}.parquet ({type(exc).__name__}: {exc})")
             return False
+        if not faithful:
+            _warn(f"not caching {name}: it does not survive a parquet round trip unchanged")
+        return faithful
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -3,13 +3,16 @@
 Every table is checked (the same rules as ``crackdown data check``, manifest aside) the first time any of them
 is loaded from a data folder; a price file is checked the first time it is loaded. Results are cached per data
 folder in the process (:func:`clear_cache` forgets them) and on disk for every kernel (:mod:`crackdown.data.cache`,
-keyed by the data files and the code; ``CRACKDOWN_DATA_CACHE=0`` turns it off). Loaders return copies, so
+keyed by the data files and the code; ``CRACKDOWN_DATA_CACHE=0`` turns it off), as are the wide frames of
+:func:`load_prices` and :func:`load_returns` per call. Loaders return copies, so
 callers cannot corrupt the cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -217,13 +220,30 @@ def _wide(columns: dict[str, pd.Series], exchanges: pd.Series, lo: pd.Timestamp,
     return out
 
 
-def _priced_frames(symbols, start: object, end: object, data_dir: str | Path | None):
-    """The symbols' exchanges, their validated price frames, and the [start, end] window they are shown on."""
-    root = _dir(data_dir)
-    exchanges = priced_exchanges(symbols, root)
+def _priced_frames(exchanges: pd.Series, start: object, end: object, root: str):
+    """The symbols' validated price frames, and the [start, end] window they are shown on."""
     frames = {s: _price_frame(root, s) for s in exchanges.index}
     lo, hi = _window(frames, start, end)
-    return exchanges, frames, lo, hi
+    return frames, lo, hi
+
+
+def _wide_frame(what: str, symbols, start: object, end: object, data_dir: str | Path | None,
+                build: Callable[[pd.Series, dict[str, pd.DataFrame], pd.Timestamp, pd.Timestamp], pd.DataFrame]
+                ) -> pd.DataFrame:
+    """A wide prices/returns frame, from the on-disk cache when this call was made before on the same data."""
+    root = _dir(data_dir)
+    exchanges = priced_exchanges(symbols, root)
+    entry = _entry(root)
+    if entry is not None:
+        call = json.dumps([what, list(exchanges.index), *(f"{type(v).__name__}:{v}" for v in (start, end))])
+        name = f"wide/{what}-{hashlib.sha256(call.encode()).hexdigest()[:16]}"
+        stored = entry.read(name)
+        if stored is not None:
+            return stored
+    frame = build(exchanges, *_priced_frames(exchanges, start, end, root))
+    if entry is not None and entry.unchanged(["securities.csv", *(f"prices/{s}.csv" for s in exchanges.index)]):
+        entry.write(name, frame)
+    return frame
 
 
 def load_prices(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
@@ -236,8 +256,11 @@ def load_prices(symbols: str | Iterable[str] | None = None, start: object = None
     """
     if field not in PRICE_FIELDS:
         raise unknown_name_error("price field", field, PRICE_FIELDS, "field")
-    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
-    return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
+
+    def build(exchanges, frames, lo, hi):
+        return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
+
+    return _wide_frame(f"prices_{field}", symbols, start, end, data_dir, build)
 
 
 def _returns(price: pd.Series, exchange: str, hi: pd.Timestamp, kind: str) -> pd.Series:
@@ -259,6 +282,9 @@ def load_returns(symbols: str | Iterable[str] | None = None, start: object = Non
     """
     if kind not in RETURN_KINDS:
         raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
-    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
-    columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
-    return _wide(columns, exchanges, lo, hi)
+
+    def build(exchanges, frames, lo, hi):
+        columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
+        return _wide(columns, exchanges, lo, hi)
+
+    return _wide_frame(f"returns_{kind}", symbols, start, end, data_dir, build)
