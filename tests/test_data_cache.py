@@ -374,3 +374,16 @@ def test_old_entries_are_pruned(tmp_path):
     removed = data_cache.prune(root, keep=4, current=root / "new")
     assert sorted(p.name for p in root.iterdir()) == ["entry09", "entry10", "entry11"]
     assert len(removed) == 9
+
+
+def test_a_hit_marks_its_entry_as_recently_used(data, cache_root):
+    load_everything(data)
+    (entry,) = cache_root.iterdir()
+    os.utime(entry, (1_000_000, 1_000_000))
+    load_everything(data)
+    assert entry.stat().st_mtime > 1_000_000
+    for i in range(10):
+        (cache_root / f"older{i}").mkdir()
+        os.utime(cache_root / f"older{i}", (2_000_000 + i, 2_000_000 + i))
+    data_cache.prune(cache_root, keep=3, current=cache_root / "new")
+    assert sorted(p.name for p in cache_root.iterdir()) == sorted([entry.name, "older9"])

@@ -16,6 +16,7 @@ writing the same entry at once each leave a complete file. ``CRACKDOWN_DATA_CACH
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -139,6 +140,7 @@ class CacheEntry:
         self.manifest = compute_manifest(self.data_dir)
         self.key = entry_key(self.manifest)
         self.directory = (root or paths.data_cache_dir()) / self.key
+        self._used = False
 
     def files(self, name: str) -> list[Path]:
         """The stored files of object ``name`` (``tables/firms``, ``prices/BABA``); normally one."""
@@ -173,6 +175,10 @@ class CacheEntry:
                 except Exception as exc:  # noqa: BLE001 - an unusable file is a miss, never an error
                     problem = f"{type(exc).__name__}: {exc}"
             if problem is None:
+                if not self._used:  # mark the entry as recently used, so pruning keeps it
+                    self._used = True
+                    with contextlib.suppress(OSError):
+                        os.utime(self.directory)
                 return frame
             _warn(f"ignoring {path}: {problem}; validating the data again")
             path.unlink(missing_ok=True)
@@ -239,7 +245,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def prune(root: Path, keep: int = KEEP_ENTRIES, current: Path | None = None) -> list[Path]:
-    """Remove all but the ``keep`` most recently modified entries under ``root`` (never ``current``)."""
+    """Remove all but the ``keep`` most recently used entries under ``root`` (never ``current``)."""
     try:
         entries = sorted((p for p in root.iterdir() if p.is_dir() and p != current),
                          key=lambda p: p.stat().st_mtime, reverse=True)
