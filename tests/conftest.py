@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_NOTEBOOKS = ROOT / "tests" / "notebooks"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests keep their data cache apart from the checkout's ``outputs/.cache/data``, so they never evict it."""
+    if "CRACKDOWN_DATA_CACHE_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="crackdown-data-cache-")
+        os.environ["CRACKDOWN_DATA_CACHE_DIR"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @dataclass

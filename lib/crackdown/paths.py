@@ -43,6 +43,14 @@ def results_dir() -> Path:
     return outputs_dir() / "results"
 
 
+def data_cache_dir() -> Path:
+    """Validated data shared by every kernel (``outputs/.cache/data``; ``CRACKDOWN_DATA_CACHE_DIR`` overrides)."""
+    env = os.environ.get("CRACKDOWN_DATA_CACHE_DIR")
+    if env:
+        return Path(env).resolve()
+    return outputs_dir() / ".cache" / "data"
+
+
 def relative_to_root(path: Path) -> str:
     """A path as shown to users and written into outputs: relative to the root, never absolute."""
     try:

@@ -2,12 +2,17 @@
 
 Every table is checked (the same rules as ``crackdown data check``, manifest aside) the first time any of them
 is loaded from a data folder; a price file is checked the first time it is loaded. Results are cached per data
-folder; :func:`clear_cache` forgets them. Loaders return copies, so callers cannot corrupt the cache.
+folder in the process (:func:`clear_cache` forgets them) and on disk for every kernel (:mod:`crackdown.data.cache`,
+keyed by the data files and the code; ``CRACKDOWN_DATA_CACHE=0`` turns it off), as are the wide frames of
+:func:`load_prices` and :func:`load_returns` per call. Loaders return copies, so
+callers cannot corrupt the cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crackdown import calendars, paths
+from crackdown.data import cache as data_cache
 from crackdown.data.check import check_tables, shown
 from crackdown.data.prices import PRICE_FIELDS, field_series, read_price_file
 from crackdown.data.schemas import EVENT_TYPES, LIST_SEP, TABLE_ORDER, TABLES, to_typed
@@ -29,10 +35,32 @@ def _dir(data_dir: str | Path | None) -> str:
 
 
 @cache
+def _disk_entry(data_dir: str) -> data_cache.CacheEntry | None:
+    """This data folder's on-disk cache entry (its key hashes every data file once per process)."""
+    try:
+        return data_cache.CacheEntry(Path(data_dir))
+    except OSError:
+        return None
+
+
+def _entry(data_dir: str) -> data_cache.CacheEntry | None:
+    return _disk_entry(data_dir) if data_cache.enabled() else None
+
+
+@cache
 def _tables(data_dir: str) -> dict[str, pd.DataFrame]:
+    entry = _entry(data_dir)
+    names = [f"tables/{name}" for name in TABLE_ORDER]
+    stored = entry.read_all(names) if entry is not None else None
+    if stored is not None:
+        return {name: stored[f"tables/{name}"] for name in TABLE_ORDER}
     raw, problems = check_tables(Path(data_dir))
     raise_if_errors(problems, f"the data tables in {Path(data_dir).name}/")
-    return {name: to_typed(raw[name], TABLES[name]) for name in TABLE_ORDER}
+    typed = {name: to_typed(raw[name], TABLES[name]) for name in TABLE_ORDER}
+    if entry is not None and entry.unchanged([TABLES[name].filename for name in TABLE_ORDER]):
+        for name in TABLE_ORDER:
+            entry.write(f"tables/{name}", typed[name])
+    return typed
 
 
 @cache
@@ -43,15 +71,23 @@ def _price_frame(data_dir: str, symbol: str) -> pd.DataFrame:
             f"{shown(path, Path(data_dir))}: price file is missing for symbol {symbol} (securities.csv lists it with "
             "prices); restore it from git or run `crackdown data refresh`"
         )
+    entry = _entry(data_dir)
+    stored = entry.read(f"prices/{symbol}") if entry is not None else None
+    if stored is not None:
+        return stored
     frame, errors, _ = read_price_file(path, shown(path, Path(data_dir)))
     raise_if_errors(errors, shown(path, Path(data_dir)))
+    if entry is not None and entry.unchanged([f"prices/{symbol}.csv"]):
+        entry.write(f"prices/{symbol}", frame)
     return frame
 
 
 def clear_cache() -> None:
-    """Forget every validated table and price file (call after editing data files in a session)."""
+    """Forget every validated table and price file held in this process (call after editing data files in a
+    session); the on-disk cache needs no clearing, as its key changes with the data."""
     _tables.cache_clear()
     _price_frame.cache_clear()
+    _disk_entry.cache_clear()
 
 
 def _table(name: str, data_dir: str | Path | None) -> pd.DataFrame:
@@ -184,13 +220,30 @@ def _wide(columns: dict[str, pd.Series], exchanges: pd.Series, lo: pd.Timestamp,
     return out
 
 
-def _priced_frames(symbols, start: object, end: object, data_dir: str | Path | None):
-    """The symbols' exchanges, their validated price frames, and the [start, end] window they are shown on."""
-    root = _dir(data_dir)
-    exchanges = priced_exchanges(symbols, root)
+def _priced_frames(exchanges: pd.Series, start: object, end: object, root: str):
+    """The symbols' validated price frames, and the [start, end] window they are shown on."""
     frames = {s: _price_frame(root, s) for s in exchanges.index}
     lo, hi = _window(frames, start, end)
-    return exchanges, frames, lo, hi
+    return frames, lo, hi
+
+
+def _wide_frame(what: str, symbols, start: object, end: object, data_dir: str | Path | None,
+                build: Callable[[pd.Series, dict[str, pd.DataFrame], pd.Timestamp, pd.Timestamp], pd.DataFrame]
+                ) -> pd.DataFrame:
+    """A wide prices/returns frame, from the on-disk cache when this call was made before on the same data."""
+    root = _dir(data_dir)
+    exchanges = priced_exchanges(symbols, root)
+    entry = _entry(root)
+    if entry is not None:
+        call = json.dumps([what, list(exchanges.index), *(f"{type(v).__name__}:{v}" for v in (start, end))])
+        name = f"wide/{what}-{hashlib.sha256(call.encode()).hexdigest()[:16]}"
+        stored = entry.read(name)
+        if stored is not None:
+            return stored
+    frame = build(exchanges, *_priced_frames(exchanges, start, end, root))
+    if entry is not None and entry.unchanged(["securities.csv", *(f"prices/{s}.csv" for s in exchanges.index)]):
+        entry.write(name, frame)
+    return frame
 
 
 def load_prices(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
@@ -203,8 +256,11 @@ def load_prices(symbols: str | Iterable[str] | None = None, start: object = None
     """
     if field not in PRICE_FIELDS:
         raise unknown_name_error("price field", field, PRICE_FIELDS, "field")
-    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
-    return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
+
+    def build(exchanges, frames, lo, hi):
+        return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
+
+    return _wide_frame(f"prices_{field}", symbols, start, end, data_dir, build)
 
 
 def _returns(price: pd.Series, exchange: str, hi: pd.Timestamp, kind: str) -> pd.Series:
@@ -226,6 +282,9 @@ def load_returns(symbols: str | Iterable[str] | None = None, start: object = Non
     """
     if kind not in RETURN_KINDS:
         raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
-    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
-    columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
-    return _wide(columns, exchanges, lo, hi)
+
+    def build(exchanges, frames, lo, hi):
+        columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
+        return _wide(columns, exchanges, lo, hi)
+
+    return _wide_frame(f"returns_{kind}", symbols, start, end, data_dir, build)

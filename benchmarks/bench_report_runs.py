@@ -1,0 +1,148 @@
+"""Benchmark for issue 17: report runs near the floor when cold, nearly free when nothing changed.
+
+Measures in one run, in scratch copies of the project (each with its own empty ``outputs/``, so the data cache
+and any execution cache start cold):
+
+  cold       `crackdown run --profile ci` on the report's N notebooks, nothing cached
+  floor      the same runner on N trivial notebooks that only import pandas and seaborn
+  naive      papermill CLI then `jupyter nbconvert --to html`, notebook by notebook (from bench_runner.py)
+  no-op      the same `crackdown run --profile ci` again in the cold run's copy, nothing changed
+  one        again, after adding a Markdown cell to one notebook (ONE_NOTEBOOK); lists the notebooks that
+             were executed again (expected: that notebook and 00_summary, which reads the others' results)
+
+A notebook counts as executed again when its ``outputs/status/<name>.json`` changed and does not say it was
+reused (``"reused": true``); an execution takes a new ``duration_s``, so a re-execution always changes it.
+Wall time and CPU time (user + system of finished child processes) are reported, as the machine may be shared.
+
+Targets (issue 17): cold / floor <= 1.3; naive / cold >= 3; no-op / cold <= 0.15; only ONE_NOTEBOOK and
+00_summary re-execute after ONE_NOTEBOOK changes.
+
+Usage: .venv/bin/python benchmarks/bench_report_runs.py [--jobs N] [--skip-naive] [--notebooks A,B]
+(``--notebooks`` runs a subset, for a quick check of the script; the ratios need the whole report.)
+Prints a Markdown table to paste into BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_runner import ROOT, _project, run_runner, run_sequential, trivial_notebook  # noqa: E402
+
+ONE_NOTEBOOK = "03_alignment_index"
+TARGETS = {"cold / floor": ("<=", 1.3), "naive / cold": (">=", 3.0), "no-op / cold": ("<=", 0.15)}
+
+
+def measured(step: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``step``; CPU counts the child processes it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    step()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def statuses(root: Path) -> dict[str, str]:
+    """``{notebook: status JSON text}`` of a project's last run."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((root / "outputs" / "status").glob("*.json"))}
+
+
+def executed_again(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Notebooks whose status changed and does not say it was reused."""
+    again = []
+    for name, text in after.items():
+        if text == before.get(name):
+            continue
+        if json.loads(text).get("reused") is True:
+            continue
+        again.append(name)
+    return again
+
+
+def touch_notebook(root: Path, name: str) -> None:
+    """Change one notebook's content without changing what it computes: append a Markdown cell."""
+    path = root / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A note added by the benchmark."))
+    nbformat.write(nb, path)
+
+
+def verdict(name: str, value: float) -> str:
+    op, limit = TARGETS[name]
+    met = value <= limit if op == "<=" else value >= limit
+    return f"{value:.2f} (target {op} {limit}: {'met' if met else 'missed'})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--skip-naive", action="store_true", help="leave out the (slow) papermill + nbconvert run")
+    parser.add_argument("--notebooks", default="", help="comma-separated subset of the notebooks (default: all)")
+    args = parser.parse_args()
+    for variable in ("CRACKDOWN_DATA_CACHE", "CRACKDOWN_DATA_CACHE_DIR", "CRACKDOWN_ROOT"):
+        os.environ.pop(variable, None)
+    real = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.notebooks:
+        wanted = set(args.notebooks.split(","))
+        real = [nb for nb in real if nb.stem in wanted]
+        if ONE_NOTEBOOK not in wanted:
+            raise SystemExit(f"--notebooks: include {ONE_NOTEBOOK} (the notebook the benchmark changes)")
+    n = len(real)
+    times: dict[str, tuple[float, float]] = {}
+    load_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        trivial_dir = tmp / "trivial"
+        trivial_dir.mkdir()
+        trivial = [trivial_notebook(trivial_dir, i) for i in range(n)]
+        report = _project(tmp, real)
+        times["cold"] = measured(lambda: run_runner(report, args.jobs))
+        after_cold = statuses(report)
+        times["no-op"] = measured(lambda: run_runner(report, args.jobs))
+        after_noop = statuses(report)
+        touch_notebook(report, ONE_NOTEBOOK)
+        times["one"] = measured(lambda: run_runner(report, args.jobs))
+        after_one = statuses(report)
+        floor_root = _project(tmp, trivial)
+        times["floor"] = measured(lambda: run_runner(floor_root, args.jobs))
+        if not args.skip_naive:
+            naive_root = _project(tmp, real)
+            times["naive"] = measured(lambda: run_sequential(naive_root))
+    load_end = os.getloadavg()[0]
+    cold = times["cold"][0]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.platform()}, "
+          f"Python {platform.python_version()}; N = {n} notebooks; ci profile; one run each; "
+          f"1-minute load average {load_start:.1f} at the start, {load_end:.1f} at the end")
+    print("\n| measurement | wall (s) | CPU (s) | ratio |\n| --- | --- | --- | --- |")
+    print(f"| cold full report (`crackdown run --profile ci`) | {cold:.1f} | {times['cold'][1]:.1f} | 1.00 |")
+    print(f"| floor: same runner, {n} trivial notebooks | {times['floor'][0]:.1f} | {times['floor'][1]:.1f} | "
+          f"cold / floor = {verdict('cold / floor', cold / times['floor'][0])} |")
+    if "naive" in times:
+        print(f"| papermill CLI + nbconvert CLI, one after another | {times['naive'][0]:.1f} | "
+              f"{times['naive'][1]:.1f} | naive / cold = {verdict('naive / cold', times['naive'][0] / cold)} |")
+    print(f"| no-op rerun (nothing changed) | {times['no-op'][0]:.1f} | {times['no-op'][1]:.1f} | "
+          f"no-op / cold = {verdict('no-op / cold', times['no-op'][0] / cold)} |")
+    print(f"| rerun after changing {ONE_NOTEBOOK} | {times['one'][0]:.1f} | {times['one'][1]:.1f} | "
+          f"one / cold = {times['one'][0] / cold:.2f} |")
+    noop_again = executed_again(after_cold, after_noop)
+    one_again = executed_again(after_noop, after_one)
+    expected = sorted({ONE_NOTEBOOK, "00_summary"} & {nb.stem for nb in real})
+    print(f"\nexecuted again by the no-op rerun: {', '.join(noop_again) or 'none'} (target: none)")
+    print(f"executed again after changing {ONE_NOTEBOOK}: {', '.join(one_again) or 'none'} "
+          f"(target: {', '.join(expected)}: {'met' if sorted(one_again) == expected else 'missed'})")
+
+
+if __name__ == "__main__":
+    main()
