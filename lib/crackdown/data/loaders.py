@@ -207,25 +207,41 @@ def load_prices(symbols: str | Iterable[str] | None = None, start: object = None
     return _wide({s: field_series(f, field) for s, f in frames.items()}, exchanges, lo, hi)
 
 
-def _returns(price: pd.Series, exchange: str, hi: pd.Timestamp, kind: str) -> pd.Series:
-    """Returns from each own session to the next (NaN where either price is missing)."""
-    if price.empty:
-        return price
-    own = calendars.sessions(exchange, price.index.min(), hi)
-    level = price.reindex(own)
-    ratio = level / level.shift(1)
-    return np.log(ratio) if kind == "log" else ratio - 1
+def _gap_returns(symbols, start: object, end: object, kind: str, gaps: str, max_span: int | None,
+                 data_dir: str | Path | None):
+    """:func:`crackdown.returns.gap_returns_by_exchange` on the return_price frame: computed over each symbol's
+    whole price history (so the first return of [start, end] has its previous close), then cut to [start, end]."""
+    from crackdown import returns as gap
+
+    if kind not in RETURN_KINDS:
+        raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
+    if gaps not in gap.ATTRIBUTIONS:
+        raise unknown_name_error("gap rule", gaps, gap.ATTRIBUTIONS, "gaps")
+    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
+    first = min((f.index.min() for f in frames.values() if len(f.index)), default=lo)
+    prices = _wide({s: field_series(f, "return_price") for s, f in frames.items()}, exchanges, min(first, lo), hi)
+    g = gap.gap_returns_by_exchange(prices, exchanges.to_dict(), kind, gaps, max_span)
+    keep = (g.returns.index >= lo) & (g.returns.index <= hi)
+    return g.returns.loc[keep], g.spans.loc[keep]
 
 
 def load_returns(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
-                 kind: str = "simple", *, data_dir: str | Path | None = None) -> pd.DataFrame:
+                 kind: str = "simple", *, gaps: str = "drop", max_span: int | None = None,
+                 data_dir: str | Path | None = None) -> pd.DataFrame:
     """Daily returns (``simple`` or ``log``) from return_price, shaped like :func:`load_prices`.
 
-    Each return runs from the symbol's previous session on its own exchange to this one; it is NaN where
-    either price is missing (a suspended day is missing, never a zero return).
+    Each return runs from the symbol's previous session on its own exchange to this one. ``gaps="drop"``
+    (default): NaN where either price is missing, so a move across a suspension is lost. ``gaps="resumption"``:
+    the return from the last close before a gap to the first close after it is booked on the resumption
+    session (:mod:`crackdown.returns`; :func:`load_return_spans` gives the sessions each return spans);
+    ``max_span`` drops returns spanning more sessions than that. A suspended day is missing, never a zero return.
     """
-    if kind not in RETURN_KINDS:
-        raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
-    exchanges, frames, lo, hi = _priced_frames(symbols, start, end, data_dir)
-    columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
-    return _wide(columns, exchanges, lo, hi)
+    return _gap_returns(symbols, start, end, kind, gaps, max_span, data_dir)[0]
+
+
+def load_return_spans(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
+                      *, gaps: str = "drop", max_span: int | None = None,
+                      data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Sessions spanned by each return of :func:`load_returns` with the same arguments (0 where it is NaN,
+    1 for a daily return, more for a move across a suspension with ``gaps="resumption"``)."""
+    return _gap_returns(symbols, start, end, "simple", gaps, max_span, data_dir)[1]
