@@ -1036,6 +1036,7 @@ def placebo_pvalue(
     exclude_days: int | None = None,
     avoid: Iterable | None = None,
     coverage: str = "all",
+    pool: str = "regime",
 ) -> dict:
     """Placebo p-values of a group's CAAR from ``n`` random non-event dates (deterministic for ``seed``).
 
@@ -1046,8 +1047,12 @@ def placebo_pvalue(
     at least one (``"any"``; then securities without data at a drawn date drop out of that replication), and
     lie more than ``exclude_days`` sessions (default: window half-width + 5) from the group's real events'
     day 0 and from any date in ``avoid`` (e.g. every event date of the project). Pseudo pairs with too few
-    estimation observations are dropped. Returns caar, p_two_sided ((1 + #|placebo| >= |caar|) /
-    (1 + n_valid)), p_lower, p_upper, n_placebo and the placebo CAARs.
+    estimation observations are dropped. ``pool="regime"`` (default) draws each event's dates only among the
+    candidates within 6 months whose benchmark volatility tercile matches the event's day 0
+    (:func:`crackdown.placebo.regime_eligible`; the benchmark is that of the group's first security, or its
+    own returns without one); ``pool="uniform"`` draws from every candidate. Returns caar, p_two_sided
+    ((1 + #|placebo| >= |caar|) / (1 + n_valid)), p_lower, p_upper, their Monte-Carlo standard errors
+    (``*_mc_se``), n_placebo, pool and the placebo CAARs.
     """
     w = _check_window(window, "window")
     if int(n) < 1:
@@ -1062,7 +1067,15 @@ def placebo_pvalue(
         raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
     cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
     ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
-    draws = placebo.draw_dates(cands, int(n), len(ev_codes), seed)
+    placebo.check_pool(pool)
+    bench = None
+    if pool == "regime":
+        first = int(p["col"].iloc[0])
+        bench = placebo.benchmark_series(f.panel, first, "m")
+        if bench.isna().all():
+            bench = placebo.benchmark_series(f.panel, first, "r")
+    day0 = p.groupby(p["event_id"].astype(str))["day0"].min().reindex(ev_codes)
+    draws = placebo.draw_pool(pool, cands, int(n), day0, seed, bench)
     per_block = max(1, _CHUNK * 10 // len(p))
     caars = np.full(int(n), np.nan)
     for blk in _blocks(int(n), per_block):  # blocks of replications; each block vectorised
@@ -1076,7 +1089,7 @@ def placebo_pvalue(
         sums = np.bincount(rid[ok], weights=c[ok], minlength=int(n))
         cnts = np.bincount(rid[ok], minlength=int(n))
         caars[blk] = np.where(cnts[blk] > 0, sums[blk] / np.maximum(cnts[blk], 1), np.nan)
-    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "placebo_caars": caars}
+    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "pool": pool, "placebo_caars": caars}
 
 
 def _placebo_candidates(
@@ -1134,6 +1147,8 @@ def run_event_study(
     groups: Mapping[str, Iterable[str]] | None = None,
     errors: str = "raise",
     pairs: pd.DataFrame | None = None,
+    spans: pd.DataFrame | None = None,
+    cumulate: str = "sum",
 ) -> EventStudyResult:
     """Full event study: day 0 per exchange, model fit, ARs over ``window``, CARs over ``windows`` (default
     just ``window``) and group CAAR tests per window.
@@ -1141,11 +1156,17 @@ def run_event_study(
     ``returns``: wide returns frame (symbols and their benchmarks); ``securities``: symbol, exchange,
     benchmark_symbol; ``events``: event_id, date, optional time_beijing (and date_precision: month-only dates
     are rejected). ``benchmark`` overrides each security's benchmark_symbol. ``pairs`` (event_id, symbol)
-    restricts the study to those combinations (default: every event x every symbol).
+    restricts the study to those combinations (default: every event x every symbol). ``spans``: sessions
+    spanned by each return for gap-aware returns (:func:`build_panel`). ``cumulate``: ``sum`` (CAR) or
+    ``compound`` (CAR and BHAR, :func:`car`).
     """
     ev = _select_events(events, event_ids)
     needs_benchmark = model in ("market", "market-adjusted")
-    panel = panel_from_securities(returns, securities, symbols, benchmark, with_benchmark=needs_benchmark)
+    if cumulate not in CUMULATE:
+        raise unknown_name_error("cumulation", cumulate, CUMULATE, "cumulate")
+    panel = panel_from_securities(
+        returns, securities, symbols, benchmark, with_benchmark=needs_benchmark, spans=spans
+    )
     pairs = make_pairs(panel, ev, pairs)
     w = _check_window(window, "window")
     est = _check_window(estimation, "estimation")
@@ -1156,7 +1177,9 @@ def run_event_study(
     if f.pairs.empty:
         raise CrackdownError(f.dropped["reason"].iloc[0] if len(f.dropped) else "symbols: no pairs to study")
     caar = pd.concat([caar_tests(f, win, groups) for win in all_windows], ignore_index=True)
-    return EventStudyResult(abnormal_returns(f, w), car(f, all_windows), caar, f.params, f.dropped, f)
+    return EventStudyResult(
+        abnormal_returns(f, w), car(f, all_windows, cumulate), caar, f.params, f.dropped, f
+    )
 
 
 def _select_events(events: pd.DataFrame, event_ids: Sequence[str] | None) -> pd.DataFrame:
