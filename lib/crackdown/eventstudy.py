@@ -1052,7 +1052,8 @@ def placebo_pvalue(
     (:func:`crackdown.placebo.regime_eligible`; the benchmark is that of the group's first security, or its
     own returns without one); ``pool="uniform"`` draws from every candidate. Returns caar, p_two_sided
     ((1 + #|placebo| >= |caar|) / (1 + n_valid)), p_lower, p_upper, their Monte-Carlo standard errors
-    (``*_mc_se``), n_placebo, pool and the placebo CAARs.
+    (``*_mc_se``), n_placebo, pool, regime_months (the months span each event's regime candidates came from;
+    None for the uniform pool) and the placebo CAARs.
     """
     w = _check_window(window, "window")
     if int(n) < 1:
@@ -1075,7 +1076,7 @@ def placebo_pvalue(
         if bench.isna().all():
             bench = placebo.benchmark_series(f.panel, first, "r")
     day0 = p.groupby(p["event_id"].astype(str))["day0"].min().reindex(ev_codes)
-    draws = placebo.draw_pool(pool, cands, int(n), day0, seed, bench)
+    draws, months = placebo.draw_pool(pool, cands, int(n), day0, seed, bench)
     per_block = max(1, _CHUNK * 10 // len(p))
     caars = np.full(int(n), np.nan)
     for blk in _blocks(int(n), per_block):  # blocks of replications; each block vectorised
@@ -1089,7 +1090,8 @@ def placebo_pvalue(
         sums = np.bincount(rid[ok], weights=c[ok], minlength=int(n))
         cnts = np.bincount(rid[ok], minlength=int(n))
         caars[blk] = np.where(cnts[blk] > 0, sums[blk] / np.maximum(cnts[blk], 1), np.nan)
-    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "pool": pool, "placebo_caars": caars}
+    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "pool": pool, "regime_months": months,
+            "placebo_caars": caars}
 
 
 def _placebo_candidates(

@@ -9,7 +9,7 @@ Used by the engine (:func:`crackdown.eventstudy.placebo_pvalue`), the market stu
   so an event's draws are the same whatever other events are studied): the ``uniform`` pool;
 - :func:`regime_eligible`, :func:`draw_pool` and :func:`draw_pool_per_event`: the ``regime`` pool (the default),
   each event's draws restricted to candidates within 6 months whose benchmark volatility tercile matches the
-  event's (:mod:`crackdown.regime`);
+  event's (:mod:`crackdown.regime`), widened to 12, 18 or 24 months for an event with fewer than 10 such dates;
 - :func:`pseudo_pairs`: (pseudo-event, security) pairs with day 0 on each security's own exchange;
 - :func:`monte_carlo_p` and :func:`placebo_p_values`: ``(1 + count) / (1 + draws)``, the p-value that counts the
   real statistic as one of the draws (never 0), with its Monte-Carlo standard error.
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 POOLS = ("regime", "uniform")  # placebo candidate pools: same period and volatility regime, or any candidate
 REGIME_MONTHS, REGIME_BINS, REGIME_LOOKBACK = 6, 3, 20
+REGIME_WIDEN = (12, 18, 24)  # months tried in turn for an event with too few same-regime candidates
+REGIME_MIN_CANDIDATES = 10
 
 
 # ------------------------------------------------------------------------------------------ candidate dates
@@ -91,25 +93,42 @@ def check_pool(pool: str) -> str:
 
 
 def regime_eligible(candidates: np.ndarray, event_days: pd.Series, bench_returns: pd.Series,
-                    months: int = REGIME_MONTHS, n_bins: int = REGIME_BINS,
-                    lookback: int = REGIME_LOOKBACK) -> pd.DataFrame:
+                    months: int = REGIME_MONTHS, n_bins: int = REGIME_BINS, lookback: int = REGIME_LOOKBACK,
+                    widen: tuple[int, ...] = REGIME_WIDEN,
+                    min_candidates: int = REGIME_MIN_CANDIDATES) -> pd.DataFrame:
     """Events x candidates: the candidates within ``months`` of the event whose benchmark trailing volatility
     (``lookback`` sessions before the date) is in the same of ``n_bins`` sample quantile bins as the event's
-    (:mod:`crackdown.regime`). ``bench_returns``: the benchmark's daily returns on its own sessions (the bins
-    are cut over all of them); ``event_days``: day 0 (or date) per event, indexed by event id."""
+    (:mod:`crackdown.regime`). An event with fewer than ``min_candidates`` such dates (a dense run of real
+    events leaves few non-event dates nearby) takes the first span of ``widen`` (months) that has enough, or
+    the widest; the span used per event is in ``.attrs["months"]``. ``bench_returns``: the benchmark's daily
+    returns on its own sessions (the bins are cut over all of them); ``event_days``: day 0 (or date) per event,
+    indexed by event id."""
     bins = regime.volatility_bins(regime.trailing_volatility(bench_returns, lookback), n_bins)
-    return regime.eligible_dates(event_days, pd.DatetimeIndex(candidates), bins, months)
+    cands = pd.DatetimeIndex(candidates)
+    ok = regime.eligible_dates(event_days, cands, bins, months)
+    used = pd.Series(int(months), index=ok.index)
+    for wider in widen:  # a few spans
+        thin = ok.sum(axis=1).to_numpy() < min_candidates
+        if not thin.any():
+            break
+        more = regime.eligible_dates(event_days, cands, bins, int(wider))
+        ok.loc[thin] = more.loc[thin].to_numpy()
+        used[thin] = int(wider)
+    ok.attrs["months"] = used.to_dict()
+    return ok
 
 
 def draw_pool(pool: str, candidates: np.ndarray, n: int, event_days: pd.Series, seed: int,
-              bench_returns: pd.Series | None = None) -> np.ndarray:
+              bench_returns: pd.Series | None = None) -> tuple[np.ndarray, dict | None]:
     """(n x events) placebo dates from ``pool``: ``uniform`` (:func:`draw_dates`) or ``regime`` (each event's
-    dates from :func:`regime_eligible`; needs ``bench_returns``)."""
+    dates from :func:`regime_eligible`; needs ``bench_returns``), and for ``regime`` the months span used per
+    event (None for ``uniform``)."""
     if check_pool(pool) == "uniform":
-        return draw_dates(candidates, n, len(event_days), seed)
+        return draw_dates(candidates, n, len(event_days), seed), None
     if bench_returns is None:
         raise CrackdownError("regime_benchmark: the regime placebo pool needs a benchmark return series")
-    return regime.draw_regime_dates(regime_eligible(candidates, event_days, bench_returns), n, seed)
+    ok = regime_eligible(candidates, event_days, bench_returns)
+    return regime.draw_regime_dates(ok, n, seed), ok.attrs["months"]
 
 
 def draw_pool_per_event(pool: str, candidates: np.ndarray, n: int, event_days: pd.Series, seed: int,

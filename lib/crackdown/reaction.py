@@ -429,7 +429,8 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     studied around each draw (day 0 = each exchange's first session on or after it) with the same model,
     windows and ``min_n`` rule. Returns actual, p_two_sided ((1 + #|placebo| >= |actual|) / (1 + n_valid)),
     p_lower, their Monte-Carlo standard errors (p_two_sided_mc_se, p_lower_mc_se), n_placebo, pool,
-    regime_benchmark (None for the uniform pool) and placebo.
+    regime_benchmark and regime_months (event -> months span of its candidates: 6, widened to 12, 18 or 24
+    where fewer than 10 same-regime dates lie closer; None for the uniform pool) and placebo.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise CrackdownError(f"n_placebo: expected a positive integer, got {n!r}")
@@ -441,7 +442,7 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     cands = _placebo_dates(r, avoid, exclude_days, span_days)
     bench_name, bench = regime_benchmark_returns(r, regime_benchmark) if pool == "regime" else (None, None)
     event_days = pd.Series(pd.to_datetime(r.events["date"]).to_numpy(), index=ev_codes)
-    draws = placebo.draw_pool(pool, cands, n, event_days, seed, bench)
+    draws, months = placebo.draw_pool(pool, cands, n, event_days, seed, bench)
     ev_of_pair = ev_codes.get_indexer(pairs["event_id"])
     stats_ = []
     for start in range(0, n, block):  # blocks of replications bound memory; each block is vectorised
@@ -470,6 +471,7 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
         "n_placebo": k,
         "pool": pool,
         "regime_benchmark": bench_name,
+        "regime_months": months,
         "placebo": draws_stat,
     }
 
@@ -736,6 +738,7 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
         "placebo_p": placebo["p_two_sided"], "placebo_p_mc_se": placebo.get("p_two_sided_mc_se"),
         "placebo_n": placebo["n_placebo"], "placebo_pool": placebo.get("pool"),
         "placebo_regime_benchmark": placebo.get("regime_benchmark"),
+        "placebo_regime_months": placebo.get("regime_months"),
         "placebo_statistic": placebo["actual"],
         "day0_rules": day0_rules(r),
         "returns_rule": returns_rule(r, str(parameters.get("gaps", "drop")), parameters.get("max_span")),
@@ -793,8 +796,11 @@ def aligned_symbols(r: Reaction) -> list[str]:
 
 def _pool_words(placebo: Mapping[str, Any]) -> str:
     if placebo.get("pool") == "regime":
+        months = pd.Series(placebo.get("regime_months") or {}, dtype=float)
+        wider = int((months > 6).sum())
         return (f"same-regime ({placebo.get('regime_benchmark')} volatility tercile, within 6 months of each "
-                "event)")
+                f"event, widened up to {int(months.max()) if len(months) else 6} months for {wider} of "
+                f"{len(months)} events with too few nearby non-event dates)")
     return "random"
 
 
