@@ -228,3 +228,82 @@ def test_kp_overlap_with_one_event_on_one_exchange_is_kolari_pynnonen() -> None:
     got = es.caar_tests(g, (0, 1)).iloc[0]
     assert got["rbar_overlap"] == pytest.approx(got["rbar"], rel=1e-9)
     assert got["kp_overlap_t"] == pytest.approx(got["kp_t"], rel=1e-9)
+
+
+def test_regime_pool_draws_each_event_from_its_own_period_and_tercile() -> None:
+    from crackdown import placebo
+
+    days = sessions("XNYS", "2019-01-01", "2021-12-31")
+    rng = np.random.default_rng(2)
+    vol = np.where(days < pd.Timestamp("2020-06-01"), 0.005, 0.02)  # calm, then turbulent
+    bench = pd.Series(rng.normal(0, 1, len(days)) * vol, index=days)
+    cands = days[days >= pd.Timestamp("2019-03-01")].to_numpy()
+    events = pd.Series(pd.to_datetime(["2019-09-03", "2021-03-01"]).to_numpy(), index=["calm", "storm"])
+    draws, months = placebo.draw_pool("regime", cands, 200, events, seed=4, bench_returns=bench)
+    # by hand: trailing 20-session sd before each date, terciles over the sample, +-6 months
+    trail = bench.shift(1).rolling(20).std()
+    cuts = np.quantile(trail.dropna(), [1 / 3, 2 / 3])
+    tercile = pd.Series(np.searchsorted(cuts, trail.to_numpy(), side="right"), index=days).where(trail.notna())
+    for k, day in enumerate(events):
+        d = pd.DatetimeIndex(draws[:, k])
+        assert (tercile.loc[d] == tercile.loc[day]).all()
+        assert (abs(d - day) <= pd.Timedelta(days=185)).all()
+    assert months == {"calm": 6, "storm": 6}
+    uniform, none = placebo.draw_pool("uniform", cands, 200, events, seed=4)
+    assert none is None and (pd.DatetimeIndex(uniform[:, 1]) < pd.Timestamp("2020-01-01")).any()
+    with pytest.raises(CrackdownError, match="placebo_pool"):
+        placebo.draw_pool("calendar", cands, 5, events, seed=4)
+
+
+def test_regime_pool_widens_only_for_events_with_too_few_nearby_dates() -> None:
+    from crackdown import placebo
+
+    days = sessions("XNYS", "2019-01-01", "2021-12-31")
+    bench = pd.Series(np.random.default_rng(1).normal(0, 0.01, len(days)), index=days)
+    far = days[(days < pd.Timestamp("2020-01-01")) | (days > pd.Timestamp("2021-06-01"))].to_numpy()
+    events = pd.Series(pd.to_datetime(["2020-10-01", "2019-06-03"]).to_numpy(), index=["dense", "open"])
+    ok = placebo.regime_eligible(far, events, bench)
+    assert ok.attrs["months"]["open"] == 6 and ok.attrs["months"]["dense"] > 6
+    assert ok.loc["dense"].sum() >= placebo.REGIME_MIN_CANDIDATES
+
+
+def test_engine_placebo_pool_regime_is_seeded_and_uniform_still_available() -> None:
+    f = _overlap_fixture()
+    us = [s for s in f.panel.symbols if s.startswith("U")]
+    a = es.placebo_pvalue(f, (0, 0), n=40, seed=3, group=us)
+    b = es.placebo_pvalue(f, (0, 0), n=40, seed=3, group=us)
+    np.testing.assert_array_equal(a["placebo_caars"], b["placebo_caars"])
+    assert a["pool"] == "regime" and set(a["regime_months"]) == {"a", "b", "c"}
+    assert a["p_two_sided_mc_se"] == pytest.approx(
+        np.sqrt(a["p_two_sided"] * (1 - a["p_two_sided"]) / a["n_placebo"]))
+    u = es.placebo_pvalue(f, (0, 0), n=40, seed=3, group=us, pool="uniform")
+    assert u["pool"] == "uniform" and u["regime_months"] is None
+
+
+def test_sweep_window_inference_matches_hand_tests_on_a_fresh_fit() -> None:
+    import sys
+    from pathlib import Path
+
+    from scipy import stats
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_robustness import ALIGNED, TARGETED, _synthetic
+
+    from crackdown import robustness as rb
+
+    data = _synthetic()
+    rows = rb.window_inference(data, [[0, 0], [-1, 1]], (-200, -11))
+    long, short = [f.upper() for f in TARGETED], [f.upper() for f in ALIGNED]
+    panel = es.panel_from_securities(data.returns, data.securities, long + short)
+    f = es.fit(panel, es.make_pairs(panel, data.events), "market", (-200, -11), 100, errors="drop")
+    cars = es.car(f, (-1, 1))
+    per = cars.assign(leg=np.where(cars["symbol"].isin(long), "long", "short")).pivot_table(
+        index="event_id", columns="leg", values="car", aggfunc="mean")
+    diff = (per["long"] - per["short"]).dropna()
+    ref = stats.ttest_1samp(diff, 0.0)
+    got = rows.set_index(["window", "target", "test"])
+    assert got.loc[("-1..1", "long_short", "events"), "t"] == pytest.approx(ref.statistic, rel=1e-9)
+    assert got.loc[("-1..1", "long_short", "events"), "p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    battery = es.caar_tests(f, (0, 0), {"targeted_platform": long}).iloc[0]
+    assert got.loc[("0..0", "targeted_platform", "kp_overlap"), "t"] == pytest.approx(battery["kp_overlap_t"])
+    assert set(got.loc["0..0"].index.get_level_values("test")) >= {"pairs", "events", "clusters", "kp", "kp_overlap"}

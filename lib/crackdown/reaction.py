@@ -34,8 +34,8 @@ import pandas as pd
 
 from crackdown import eventstudy as es
 from crackdown import inference, params, placebo
-from crackdown.announce import RULE_FALLBACK
 from crackdown.alignment import TARGETED_SECTORS
+from crackdown.announce import RULE_FALLBACK
 from crackdown.errors import CrackdownError, unknown_name_error
 from crackdown.results import Headline
 from crackdown.text import fmt_p, pct

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from crackdown import calendars, paths

@@ -54,15 +54,15 @@ def window_inference(data: SweepData, windows: Sequence[Sequence[int]], estimati
         car_frame["event_id"] = names[car_frame["event_id"].to_numpy(dtype=np.int64)]
         ar_frame["event_id"] = names[ar_frame["event_id"].to_numpy(dtype=np.int64)]
         cars, wins, daily = inference.inputs_from_event_study(car_frame, ar_frame, labels)
-        tests = {"pairs": lambda: inference.pairs_test(cars, (LONG, SHORT)),
-                 "events": lambda: inference.events_test(cars, (LONG, SHORT)),
-                 "clusters": lambda: inference.clusters_test(cars, wins, (LONG, SHORT)),
-                 "calendar_time": lambda: inference.calendar_time_test(daily, (LONG, SHORT))}
-        for name, run in tests.items():  # four tests
+        tests = {"pairs": (inference.pairs_test, (cars,)), "events": (inference.events_test, (cars,)),
+                 "clusters": (inference.clusters_test, (cars, wins)),
+                 "calendar_time": (inference.calendar_time_test, (daily,))}
+        for name, (run, inputs) in tests.items():  # four tests
             try:
-                rows.append({"window": label, "target": "long_short", "test": name, **run().as_dict()})
+                result = run(*inputs, (LONG, SHORT))
             except CrackdownError:
                 continue
+            rows.append({"window": label, "target": "long_short", "test": name, **result.as_dict()})
         battery = eventstudy.caar_tests(f, win, {LONG: long, SHORT: short}).set_index("group")
         for group in (LONG, SHORT):
             if group not in battery.index or not battery.loc[group, "n"]:
