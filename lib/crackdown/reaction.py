@@ -577,12 +577,15 @@ def group_record(pooled: pd.DataFrame, group: str) -> dict[str, Any]:
 
 
 def reverse_record(reverse: Mapping[str, Any]) -> dict[str, Any]:
-    """The reverse study (:func:`run_reverse`) for the results: CAAR, n, events, tests and the pairs' CARs."""
+    """The reverse study (:func:`run_reverse`) for the results: CAAR, n, events, tests, the pairs holding a
+    return across a suspension (``n_pairs_spanning``) and the pairs' CARs (with max_span, starts_before)."""
     rt, pairs = reverse["tests"], reverse["pairs"]
     return {"car": rt["caar"], "n": int(rt["n"]), "n_events": int(pairs["event_id"].nunique()),
             "t_cs": rt.get("t_cs"), "p_cs": rt.get("p_cs"), "kp_t": rt.get("kp_t"), "p_kp": rt.get("p_kp"),
             "p_portfolio": rt.get("p_portfolio"),
-            "pairs": pairs[["event_id", "symbol", "car"]].to_dict(orient="records")}
+            "n_pairs_spanning": int((pairs["max_span"] > 1).sum()) if "max_span" in pairs else 0,
+            "pairs": pairs[[c for c in ("event_id", "symbol", "car", "max_span", "starts_before") if c in pairs]]
+            .to_dict(orient="records")}
 
 
 INFERENCE_TESTS = ("pairs", "events", "clusters", "calendar_time")
@@ -867,7 +870,9 @@ def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any]
                      "rather than specific to the targeted firms.")
     lines.append(
         f"**Reverse:** on their own adverse events the aligned firms' shares moved {pct(rev['car'])} on average "
-        f"({rev['n']} pairs, {rev['n_events']} events, cross-sectional p {fmt_p(rev['p_cs'])}); "
+        f"({rev['n']} pairs, {rev['n_events']} events, cross-sectional p {fmt_p(rev['p_cs'])}"
+        + (f"; {rev['n_pairs_spanning']} of these CARs hold a move across a trading suspension, booked on the "
+           "resumption session" if rev.get("n_pairs_spanning") else "") + "); "
         f"{len(reverse['dropped'])} (event, firm) pairs came before the named firm had prices and are left out.")
     used = aligned_symbols(r)
     lines.append(f"Caveats: the aligned AI group is small ({len(used)} securities with a usable CAR: "
