@@ -86,6 +86,14 @@ def test_halted_security_keeps_the_move_across_the_halt(prices: pd.DataFrame) ->
     # the move spans sessions -1..+1: inside the window -1..1, but it starts before a window opening on day 0
     assert not cars.loc[("HALT", "-1..1"), "starts_before"] and cars.loc[("HALT", "0..1"), "starts_before"]
     assert cars.loc[("CALM", "-1..1"), "max_span"] == 1 and not cars.loc[("CALM", "0..1"), "starts_before"]
+    # a window ending during the halt (-2..0): the move booked on day +1 starts inside it and is counted, flagged
+    ar_minus2 = (p.iloc[pos - 2] / p.iloc[pos - 3] - 1) - (alpha + beta * (b.iloc[pos - 2] / b.iloc[pos - 3] - 1))
+    early = es.car(f, (-2, 0)).set_index("symbol").loc["HALT"]
+    assert early["car"] == pytest.approx(ar_minus2 + expected_ar, rel=1e-9) and early["n_days"] == 2
+    assert early["ends_after"] and not early["starts_before"] and early["max_span"] == 3
+    assert not cars.loc[("HALT", "-1..1"), "ends_after"]
+    late = es.car(f, (-5, -3)).set_index("symbol").loc["HALT"]  # ends before the halt: nothing carried in
+    assert not late["ends_after"] and late["n_days"] == 3
     dropped = es.car(_fit(prices, "drop"), (-1, 1)).set_index("symbol")
     assert np.isnan(dropped.loc["HALT", "car"])  # the daily rule loses the move entirely
     np.testing.assert_allclose(dropped.loc["CALM", "car"], cars.loc[("CALM", "-1..1"), "car"], rtol=1e-12)

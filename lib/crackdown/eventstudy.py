@@ -638,26 +638,61 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
     )
 
 
+def _resumption_after(f: Fit, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """For pairs suspended at the end of a window ending on ``end``: the first return after the window whose
+    span starts inside it (the move across the halt, booked on the resumption session), as (offset, AR, SAR,
+    span) per pair (NaN where there is none); None on a daily panel."""
+    if f.panel.st is None:
+        return None
+    longest = int(np.nanmax(f.panel.st)) if f.panel.st.size else 1
+    ext = np.arange(end + 1, end + 1 + max(longest - 1, 1))
+    ar = _ar_matrix(f, ext)
+    span = _span_matrix(f, ext)
+    ok = ~np.isnan(ar)
+    first = ok.argmax(axis=1)
+    rows = np.arange(len(ar))
+    take = ok[rows, first] & (ext[first] - span[rows, first] + 1 <= end)
+    sar = _sar_matrix(f, ext, ar)
+    nan = np.full(len(ar), np.nan)
+    return (np.where(take, ext[first], nan), np.where(take, ar[rows, first], nan),
+            np.where(take, sar[rows, first], nan), np.where(take, span[rows, first], nan))
+
+
 def _car_arrays(f: Fit, window: Sequence[int], cumulate_rule: str = "sum") -> dict[str, np.ndarray]:
     offsets = _event_offsets(f, window)
     ar = _ar_matrix(f, offsets)
     sar = _sar_matrix(f, offsets, ar)
+    span = _span_matrix(f, offsets)
+    after = _resumption_after(f, int(offsets[-1]))
+    a = f.arrays
+    r = None
+    if cumulate_rule == "compound":
+        r = _gather_t(f.panel.rt, *_flat_index(f.panel.rt.shape[1], a["pos0"], a["col"], offsets))
+    if after is not None:  # a halt over the window's end: its move (booked after the window) counts, flagged
+        ext_off, ext_ar, ext_sar, ext_span = after
+        ar, sar = np.column_stack([ar, ext_ar]), np.column_stack([sar, ext_sar])
+        span = np.column_stack([span, ext_span])
+        if r is not None:
+            pos = np.where(np.isnan(ext_off), 0, ext_off).astype(np.int64)
+            r_ext = f.panel.rt[a["col"], np.clip(a["pos0"] + pos, 0, f.panel.rt.shape[1] - 1)]
+            r = np.column_stack([r, np.where(np.isnan(ext_off), np.nan, r_ext)])
     car_, n_days = cumulation.car(ar)
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = np.where(n_days > 0, np.nansum(sar, axis=1) / np.sqrt(n_days), np.nan)
     out = {"offsets": offsets, "ar": ar, "car": car_, "scar": scar, "n_days": n_days}
-    span = _span_matrix(f, offsets)
     has = ~np.isnan(ar)
     if span is None:
         out["max_span"] = (n_days > 0).astype(np.int64)
         out["starts_before"] = np.zeros(len(ar), dtype=bool)
+        out["ends_after"] = np.zeros(len(ar), dtype=bool)
     else:
         s = np.where(has, span, 0.0)
+        day = np.column_stack([np.broadcast_to(offsets, (len(ar), len(offsets))), after[0]])
         out["max_span"] = s.max(axis=1, initial=0).astype(np.int64)
-        out["starts_before"] = (has & (offsets[None, :] - s + 1 < offsets[0])).any(axis=1)
-    if cumulate_rule == "compound":
-        a = f.arrays
-        r = _gather_t(f.panel.rt, *_flat_index(f.panel.rt.shape[1], a["pos0"], a["col"], offsets))
+        with np.errstate(invalid="ignore"):
+            out["starts_before"] = (has & (day - s + 1 < offsets[0])).any(axis=1)
+        out["ends_after"] = ~np.isnan(after[1])
+    if r is not None:
         out["bhar"], out["n_days_bhar"] = cumulation.bhar(r, r - ar)
     return out
 
@@ -672,7 +707,10 @@ def car(
     (sum of standardised ARs / sqrt(n_days)), n_days (days with a return), max_span (the most sessions one
     return in the window spans: 1 for daily returns, more for a move across a halt) and starts_before (a
     return in the window spans sessions before the window's first one, so the move includes pre-window
-    days; e.g. a suspension over day 0 booked on the resumption day).
+    days) and ends_after (the security was suspended at the window's end and the move across the halt,
+    booked on the first session after the window, is counted: its return starts inside the window; e.g.
+    Hikvision suspended on days 0 and +1 of the Oct-2019 Entity List event, resuming on day +2). The last two
+    only arise on gap-aware panels.
 
     ``cumulate="compound"`` adds bhar (buy-and-hold abnormal return: prod(1 + R) - prod(1 + E) over the days
     with a return, E = R - AR the model's expected return; :func:`crackdown.cumulate.bhar`) and n_days_bhar.
@@ -695,6 +733,7 @@ def car(
                 n_days=a["n_days"],
                 max_span=a["max_span"],
                 starts_before=a["starts_before"],
+                ends_after=a["ends_after"],
                 **extra,
             )
         )

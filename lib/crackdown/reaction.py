@@ -584,7 +584,8 @@ def reverse_record(reverse: Mapping[str, Any]) -> dict[str, Any]:
             "t_cs": rt.get("t_cs"), "p_cs": rt.get("p_cs"), "kp_t": rt.get("kp_t"), "p_kp": rt.get("p_kp"),
             "p_portfolio": rt.get("p_portfolio"),
             "n_pairs_spanning": int((pairs["max_span"] > 1).sum()) if "max_span" in pairs else 0,
-            "pairs": pairs[[c for c in ("event_id", "symbol", "car", "max_span", "starts_before") if c in pairs]]
+            "pairs": pairs[[c for c in ("event_id", "symbol", "car", "max_span", "starts_before", "ends_after")
+                            if c in pairs]]
             .to_dict(orient="records")}
 
 
@@ -696,11 +697,12 @@ def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Map
 
 def returns_rule(r: Reaction, gaps: str, max_span: int | None) -> dict[str, Any]:
     """How returns across suspensions were treated (``gaps``: resumption or drop; ``max_span``) and how many
-    eligible pairs it touched: CARs holding a multi-session return, and those whose move starts before the
-    window (``starts_before``)."""
+    eligible pairs it touched: CARs holding a multi-session return, those whose move starts before the window
+    (``starts_before``) and those suspended at the window's end whose move is booked after it (``ends_after``)."""
     used = r.cars[r.cars["eligible"]]
     return {"gaps": gaps, "max_span": max_span, "n_pairs_spanning": int((used["max_span"] > 1).sum()),
-            "n_pairs_starting_before_window": int(used["starts_before"].sum())}
+            "n_pairs_starting_before_window": int(used["starts_before"].sum()),
+            "n_pairs_ending_after_window": int(used["ends_after"].sum())}
 
 
 def day0_rules(r: Reaction) -> dict[str, int]:
@@ -787,7 +789,8 @@ def _gap_words(rule: Mapping[str, Any] | None) -> str:
     if rule["gaps"] == "resumption":
         return (f"Returns across suspensions are booked on the resumption session against the benchmark over the "
                 f"same sessions (max {rule['max_span']} sessions): {rule['n_pairs_spanning']} eligible CARs hold "
-                f"such a move, {rule['n_pairs_starting_before_window']} of them starting before the window.")
+                f"such a move, {rule['n_pairs_starting_before_window']} of them starting before the window and "
+                f"{rule['n_pairs_ending_after_window']} booked on a resumption just after it.")
     return "Returns across suspensions are dropped (the daily rule), so a move during a halt is not counted."
 
 

@@ -144,7 +144,7 @@ def _pair_table(res, window: tuple[int, int]) -> pd.DataFrame:
     """One row per (event, security): day 0 session, daily ARs, CAR and model parameters."""
     ar = res.ar.pivot(index=["event_id", "symbol"], columns="rel_day", values="ar")
     ar.columns = [f"ar[{k:+d}]" if k else "ar[0]" for k in ar.columns]
-    extra = [c for c in ("bhar", "max_span", "starts_before", "rule") if c in res.car]
+    extra = [c for c in ("bhar", "max_span", "starts_before", "ends_after", "rule") if c in res.car]
     car = res.car.set_index(["event_id", "symbol"])[["car", "n_days", *extra]]
     car = car.rename(columns={"car": f"car[{window[0]},{window[1]}]", "bhar": f"bhar[{window[0]},{window[1]}]"})
     params = res.params.set_index(["event_id", "symbol"])
