@@ -387,6 +387,14 @@ def test_results_record_holds_the_estimates_counts_and_groups(reaction, members,
     assert rec["day0_rules"] == {"n_events": len(reaction.events), "n_date_fallback": len(reaction.events),
                                  "n_timed": 0}
     assert rec["returns_rule"]["gaps"] == "drop" and rec["returns_rule"]["n_pairs_spanning"] == 0
+    # BHAR long-short by events: per-event difference of the legs' mean BHARs, by hand
+    bh = c.pivot_table(index="event_id", columns="group", values="bhar", aggfunc="mean", observed=True)
+    d_bhar = (bh["targeted_platform"] - bh["aligned_ai"]).dropna()
+    assert rec["long_short_bhar_inference"]["events"]["estimate"] == pytest.approx(d_bhar.mean())
+    assert rec["long_short_bhar_inference"]["events"]["n"] == 2
+    assert "calendar_time" not in rec["long_short_bhar_inference"]
+    assert rec["bhar_by_group"]["targeted_platform"] == pytest.approx(
+        c.loc[c["group"] == "targeted_platform", "bhar"].mean())
     assert rec["placebo_p"] == placebo["p_two_sided"] and rec["placebo_n"] == placebo["n_placebo"]
     assert rec["n_events"] == len(reaction.events) and rec["event_ids"] == list(reaction.events["event_id"])
     assert rec["n_events_before_merge"] == 5 and rec["n_overlapping_events"] == 0

@@ -594,23 +594,30 @@ TEST_NAMES = {"pairs": "pairs as observations", "events": "events as observation
               "clusters": "clusters of overlapping events", "calendar_time": "calendar-time portfolio (HAC)"}
 
 
-def inference_tests(r: Reaction, long: str = LONG, short: str = SHORT) -> dict[str, dict[str, Any]]:
+def inference_tests(r: Reaction, long: str = LONG, short: str = SHORT,
+                    measure: str = "car") -> dict[str, dict[str, Any]]:
     """The four inference approaches of :mod:`crackdown.inference` over the eligible pairs' CARs, for the
     long-short (``"long_short"``: ``long`` minus ``short``, events with both legs) and each group: target ->
     {pairs, events, clusters, calendar_time} -> :class:`crackdown.inference.Inference` (None where the test
-    cannot be computed, e.g. a group without pairs or fewer than 3 window days)."""
+    cannot be computed, e.g. a group without pairs or fewer than 3 window days). ``measure="bhar"`` tests the
+    buy-and-hold abnormal returns instead with pairs, events and clusters (no calendar-time analogue)."""
+    if measure not in ("car", "bhar"):
+        raise CrackdownError(f"measure: expected 'car' or 'bhar', got {measure!r}")
     labels = r.members.set_index("symbol")["group"].astype(str).to_dict()
-    cars, windows, daily = inference.inputs_from_event_study(
-        es.car(r.fit, r.window), es.abnormal_returns(r.fit, r.window), labels)
-    tests = {"pairs": lambda t: inference.pairs_test(cars, t), "events": lambda t: inference.events_test(cars, t),
-             "clusters": lambda t: inference.clusters_test(cars, windows, t),
-             "calendar_time": lambda t: inference.calendar_time_test(daily, t)}
+    frame = es.car(r.fit, r.window, cumulate="compound" if measure == "bhar" else "sum")
+    if measure == "bhar":
+        frame = frame.assign(car=frame["bhar"])
+    cars, windows, daily = inference.inputs_from_event_study(frame, es.abnormal_returns(r.fit, r.window), labels)
+    tests = {"pairs": (inference.pairs_test, (cars,)), "events": (inference.events_test, (cars,)),
+             "clusters": (inference.clusters_test, (cars, windows))}
+    if measure == "car":
+        tests["calendar_time"] = (inference.calendar_time_test, (daily,))
     out: dict[str, dict[str, Any]] = {}
     for name, target in {"long_short": (long, short), **{g: g for g in MARKET_STUDY_GROUPS}}.items():
         out[name] = {}
-        for test, run in tests.items():  # four tests per target
+        for test, (run, inputs) in tests.items():  # four tests per target
             try:
-                out[name][test] = run(target)
+                out[name][test] = run(*inputs, target)
             except CrackdownError:
                 out[name][test] = None
     return out
@@ -728,10 +735,11 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
     defensible long-short test), ``inference`` (pairs, events, clusters, calendar_time for the long-short and
     each group; ``tests`` from :func:`inference_tests`, computed when None), long-short with its placebo (and
     the placebo p's Monte-Carlo SE and pool) and leave-one-out range, event counts, day-0 rules, the returns
-    rule across suspensions (``parameters`` gaps / max_span), per-group CAARs, BHARs and counts, the reverse
-    study, members, parameters."""
+    rule across suspensions (``parameters`` gaps / max_span), per-group CAARs, BHARs and counts, the long-short
+    BHAR under pairs, events and clusters, the reverse study, members, parameters."""
     tests = inference_tests(r) if tests is None else tests
     inf = inference_record(tests, r.window)
+    bhar_tests = inference_tests(r, measure="bhar")["long_short"]
     caar_by_group = {g: group_record(pooled, g) for g in MARKET_STUDY_GROUPS}
     loo = leave_one_out(r) if np.isfinite(ls["car"]) else None
     members = r.members[["symbol", "group"]]
@@ -748,6 +756,7 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
         "day0_rules": day0_rules(r),
         "returns_rule": returns_rule(r, str(parameters.get("gaps", "drop")), parameters.get("max_span")),
         "bhar_by_group": bhar_by_group(r),
+        "long_short_bhar_inference": {k: (v.as_dict() if v is not None else None) for k, v in bhar_tests.items()},
         "long_short_leave_one_out": None if loo is None else {
             "min": loo["without_it"].min(), "max": loo["without_it"].max(), "most_negative_event": loo.index[0],
             "without_most_negative": loo["without_it"].iloc[0]},
@@ -844,9 +853,13 @@ def _inference_lines(record: Mapping[str, Any]) -> list[str]:
         return []
     shown = "; ".join(f"{TEST_NAMES[k]} t = {v['t']:.2f}, p {fmt_p(v['p_value'])} (n = {v['n']})"
                       for k, v in tests.items() if v is not None)
+    bhar = {k: v for k, v in (record.get("long_short_bhar_inference") or {}).items() if v is not None}
+    bhar_text = ("" if not bhar else " Buy-and-hold (BHAR) long-short: " + "; ".join(
+        f"{TEST_NAMES[k]} {pct(v['estimate'])}, p {fmt_p(v['p_value'])}" for k, v in bhar.items()
+        if k != "pairs") + ".")
     return [f"Treating pairs, events, clusters of overlapping events and calendar days as the observations: {shown}. "
             f"The headline quotes **{TEST_NAMES[h['test']]}** (t = {h['t']:.2f}, p {fmt_p(h['p_value'])}, "
-            f"n = {h['n']}): {h['reason']}."]
+            f"n = {h['n']}): {h['reason']}." + bhar_text]
 
 
 def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any], reverse: Mapping[str, Any],
