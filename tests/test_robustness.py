@@ -160,6 +160,7 @@ def test_curve_summary_by_hand() -> None:
     assert s["permutation_p"] == pytest.approx((1 + 1) / (1 + 3))
     # placebo shares with a negative sign: 0, 1, 1/3 -> one at or above 2/3
     assert s["permutation_p_sign"] == pytest.approx((1 + 1) / (1 + 3))
+    assert s["permutation_p_mc_se"] == pytest.approx(np.sqrt(0.5 * 0.5 / 3))  # sqrt(p (1 - p) / 3 draws)
 
 
 @pytest.mark.parametrize(("kw", "name"), [({"min_events": 0}, "min_events"), ({"min_firms": 1.5}, "min_firms")])
@@ -421,6 +422,7 @@ def test_placebo_note_counts_placebo_curves_at_least_as_negative(synthetic_sweep
     note = rb.placebo_note(summary, specs)
     assert "2 of 3 placebo curves have a median at least as negative" in note
     assert "**0.500**" in note and "placebo average of 75%" in note
+    assert "(Monte-Carlo SE 0.289)" in note  # sqrt(0.5 * 0.5 / 3 draws)
     one = rb.placebo_note({**summary, "placebo_medians": np.array([-0.02, 0.0])}, specs)
     assert "1 of 2 placebo curves has a median" in one
     none = rb.placebo_note({**summary, "placebo_medians": np.array([])}, specs)

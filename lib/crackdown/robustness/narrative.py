@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crackdown.regime import mc_standard_error
 from crackdown.results import Headline
 from crackdown.robustness.inference import axis_spread, most_influential_firm, placebo_curves
 from crackdown.vocab import THESIS_SIGN
@@ -35,7 +36,8 @@ def sweep_table(specs: pd.DataFrame, in_curve: pd.Series) -> pd.DataFrame:
 
 def placebo_note(summary: Mapping[str, Any], specs: pd.DataFrame) -> str:
     """Markdown comparing the real curve with the placebo curves of the usable ``specs``: how many placebo
-    medians are at least as negative, the permutation p-values and the placebo share of negative estimates."""
+    medians are at least as negative, the permutation p-values with their Monte-Carlo standard errors
+    (sqrt(p (1 - p) / draws)) and the placebo share of negative estimates."""
     null = summary["placebo_medians"]
     null = null[np.isfinite(null)]
     median = summary["median_estimate"]
@@ -45,11 +47,11 @@ def placebo_note(summary: Mapping[str, Any], specs: pd.DataFrame) -> str:
     k = int((null <= median).sum())
     return (f"The real curve's median is {median:+.2%}; {k} of {len(null)} placebo curves "
             f"{'has' if k == 1 else 'have'} a median at least as negative, so the one-sided permutation p-value is "
-            f"**{summary['permutation_p']:.3f}** (Monte-Carlo SE {summary['permutation_p_mc_se']:.3f}). "
+            f"**{summary['permutation_p']:.3f}** (Monte-Carlo SE {mc_standard_error(summary['permutation_p'], len(null)):.3f}). "
             f"{summary['share_thesis_sign']:.0%} of the real specifications are "
             f"negative, against a placebo average of {np.nanmean(placebo_curves(specs)[1]):.0%} "
             f"(permutation p {summary['permutation_p_sign']:.3f}, Monte-Carlo SE "
-            f"{summary['permutation_p_sign_mc_se']:.3f}).")
+            f"{mc_standard_error(summary['permutation_p_sign'], len(null)):.3f}).")
 
 
 def answer(summary: Mapping[str, Any], verdict_text: str) -> str:
