@@ -21,6 +21,7 @@ from crackdown.data import (
     load_ipos,
     load_penalties,
     load_prices,
+    load_return_spans,
     load_returns,
     load_securities,
 )
@@ -159,6 +160,28 @@ def test_missing_day_is_nan_never_filled(data: Path) -> None:
     assert returns.loc[["2021-04-07", "2021-04-08"], "BABA"].isna().all()
     assert returns.loc["2021-04-09", "BABA"] == pytest.approx(
         file_value(data, "BABA", "2021-04-09", "adj_close") / file_value(data, "BABA", "2021-04-08", "adj_close") - 1)
+
+
+def test_resumption_books_the_move_across_a_halt_on_the_resumption_session(data: Path) -> None:
+    path = data / "prices" / "BABA.csv"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not line.startswith(("2021-04-07", "2021-04-08"))))  # a two-session suspension
+    clear_cache()
+    gap = load_returns(["BABA"], gaps="resumption", data_dir=data)
+    spans = load_return_spans(["BABA"], gaps="resumption", data_dir=data)
+    across = file_value(data, "BABA", "2021-04-09", "adj_close") / file_value(data, "BABA", "2021-04-06", "adj_close")
+    assert gap.loc["2021-04-09", "BABA"] == pytest.approx(across - 1)  # last close before -> first close after
+    assert spans.loc["2021-04-09", "BABA"] == 3 and spans.loc["2021-04-12", "BABA"] == 1
+    assert gap.loc[["2021-04-07", "2021-04-08"], "BABA"].isna().all()  # halted days stay missing, never 0
+    assert (spans.loc[["2021-04-07", "2021-04-08"], "BABA"] == 0).all()
+    drop = load_returns(["BABA"], data_dir=data)
+    assert math.isnan(drop.loc["2021-04-09", "BABA"])  # the daily rule loses the move
+    assert (load_return_spans(["BABA"], data_dir=data).max() == 1).all()
+    assert math.isnan(load_returns(["BABA"], gaps="resumption", max_span=2, data_dir=data).loc["2021-04-09", "BABA"])
+    pd.testing.assert_frame_equal(gap.drop(index=pd.Timestamp("2021-04-09")),
+                                  drop.drop(index=pd.Timestamp("2021-04-09")))
+    with pytest.raises(CrackdownError, match="gaps"):
+        load_returns(["BABA"], gaps="fill", data_dir=data)
 
 
 REAL = paths.project_root() / "data"

@@ -209,25 +209,34 @@ def test_market_reaction_long_short_matches_a_recomputation_through_lib(ci_repor
     import pandas as pd
 
     from crackdown import reaction as rx
-    from crackdown.data import load_events, load_returns, load_securities
+    from crackdown.data import load_events, load_return_spans, load_returns, load_securities
 
     results = _results(ci_report, "04_market_reaction")
     p = results["parameters"]
+    assert results["returns_rule"]["gaps"] == p["gaps"]  # the record states the rule across suspensions
     members = pd.DataFrame(results["members"])
     securities = load_securities()
-    symbols = [*members["symbol"], *securities.set_index("symbol").reindex(members["symbol"])["benchmark_symbol"]
-               .dropna(), rx.INDEX_BENCHMARK]
-    returns = load_returns(list(dict.fromkeys(symbols)))
+    symbols = list(dict.fromkeys([*members["symbol"], *securities.set_index("symbol").reindex(members["symbol"])[
+        "benchmark_symbol"].dropna(), rx.INDEX_BENCHMARK]))
+    returns = load_returns(symbols, gaps=p["gaps"], max_span=p["max_span"])
+    spans = load_return_spans(symbols, gaps=p["gaps"], max_span=p["max_span"]) if p["gaps"] != "drop" else None
     events = load_events(event_ids=results["event_ids"])
     r = rx.run_reaction(returns, securities, events, members, p["model"], p["estimation"], p["window"],
-                        p["min_obs"], p["min_n"])
+                        p["min_obs"], p["min_n"], spans=spans)
     ls = rx.long_short_pooled(r)
     assert results["long_short_car"] == pytest.approx(ls["car"], rel=1e-9)
     assert results["long_short_se"] == pytest.approx(ls["se"], rel=1e-9)
     assert results["n_events"] == len(events)
-    assert results["headline"]["estimate"] == pytest.approx(ls["car"], rel=1e-9)
+    tests = rx.inference_tests(r)["long_short"]
+    for name in ("pairs", "events", "clusters", "calendar_time"):
+        assert results["inference"]["long_short"][name]["t"] == pytest.approx(tests[name].t, rel=1e-9)
+    chosen = results["inference"]["headline"]["test"]
+    assert chosen != "pairs"
+    assert results["headline"]["p_value"] == pytest.approx(tests[chosen].p_value, rel=1e-9)
+    assert results["headline"]["p_value"] >= max(tests[k].p_value for k in ("events", "clusters", "calendar_time")
+                                                 if tests[k].n >= {"events": 6, "clusters": 6,
+                                                                   "calendar_time": 30}[k]) - 1e-12
     assert results["headline"]["thesis_sign"] == -1
-    assert results["headline"]["p_value"] >= max(results["long_short_p"], results["placebo_p"]) - 1e-12
 
 
 def test_summary_numbers_equal_the_individual_results(ci_report: Path) -> None:

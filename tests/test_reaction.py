@@ -328,14 +328,27 @@ def test_group_record_of_a_group_missing_from_the_pooled_table_is_empty(reaction
     assert isinstance(tg["n"], int) and tg["p_kp"] == pooled.loc["targeted_platform", "p_kp"]
 
 
-@pytest.mark.parametrize(("p_t", "p_placebo"), [(0.01, 0.2), (0.3, 0.04)])
-def test_headline_p_value_is_the_larger_of_the_two(p_t: float, p_placebo: float) -> None:
-    ls = {"car": -0.03, "se": 0.01, "t": -3.0, "p": p_t, "n_events": 7}
-    h = rx.headline(ls, {"p_two_sided": p_placebo}, (-1, 1))
-    assert h["p_value"] == max(p_t, p_placebo) and h["estimate"] == -0.03 and h["n"] == 7
-    assert "(-1,1)" in h["label"]
-    nan = rx.headline({**ls, "car": np.nan}, {"p_two_sided": p_placebo}, (-1, 1))
-    assert nan["p_value"] is None
+def _inf(estimate: float, p: float, n: int):
+    from crackdown.inference import Inference
+
+    return Inference(estimate, 0.01, estimate / 0.01, p, n)
+
+
+def test_headline_quotes_the_most_conservative_defensible_test() -> None:
+    # events (n 8) and calendar time (n 40) are defensible; clusters has only 5 (< 6); pairs never count
+    tests = {"pairs": _inf(-0.03, 0.001, 300), "events": _inf(-0.028, 0.20, 8), "clusters": _inf(-0.02, 0.6, 5),
+             "calendar_time": _inf(-0.004, 0.10, 40)}
+    h = rx.headline(tests, (-1, 1))
+    assert h["p_value"] == 0.20 and h["estimate"] == -0.028 and h["n"] == 8
+    assert "events as observations" in h["statistic"] and "(-1,1)" in h["label"]
+    assert "events" in h["p_value_rule"]
+    # calendar time chosen: its mean daily AR is quoted on the CAR scale (times 3 window days)
+    cal = rx.headline({**tests, "calendar_time": _inf(-0.004, 0.35, 40)}, (-1, 1))
+    assert cal["p_value"] == 0.35 and cal["estimate"] == pytest.approx(-0.012) and cal["n"] == 40
+    # none defensible: the largest p is quoted and called indicative
+    few = rx.headline({"events": _inf(-0.01, 0.3, 2), "clusters": _inf(-0.01, 0.4, 2)}, (0, 0))
+    assert few["p_value"] == 0.4 and "indicative" in few["p_value_rule"]
+    assert rx.headline(None, (-1, 1))["p_value"] is None
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +366,35 @@ def closing(reaction, returns, members):
 def test_results_record_holds_the_estimates_counts_and_groups(reaction, members, closing) -> None:
     rec, ls, placebo = closing["record"], closing["ls"], closing["placebo"]
     assert rec["long_short_car"] == ls["car"] and rec["n_events_long_short"] == ls["n_events"] == 2
-    assert rec["headline"]["p_value"] == max(ls["p"], placebo["p_two_sided"])
+    inf = rec["inference"]
+    assert set(inf["long_short"]) == {"pairs", "events", "clusters", "calendar_time"}
+    assert inf["long_short"]["calendar_time"] is None  # window (0,0) x 2 events: 2 days, fewer than 3
+    for name in ("pairs", "events", "clusters"):
+        assert set(inf["long_short"][name]) == {"estimate", "se", "t", "p_value", "n"}
+    # two events with both legs, by hand: the events test is the t over the per-event differences
+    c = reaction.cars[reaction.cars["eligible"]]
+    per = c.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
+    d = (per["targeted_platform"] - per["aligned_ai"]).dropna()
+    assert inf["long_short"]["events"]["n"] == 2
+    assert inf["long_short"]["events"]["estimate"] == pytest.approx(d.mean())
+    assert inf["long_short"]["events"]["se"] == pytest.approx(d.std(ddof=1) / np.sqrt(2))
+    # no test reaches its minimum n here, so the headline quotes the largest p of the three, flagged
+    three = {k: inf["long_short"][k] for k in ("events", "clusters", "calendar_time") if inf["long_short"][k]}
+    assert rec["headline"]["p_value"] == max(v["p_value"] for v in three.values())
+    assert "indicative" in rec["headline"]["p_value_rule"] and inf["headline"]["test"] in three
+    assert rec["placebo_p_mc_se"] == pytest.approx(
+        np.sqrt(placebo["p_two_sided"] * (1 - placebo["p_two_sided"]) / placebo["n_placebo"]))
+    assert rec["day0_rules"] == {"n_events": len(reaction.events), "n_date_fallback": len(reaction.events),
+                                 "n_timed": 0}
+    assert rec["returns_rule"]["gaps"] == "drop" and rec["returns_rule"]["n_pairs_spanning"] == 0
+    # BHAR long-short by events: per-event difference of the legs' mean BHARs, by hand
+    bh = c.pivot_table(index="event_id", columns="group", values="bhar", aggfunc="mean", observed=True)
+    d_bhar = (bh["targeted_platform"] - bh["aligned_ai"]).dropna()
+    assert rec["long_short_bhar_inference"]["events"]["estimate"] == pytest.approx(d_bhar.mean())
+    assert rec["long_short_bhar_inference"]["events"]["n"] == 2
+    assert "calendar_time" not in rec["long_short_bhar_inference"]
+    assert rec["bhar_by_group"]["targeted_platform"] == pytest.approx(
+        c.loc[c["group"] == "targeted_platform", "bhar"].mean())
     assert rec["placebo_p"] == placebo["p_two_sided"] and rec["placebo_n"] == placebo["n_placebo"]
     assert rec["n_events"] == len(reaction.events) and rec["event_ids"] == list(reaction.events["event_id"])
     assert rec["n_events_before_merge"] == 5 and rec["n_overlapping_events"] == 0

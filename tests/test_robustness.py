@@ -49,7 +49,8 @@ def _synthetic(seed: int = 3, data_hash: str = "synthetic") -> rb.SweepData:
         all_event_days=events["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash)
 
 
-PLACEBO = rb.PlaceboConfig(n=30, seed=1, start="2019-06-01", end="2022-06-30")
+# the synthetic data has no KWEB: the regime pool's volatility comes from its market index
+PLACEBO = rb.PlaceboConfig(n=30, seed=1, start="2019-06-01", end="2022-06-30", regime_benchmark="IDX_GSPC")
 AXES = {"window": [[0, 0], [-1, 1]], "estimation": [[-200, -11]], "model": ["market", "market-adjusted", "raw"],
         "benchmark": ["local", "ACWI"], "event_set": ["punitive", "fines"], "aligned_rule": ["sector"],
         "leave_out": ["none", "t1", "a2"]}
@@ -125,7 +126,8 @@ def test_placebo_dates_avoid_events_and_do_not_depend_on_the_other_events() -> N
     fewer = _synthetic()
     object.__setattr__(fewer, "events", data.events.iloc[[2, 5]].reset_index(drop=True))
     np.testing.assert_array_equal(rb.placebo_dates(fewer, PLACEBO), dates[:, [2, 5]])
-    assert not np.array_equal(rb.placebo_dates(data, rb.PlaceboConfig(30, 2, PLACEBO.start, PLACEBO.end)), dates)
+    assert not np.array_equal(rb.placebo_dates(data, rb.PlaceboConfig(30, 2, PLACEBO.start, PLACEBO.end,
+                                                                           regime_benchmark="IDX_GSPC")), dates)
 
 
 def test_permutation_test_rejects_the_null_for_a_real_effect(synthetic_sweep: rb.SweepResult) -> None:
@@ -158,6 +160,7 @@ def test_curve_summary_by_hand() -> None:
     assert s["permutation_p"] == pytest.approx((1 + 1) / (1 + 3))
     # placebo shares with a negative sign: 0, 1, 1/3 -> one at or above 2/3
     assert s["permutation_p_sign"] == pytest.approx((1 + 1) / (1 + 3))
+    assert s["permutation_p_mc_se"] == pytest.approx(np.sqrt(0.5 * 0.5 / 3))  # sqrt(p (1 - p) / 3 draws)
 
 
 @pytest.mark.parametrize(("kw", "name"), [({"min_events": 0}, "min_events"), ({"min_firms": 1.5}, "min_firms")])
@@ -252,7 +255,7 @@ def test_cache_hit_on_rerun_and_miss_after_a_data_change(tmp_path, monkeypatch) 
                          placebo=PLACEBO)
     assert (wider.n_computed, wider.n_cached) == (n // 2, n)  # only the new window is computed
     other_placebo = rb.run_sweep(axes, data=_synthetic(data_hash=data_hash()), placebo=rb.PlaceboConfig(
-        n=10, seed=1, start=PLACEBO.start, end=PLACEBO.end))
+        n=10, seed=1, start=PLACEBO.start, end=PLACEBO.end, regime_benchmark="IDX_GSPC"))
     assert other_placebo.n_computed == n
     table.write_text("event_id,date\ne0,2021-02-04\n")  # the data changed
     changed = rb.run_sweep(axes, data=_synthetic(data_hash=data_hash()), placebo=PLACEBO)
@@ -419,6 +422,7 @@ def test_placebo_note_counts_placebo_curves_at_least_as_negative(synthetic_sweep
     note = rb.placebo_note(summary, specs)
     assert "2 of 3 placebo curves have a median at least as negative" in note
     assert "**0.500**" in note and "placebo average of 75%" in note
+    assert "(Monte-Carlo SE 0.289)" in note  # sqrt(0.5 * 0.5 / 3 draws)
     one = rb.placebo_note({**summary, "placebo_medians": np.array([-0.02, 0.0])}, specs)
     assert "1 of 2 placebo curves has a median" in one
     none = rb.placebo_note({**summary, "placebo_medians": np.array([])}, specs)

@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crackdown import placebo
-from crackdown.calendars import event_day0, map_event_days, sessions
+from crackdown import announce, placebo
+from crackdown import cumulate as cumulation
+from crackdown import returns as gap
+from crackdown.calendars import map_event_days, sessions
 from crackdown.errors import CrackdownError, unknown_name_error
 
 __all__ = [
@@ -34,8 +36,10 @@ __all__ = [
     "EventStudyResult",
     "Fit",
     "ReturnPanel",
+    "CUMULATE",
     "abnormal_returns",
     "ar_matrix",
+    "announcement_day0",
     "build_panel",
     "caar_tests",
     "car",
@@ -53,6 +57,7 @@ MODELS = ("raw", "market-adjusted", "constant-mean", "market")
 DEFAULT_ESTIMATION = (-250, -11)
 DEFAULT_WINDOW = (-1, 1)
 DEFAULT_MIN_OBS = 100
+CUMULATE = ("sum", "compound")  # CAR only, or CAR and BHAR (buy-and-hold abnormal return)
 _CHUNK = 4_000  # pairs per block when estimation-window matrices are materialised
 _THREADS = 2  # worker threads for the blocked estimation-window pass (numpy releases the GIL)
 
@@ -82,11 +87,15 @@ class ReturnPanel:
     last_valid: np.ndarray
     rt: np.ndarray = field(repr=False, default=None)  # r.T, C-contiguous (N, T): fast per-pair gathers
     mt: np.ndarray = field(repr=False, default=None)
+    s: np.ndarray | None = field(repr=False, default=None)  # (T, N) sessions spanned (float), or None
+    st: np.ndarray | None = field(repr=False, default=None)  # s.T, C-contiguous
 
     def __post_init__(self) -> None:
         if self.rt is None:
             object.__setattr__(self, "rt", np.ascontiguousarray(self.r.T))
             object.__setattr__(self, "mt", np.ascontiguousarray(self.m.T))
+        if self.s is not None and self.st is None:
+            object.__setattr__(self, "st", np.ascontiguousarray(self.s.T))
 
     def col(self, symbols: Iterable[str], parameter: str = "symbols") -> np.ndarray:
         """Column positions of ``symbols`` (CrackdownError naming ``parameter`` for an unknown one)."""
@@ -104,13 +113,18 @@ def build_panel(
     exchanges: Mapping[str, str],
     benchmarks: Mapping[str, str | None] | str | None = None,
     symbols: Sequence[str] | None = None,
+    spans: pd.DataFrame | None = None,
 ) -> ReturnPanel:
     """Build a :class:`ReturnPanel` from a wide returns frame.
 
     ``returns``: DatetimeIndex x symbol columns (stocks and benchmarks), NaN for missing days.
     ``exchanges``: MIC per symbol. ``benchmarks``: one benchmark symbol for all, a mapping symbol ->
     benchmark (None/"" for none) or None. ``symbols``: the securities to study (default: every symbol of
-    ``exchanges`` that has a returns column).
+    ``exchanges`` that has a returns column). ``spans``: sessions spanned by each return, shaped like
+    ``returns`` (from :func:`crackdown.returns.gap_returns_by_exchange` / ``load_return_spans``); None means
+    every return is a one-session return. A return spanning several sessions (the move across a halt,
+    booked on the resumption session) is matched by the benchmark compounded over the same sessions; a
+    benchmark's own multi-session return is not used as a daily one.
     """
     if symbols is None:
         symbols = [s for s in exchanges if s in returns.columns]
@@ -142,6 +156,9 @@ def build_panel(
     )  # last: NaN row
     cidx = returns.columns.get_indexer(symbols)
     bidx = returns.columns.get_indexer([b if b else None for b in bench])  # -1 where no benchmark
+    span_values = _span_values(spans, returns)
+    s = np.zeros((n_t, len(symbols))) if span_values is not None else None
+    bs = np.zeros((n_t, len(symbols))) if span_values is not None else None
     for k, mic in enumerate(mics):  # a handful of exchanges
         on = np.flatnonzero(ex_code == k)
         rows = index.get_indexer(sess[mic])  # -1 (the NaN row) for sessions absent from the frame
@@ -150,13 +167,38 @@ def build_panel(
         r[:n, on] = values[np.ix_(rows, cidx[on])]
         has_b = on[bidx[on] >= 0]
         m[:n, has_b] = values[np.ix_(rows, bidx[has_b])]
+        if span_values is not None:
+            s[:n, on] = span_values[np.ix_(rows, cidx[on])]
+            bs[:n, has_b] = span_values[np.ix_(rows, bidx[has_b])]
     valid = ~np.isnan(r)
+    if s is not None:
+        s = np.where(valid, np.maximum(s, 1.0), 0.0)
+        m = np.where(bs == 1, m, np.nan)  # the benchmark's one-session returns only
+        if (s > 1).any():
+            m = np.where(s > 1, gap.compound_over_spans(m, s.astype(np.int64)), m)
+        else:
+            s = None
     any_valid = valid.any(axis=0)
     first = np.where(any_valid, valid.argmax(axis=0), n_t)
     last = np.where(any_valid, n_t - 1 - valid[::-1].argmax(axis=0), -1)
     return ReturnPanel(
-        tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last
+        tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last, s=s
     )
+
+
+def _span_values(spans: pd.DataFrame | None, returns: pd.DataFrame) -> np.ndarray | None:
+    """``spans`` aligned on ``returns`` as floats, with a trailing 0 row (for sessions absent from the frame)."""
+    if spans is None:
+        return None
+    if not isinstance(spans, pd.DataFrame):
+        raise CrackdownError("spans: expected a frame shaped like the returns (dates x symbols)")
+    missing = [c for c in returns.columns if c not in spans.columns]
+    if missing:
+        raise CrackdownError(f"spans: no column for symbol {missing[0]!r} of the returns")
+    aligned = spans.reindex(index=returns.index, columns=returns.columns).to_numpy(dtype=float)
+    if np.isnan(aligned).any() or (aligned < 0).any():
+        raise CrackdownError("spans: expected a count of sessions >= 0 on every date of the returns")
+    return np.vstack([aligned, np.zeros((1, aligned.shape[1]))])
 
 
 def _benchmarks_for(symbols: list[str], benchmarks) -> list[str | None]:
@@ -177,27 +219,58 @@ def panel_from_securities(
     symbols: Sequence[str],
     benchmark: str | None = None,
     with_benchmark: bool = True,
+    spans: pd.DataFrame | None = None,
 ) -> ReturnPanel:
     """:func:`build_panel` with exchanges and default benchmarks from a securities table (schema columns
     ``symbol``, ``exchange``, ``benchmark_symbol``); ``benchmark`` overrides the per-security benchmark;
-    ``with_benchmark=False`` builds a panel without benchmark returns (raw and constant-mean models)."""
+    ``with_benchmark=False`` builds a panel without benchmark returns (raw and constant-mean models);
+    ``spans``: sessions spanned by each return (see :func:`build_panel`)."""
     sec = securities.set_index("symbol")
     for s in symbols:
         if s not in sec.index:
             raise unknown_name_error("symbol", s, sec.index, "symbols")
     bench = (benchmark or sec["benchmark_symbol"].to_dict()) if with_benchmark else None
-    return build_panel(returns, sec["exchange"].to_dict(), bench, symbols)
+    return build_panel(returns, sec["exchange"].to_dict(), bench, symbols, spans)
 
 
 # --------------------------------------------------------------------------------------------- pairs
 
 
-def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Map (event, security) pairs to day 0 on the security's own exchange.
+def _announcement_columns(events: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
+    """Each event's local time (HH:MM or "") and IANA zone: ``time``/``tz`` when the events table has them,
+    else ``time_beijing`` in Asia/Shanghai (the current schema), else no time."""
+    n = len(events)
+    if "time" in events:
+        times, zone_col = events["time"], events["tz"] if "tz" in events else None
+    elif "time_beijing" in events:
+        times, zone_col = events["time_beijing"], None
+    else:
+        return None, np.full(n, announce.BEIJING, dtype=object)
+    zones = np.full(n, announce.BEIJING, dtype=object)
+    if zone_col is not None:
+        z = zone_col.astype(object).where(zone_col.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+        zones = np.where(z == "", announce.BEIJING, z)
+    return times.astype(object).where(times.notna(), "").astype(str).str.strip().to_numpy(dtype=object), zones
 
-    ``events``: event_id, date (Beijing), optional time_beijing. ``pairs``: optional frame with event_id and
-    symbol columns (default: every event x every panel symbol). Returns event_id, symbol, exchange, day0,
-    col, pos0 (day 0's position in the exchange's session array).
+
+def announcement_day0(mic: str, events: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Day 0 on exchange ``mic`` for each event and the rule that set it (:mod:`crackdown.announce`):
+    ``close-after-instant`` (the first session closing after the stated time, in its stated zone) or
+    ``date-fallback`` (no time: the first session on or after the local date)."""
+    times, zones = _announcement_columns(events)
+    instants = announce.announcement_instants(events["date"], times, zones)
+    rule = np.where(instants.isna(), announce.RULE_FALLBACK, announce.RULE_CLOSE)
+    return announce.day0(mic, events["date"], times, zones), rule
+
+
+def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Map (event, security) pairs to day 0 on the security's own exchange (:func:`announcement_day0`).
+
+    ``events``: event_id, date (local date of the announcement), and either ``time`` (HH:MM) with ``tz``
+    (IANA zone; empty means Asia/Shanghai) or ``time_beijing`` (HH:MM Beijing time), both optional.
+    ``pairs``: optional frame with event_id and symbol columns (default: every event x every panel symbol).
+    Returns event_id, symbol, exchange, day0, col, pos0 (day 0's position in the exchange's session array)
+    and rule (``close-after-instant`` or ``date-fallback``).
     """
     events = events.drop_duplicates("event_id").reset_index(drop=True)
     if pairs is None:
@@ -209,14 +282,18 @@ def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | N
         if (ev < 0).any():
             raise unknown_name_error("event", pairs["event_id"][ev < 0].iloc[0], codes, "event")
         col = panel.col(pairs["symbol"])
-    times = events.get("time_beijing")
     pos0 = np.empty(len(ev), dtype=np.int64)
     day0 = np.empty(len(ev), dtype="datetime64[ns]")
+    rule = np.empty(len(ev), dtype=object)
     ex = panel.ex_code[col]
     for k, mic in enumerate(panel.mics):  # a handful of exchanges
-        d0 = event_day0(mic, events["date"], times).to_numpy()
         here = ex == k
+        if not here.any():
+            continue
+        d0, how = announcement_day0(mic, events)
+        d0 = d0.to_numpy()
         day0[here] = d0[ev[here]]
+        rule[here] = how[ev[here]]
         sess = panel.sessions[mic].to_numpy()
         pos = np.searchsorted(sess, d0[ev[here]], side="left")
         found = (pos < len(sess)) & (sess[np.minimum(pos, len(sess) - 1)] == d0[ev[here]])
@@ -229,6 +306,7 @@ def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | N
             "day0": day0,
             "col": col,
             "pos0": pos0,
+            "rule": rule,
         }
     )
 
@@ -334,7 +412,8 @@ def fit(
 
     Models: ``raw`` (AR = r), ``market-adjusted`` (AR = r - benchmark), ``constant-mean`` (AR = r - mean of r
     in the estimation window), ``market`` (OLS of r on the benchmark). sigma is the residual standard error
-    (ddof 2 for the market model, 1 otherwise). A pair needs ``min_obs`` valid estimation days and day 0
+    (ddof 2 for the market model, 1 otherwise); returns spanning several sessions (gap-aware panels) are left
+    out of the estimation window. A pair needs ``min_obs`` valid estimation days and day 0
     inside the security's price coverage; otherwise CrackdownError, or with ``errors="drop"`` the pair is
     removed and listed in ``Fit.dropped``.
     """
@@ -348,6 +427,8 @@ def fit(
     y, x = _model_series(panel, model)
     col, pos0 = pairs["col"].to_numpy(), pairs["pos0"].to_numpy()
     valid = ~np.isnan(y) if x is None else ~(np.isnan(y) | np.isnan(x))
+    if panel.st is not None:
+        valid &= panel.st <= 1  # a return across a halt neither inflates sigma nor tilts beta
     y0 = np.where(valid, y, 0.0)
     if x is None:
         n, sy, syy = _window_sums([valid.astype(float), y0, y0 * y0], pos0, col, *est)
@@ -463,12 +544,24 @@ def _gather_t(arr_t: np.ndarray, flat: np.ndarray, outside: np.ndarray | None) -
 
 
 def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """Abnormal returns of pairs ``rows`` at relative days ``offsets`` (pairs x offsets)."""
+    """Abnormal returns of pairs ``rows`` at relative days ``offsets`` (pairs x offsets).
+
+    On a gap-aware panel a return spanning s sessions has expected return s * alpha + beta * (benchmark over
+    the same sessions) (:func:`crackdown.returns.expected_over_spans`), and spanning returns on estimation
+    days (offsets up to the estimation window's end) are NaN, as in the fit.
+    """
     a = f.arrays
     col, pos0, alpha, beta = (a[k][rows] for k in ("col", "pos0", "alpha", "beta"))
     flat, outside = _flat_index(f.panel.rt.shape[1], pos0, col, offsets)
     ar = _gather_t(f.panel.rt, flat, outside)
-    ar -= alpha[:, None]
+    if f.panel.st is None:
+        ar -= alpha[:, None]
+    else:
+        span = _gather_t(f.panel.st, flat, outside)
+        ar -= alpha[:, None] * np.maximum(span, 1.0)
+        est = np.asarray(offsets) <= f.estimation[1]
+        if est.any():
+            ar[:, est] = np.where(span[:, est] > 1, np.nan, ar[:, est])
     if f.model not in ("raw", "constant-mean"):
         m = _gather_t(f.panel.mt, flat, outside)
         m *= beta[:, None]
@@ -478,21 +571,37 @@ def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(Non
 
 def ar_matrix(f: Fit, offsets: np.ndarray) -> np.ndarray:
     """Abnormal returns AR = r - alpha - beta * benchmark of every pair of ``f`` at ``offsets`` sessions from
-    day 0 (pairs x offsets; NaN outside the returns or on days without a return)."""
+    day 0 (pairs x offsets; NaN outside the returns or on days without a return). On a gap-aware panel see
+    :func:`_ar_matrix` for returns spanning several sessions."""
     return _ar_matrix(f, np.asarray(offsets))
 
 
+def _span_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray | None:
+    """Sessions spanned by each pair's return at ``offsets`` (pairs x offsets); None on a daily panel."""
+    if f.panel.st is None:
+        return None
+    a = f.arrays
+    return _gather_t(f.panel.st, *_flat_index(f.panel.st.shape[1], a["pos0"][rows], a["col"][rows], offsets))
+
+
 def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
-    """Standardised ARs with the out-of-sample forecast-error correction (Patell 1976)."""
+    """Standardised ARs with the out-of-sample forecast-error correction (Patell 1976).
+
+    For a return spanning s sessions (sum of s one-session forecast errors) the variance factor is
+    s + s^2 / n + (m_s - s xbar)^2 / Sxx (market model; m_s the benchmark over the span), s + s^2 / n
+    (constant mean) or s; with s = 1 these are Patell's 1 + 1/n + (m - xbar)^2 / Sxx.
+    """
     p = f.arrays
     n, sigma = p["n_est"][:, None].astype(float), p["sigma"][:, None]
+    span = _span_matrix(f, offsets)
+    s = 1.0 if span is None else np.maximum(span, 1.0)
     if f.model == "market":
         m = _gather_t(f.panel.mt, *_flat_index(f.panel.mt.shape[1], p["pos0"], p["col"], offsets))
-        c = 1 + 1 / n + (m - p["xbar"][:, None]) ** 2 / p["sxx"][:, None]
+        c = s + s * s / n + (m - s * p["xbar"][:, None]) ** 2 / p["sxx"][:, None]
     elif f.model == "constant-mean":
-        c = 1 + 1 / n
+        c = s + s * s / n
     else:
-        c = np.ones_like(n)
+        c = np.ones_like(n) * s
     return ar / (sigma * np.sqrt(c))
 
 
@@ -529,35 +638,103 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
     )
 
 
-def _car_arrays(f: Fit, window: Sequence[int]) -> dict[str, np.ndarray]:
+def _resumption_after(f: Fit, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """For pairs suspended at the end of a window ending on ``end``: the first return after the window whose
+    span starts inside it (the move across the halt, booked on the resumption session), as (offset, AR, SAR,
+    span) per pair (NaN where there is none); None on a daily panel."""
+    if f.panel.st is None:
+        return None
+    longest = int(np.nanmax(f.panel.st)) if f.panel.st.size else 1
+    ext = np.arange(end + 1, end + 1 + max(longest - 1, 1))
+    ar = _ar_matrix(f, ext)
+    span = _span_matrix(f, ext)
+    ok = ~np.isnan(ar)
+    first = ok.argmax(axis=1)
+    rows = np.arange(len(ar))
+    take = ok[rows, first] & (ext[first] - span[rows, first] + 1 <= end)
+    sar = _sar_matrix(f, ext, ar)
+    nan = np.full(len(ar), np.nan)
+    return (np.where(take, ext[first], nan), np.where(take, ar[rows, first], nan),
+            np.where(take, sar[rows, first], nan), np.where(take, span[rows, first], nan))
+
+
+def _car_arrays(f: Fit, window: Sequence[int], cumulate_rule: str = "sum") -> dict[str, np.ndarray]:
     offsets = _event_offsets(f, window)
     ar = _ar_matrix(f, offsets)
     sar = _sar_matrix(f, offsets, ar)
-    n_days = (~np.isnan(ar)).sum(axis=1)
+    span = _span_matrix(f, offsets)
+    after = _resumption_after(f, int(offsets[-1]))
+    a = f.arrays
+    r = None
+    if cumulate_rule == "compound":
+        r = _gather_t(f.panel.rt, *_flat_index(f.panel.rt.shape[1], a["pos0"], a["col"], offsets))
+    if after is not None:  # a halt over the window's end: its move (booked after the window) counts, flagged
+        ext_off, ext_ar, ext_sar, ext_span = after
+        ar, sar = np.column_stack([ar, ext_ar]), np.column_stack([sar, ext_sar])
+        span = np.column_stack([span, ext_span])
+        if r is not None:
+            pos = np.where(np.isnan(ext_off), 0, ext_off).astype(np.int64)
+            r_ext = f.panel.rt[a["col"], np.clip(a["pos0"] + pos, 0, f.panel.rt.shape[1] - 1)]
+            r = np.column_stack([r, np.where(np.isnan(ext_off), np.nan, r_ext)])
+    car_, n_days = cumulation.car(ar)
     with np.errstate(invalid="ignore", divide="ignore"):
-        car_ = np.where(n_days > 0, np.nansum(ar, axis=1), np.nan)
         scar = np.where(n_days > 0, np.nansum(sar, axis=1) / np.sqrt(n_days), np.nan)
-    return {"offsets": offsets, "ar": ar, "car": car_, "scar": scar, "n_days": n_days}
+    out = {"offsets": offsets, "ar": ar, "car": car_, "scar": scar, "n_days": n_days}
+    has = ~np.isnan(ar)
+    if span is None:
+        out["max_span"] = (n_days > 0).astype(np.int64)
+        out["starts_before"] = np.zeros(len(ar), dtype=bool)
+        out["ends_after"] = np.zeros(len(ar), dtype=bool)
+    else:
+        s = np.where(has, span, 0.0)
+        day = np.column_stack([np.broadcast_to(offsets, (len(ar), len(offsets))), after[0]])
+        out["max_span"] = s.max(axis=1, initial=0).astype(np.int64)
+        with np.errstate(invalid="ignore"):
+            out["starts_before"] = (has & (day - s + 1 < offsets[0])).any(axis=1)
+        out["ends_after"] = ~np.isnan(after[1])
+    if r is not None:
+        out["bhar"], out["n_days_bhar"] = cumulation.bhar(r, r - ar)
+    return out
 
 
-def car(f: Fit, windows: Sequence[int] | Iterable[Sequence[int]] = DEFAULT_WINDOW) -> pd.DataFrame:
+def car(
+    f: Fit, windows: Sequence[int] | Iterable[Sequence[int]] = DEFAULT_WINDOW, cumulate: str = "sum"
+) -> pd.DataFrame:
     """Cumulative abnormal returns per pair and window.
 
-    ``windows``: one ``(start, end)`` or several. Columns event_id, symbol, exchange, day0, window, start,
-    end, car (sum of the available daily ARs; NaN if none), scar (sum of standardised ARs / sqrt(n_days)),
-    n_days (days with a return).
+    ``windows``: one ``(start, end)`` or several. Columns event_id, symbol, exchange, day0, (rule, when the
+    pairs carry the day-0 rule), window, start, end, car (sum of the available daily ARs; NaN if none), scar
+    (sum of standardised ARs / sqrt(n_days)), n_days (days with a return), max_span (the most sessions one
+    return in the window spans: 1 for daily returns, more for a move across a halt) and starts_before (a
+    return in the window spans sessions before the window's first one, so the move includes pre-window
+    days) and ends_after (the security was suspended at the window's end and the move across the halt,
+    booked on the first session after the window, is counted: its return starts inside the window; e.g.
+    Hikvision suspended on days 0 and +1 of the Oct-2019 Entity List event, resuming on day +2). The last two
+    only arise on gap-aware panels.
+
+    ``cumulate="compound"`` adds bhar (buy-and-hold abnormal return: prod(1 + R) - prod(1 + E) over the days
+    with a return, E = R - AR the model's expected return; :func:`crackdown.cumulate.bhar`) and n_days_bhar.
+    BHAR needs simple returns: for log returns use :func:`crackdown.cumulate.log_car_to_simple` of the CAR.
     """
+    if cumulate not in CUMULATE:
+        raise unknown_name_error("cumulation", cumulate, CUMULATE, "cumulate")
+    base = [c for c in ("event_id", "symbol", "exchange", "day0", "rule") if c in f.pairs]
     frames = []
     for w in _as_windows(windows):  # a handful of windows
-        a = _car_arrays(f, w)
+        a = _car_arrays(f, w, cumulate)
+        extra = {"bhar": a["bhar"], "n_days_bhar": a["n_days_bhar"]} if cumulate == "compound" else {}
         frames.append(
-            f.pairs[["event_id", "symbol", "exchange", "day0"]].assign(
+            f.pairs[base].assign(
                 window=f"{w[0]}..{w[1]}",
                 start=int(w[0]),
                 end=int(w[1]),
                 car=a["car"],
                 scar=a["scar"],
                 n_days=a["n_days"],
+                max_span=a["max_span"],
+                starts_before=a["starts_before"],
+                ends_after=a["ends_after"],
+                **extra,
             )
         )
     return pd.concat(frames, ignore_index=True)
@@ -602,8 +779,9 @@ def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
     return out
 
 
-def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray, n_est_days: int) -> dict:
-    """Accumulators over one block of pairs (rows sorted by event code ``events``)."""
+def _block_stats(f: Fit, rows: np.ndarray, groups: np.ndarray, days: np.ndarray, n_est_days: int) -> dict:
+    """Accumulators over one block of pairs (rows sorted by group code ``groups``; a group is one (event,
+    exchange, day 0) and lies inside one event)."""
     a = _ar_matrix(f, days, rows)
     valid = ~np.isnan(a)
     clean = bool(valid.all())  # no missing day in the block: skip the masking passes
@@ -619,7 +797,7 @@ def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray,
     norm = np.sqrt(np.einsum("ij,ij->i", unit, unit))
     has = norm > 0
     unit /= np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
-    seg_ev, seg_start = np.unique(events, return_index=True)  # events sorted: contiguous segments
+    seg_g, seg_start = np.unique(groups, return_index=True)  # groups sorted: contiguous segments
     u = _rank_rows(a, keep_nan=False)
     u *= (1.0 / (1 + m_ok))[:, None]
     u -= 0.5
@@ -627,7 +805,7 @@ def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray,
         u[~valid] = 0.0
     return {
         "share_pos": share_pos,
-        "seg_ev": seg_ev,
+        "seg_g": seg_g,
         "unit_sum": np.add.reduceat(unit, seg_start, axis=0),
         "unit_sq": np.add.reduceat(has.astype(float), seg_start),
         "port_sum": a0.sum(axis=0),
@@ -636,33 +814,65 @@ def _block_stats(f: Fit, rows: np.ndarray, events: np.ndarray, days: np.ndarray,
     }
 
 
-def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events: np.ndarray, n_events: int):
+@dataclass(frozen=True)
+class _EstimationStats:
+    share_pos: np.ndarray  # per pair: share of positive estimation ARs
+    unit_sum: np.ndarray  # per event: summed unit-norm estimation deviations (relative days)
+    unit_sq: np.ndarray  # per event: pairs with a non-zero deviation vector
+    group_sum: np.ndarray  # the same per (event, exchange, day 0) group
+    group_sq: np.ndarray
+    group_ex: np.ndarray  # exchange code and day-0 position of each group
+    group_pos0: np.ndarray
+    port_sum: np.ndarray  # per relative day (estimation then event days): summed ARs and counts
+    cnt: np.ndarray
+    rank_sum: np.ndarray
+    n_est_days: int
+
+
+def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events: np.ndarray,
+                      n_events: int) -> _EstimationStats:
     """One pass over the estimation-window residuals of pairs ``rows`` (in blocks, two threads).
 
-    Returns per-pair share of positive estimation ARs, per-event summed unit-norm residual vectors (for the
-    average cross-correlation), per-relative-day portfolio sums/counts (estimation + event days) and Corrado
-    standardised-rank day sums/counts. Blocks are combined in order, so results are deterministic.
+    Returns per-pair share of positive estimation ARs, per-event and per-(event, exchange, day 0) summed
+    unit-norm residual vectors (for the average cross-correlation, within events and across overlapping
+    windows), per-relative-day portfolio sums/counts (estimation + event days) and Corrado standardised-rank
+    day sums/counts. Blocks are combined in order, so results are deterministic.
     """
     est = np.arange(f.estimation[0], f.estimation[1] + 1)
     days = np.concatenate([est, np.arange(window[0], window[1] + 1)])
     n_est_days = len(est)
-    order = np.argsort(events, kind="stable")
-    rows, events = rows[order], events[order]
+    ex = f.panel.ex_code[f.arrays["col"][rows]]
+    pos0 = f.arrays["pos0"][rows]
+    order = np.lexsort((pos0, ex, events))  # by event, then exchange and day 0
+    keys = np.stack([events[order], ex[order], pos0[order]], axis=1)
+    new = np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)] if len(keys) else np.array([], dtype=bool)
+    groups = np.cumsum(new) - 1
+    n_groups = int(groups[-1]) + 1 if len(groups) else 0
+    first = np.flatnonzero(new)
+    rows_sorted = rows[order]
     blocks = list(_blocks(len(rows)))
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy releases the GIL in sorts and gathers
-        parts = list(pool.map(lambda b: _block_stats(f, rows[b], events[b], days, n_est_days), blocks))
+        parts = list(pool.map(lambda b: _block_stats(f, rows_sorted[b], groups[b], days, n_est_days), blocks))
     share_pos = np.empty(len(rows))
-    unit_sum = np.zeros((n_events, n_est_days))
-    unit_sq = np.zeros(n_events)
+    group_sum = np.zeros((n_groups, n_est_days))
+    group_sq = np.zeros(n_groups)
     port_sum, cnt, rank_sum = np.zeros(len(days)), np.zeros(len(days)), np.zeros(len(days))
     for b, part in zip(blocks, parts, strict=True):  # combine in block order
         share_pos[order[b]] = part["share_pos"]
-        unit_sum[part["seg_ev"]] += part["unit_sum"]
-        unit_sq[part["seg_ev"]] += part["unit_sq"]
+        group_sum[part["seg_g"]] += part["unit_sum"]
+        group_sq[part["seg_g"]] += part["unit_sq"]
         port_sum += part["port_sum"]
         cnt += part["cnt"]
         rank_sum += part["rank_sum"]
-    return share_pos, unit_sum, unit_sq, port_sum, cnt, rank_sum, cnt, n_est_days
+    group_event = keys[first, 0] if n_groups else np.array([], dtype=np.int64)
+    unit_sum = np.zeros((n_events, n_est_days))
+    unit_sq = np.zeros(n_events)
+    np.add.at(unit_sum, group_event, group_sum)  # groups x days: small
+    np.add.at(unit_sq, group_event, group_sq)
+    return _EstimationStats(share_pos, unit_sum, unit_sq, group_sum, group_sq,
+                            keys[first, 1] if n_groups else group_event,
+                            keys[first, 2] if n_groups else group_event,
+                            port_sum, cnt, rank_sum, n_est_days)
 
 
 def _avg_cross_correlation(unit_sum: np.ndarray, unit_sq: np.ndarray, n: int) -> float:
@@ -674,6 +884,37 @@ def _avg_cross_correlation(unit_sum: np.ndarray, unit_sq: np.ndarray, n: int) ->
     return float(within / (n * (n - 1)))
 
 
+def _overlap_cross_correlation(f: Fit, st: _EstimationStats, window: tuple[int, int], n: int) -> float:
+    """r-bar of :func:`crackdown.inference.kolari_pynnonen`: rho_ij * d_ij / sqrt(W_i W_j) averaged over all
+    N(N-1) ordered pairs, rho_ij the correlation of estimation ARs on common calendar dates and d_ij the
+    window dates pairs i and j share (W_i: pair i's window dates).
+
+    Pairs of one (event, exchange, day 0) group share every date, so the sum over pairs reduces to groups:
+    sum_{g,h} <S_g, S_h> o_gh - sum_i |u_i|^2 |v_i|^2, with S_g the group's summed unit deviations placed on
+    calendar dates and o_gh the groups' window overlap; it costs O(groups x dates), not O(N^2).
+    """
+    if n < 2 or len(st.group_sq) == 0:
+        return np.nan
+    pos_est = np.arange(f.estimation[0], f.estimation[1] + 1)
+    pos_win = np.arange(window[0], window[1] + 1)
+    est_dates = _gather(f.panel.dates, st.group_pos0, st.group_ex, pos_est)
+    win_dates = _gather(f.panel.dates, st.group_pos0, st.group_ex, pos_win)
+    ok_e, ok_w = ~np.isnat(est_dates), ~np.isnat(win_dates)
+    axis_e, idx_e = np.unique(est_dates[ok_e], return_inverse=True)
+    axis_w, idx_w = np.unique(win_dates[ok_w], return_inverse=True)
+    g_e, g_w = np.nonzero(ok_e)[0], np.nonzero(ok_w)[0]
+    placed = np.zeros((len(st.group_sq), len(axis_e)))
+    placed[g_e, idx_e] = st.group_sum[ok_e]
+    v = np.zeros((len(st.group_sq), len(axis_w)))
+    v[g_w, idx_w] = 1.0
+    width = v.sum(axis=1, keepdims=True)
+    v = np.divide(v, np.sqrt(width), out=np.zeros_like(v), where=width > 0)
+    gram = placed @ placed.T
+    share = v @ v.T
+    diag = (st.group_sq * (width[:, 0] > 0)).sum()  # |u_i|^2 |v_i|^2 = 1 for every pair with a deviation
+    return float(((gram * share).sum() - diag) / (n * (n - 1)))
+
+
 def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[str, np.ndarray]) -> dict:
     car_all, scar_all = cars["car"][rows], cars["scar"][rows]
     keep = ~np.isnan(car_all) & ~np.isnan(scar_all)
@@ -683,9 +924,9 @@ def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[s
     if n == 0:
         return out
     ev_codes, events = np.unique(f.pairs["event_id"].to_numpy()[rows].astype(str), return_inverse=True)
-    share_pos, usum, usq, psum, pcnt, rsum, rcnt, n_est_days = _estimation_stats(
-        f, rows, window, events, len(ev_codes)
-    )
+    est = _estimation_stats(f, rows, window, events, len(ev_codes))
+    share_pos, usum, usq, n_est_days = est.share_pos, est.unit_sum, est.unit_sq, est.n_est_days
+    psum, pcnt, rsum, rcnt = est.port_sum, est.cnt, est.rank_sum, est.cnt
     w = window[1] - window[0] + 1
     sd = car_i.std(ddof=1) if n > 1 else np.nan
     caar = car_i.mean()
@@ -700,6 +941,10 @@ def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[s
     rbar = _avg_cross_correlation(usum, usq, n)
     kp = bmp * np.sqrt((1 - rbar) / (1 + (n - 1) * rbar)) if n > 1 else np.nan
     out["rbar"], out["kp_t"], out["p_kp"] = rbar, kp, 2 * stats.t.sf(abs(kp), n - 1) if n > 1 else np.nan
+    rbar_o = _overlap_cross_correlation(f, est, window, n)
+    kp_o = bmp * np.sqrt((1 - rbar_o) / (1 + (n - 1) * rbar_o)) if n > 1 else np.nan
+    out["rbar_overlap"], out["kp_overlap_t"] = rbar_o, kp_o
+    out["p_kp_overlap"] = 2 * stats.t.sf(abs(kp_o), n - 1) if n > 1 else np.nan
     kbar = np.divide(rsum, rcnt, out=np.full_like(rsum, np.nan), where=rcnt > 0)
     s_k = np.sqrt(np.nanmean(kbar**2))
     corrado = np.nansum(kbar[n_est_days:]) / (np.sqrt(w) * s_k)
@@ -751,6 +996,8 @@ def caar_tests(f: Fit, window: Sequence[int] = DEFAULT_WINDOW, groups=None) -> p
 
     Columns: group, window, n, caar, t_cs/p_cs (cross-sectional t), patell_z/p_patell (Patell 1976),
     bmp_t/p_bmp (Boehmer-Musumeci-Poulsen 1991), rbar, kp_t/p_kp (Kolari-Pynnonen 2010 adjusted BMP),
+    rbar_overlap, kp_overlap_t/p_kp_overlap (the same with cross-event correlation where event windows
+    share calendar dates, :func:`crackdown.inference.kolari_pynnonen`),
     corrado_t/p_corrado (Corrado 1989 rank, Cowan 1992 multi-day form, Corrado-Zivney standardised ranks over
     the estimation and event days), n_pos, p_hat, gsign_z/p_gsign (generalized sign, Cowan 1992),
     portfolio_car/se/t/p (equal-weighted portfolio, SE from the estimation-window series). p-values are
@@ -828,6 +1075,7 @@ def placebo_pvalue(
     exclude_days: int | None = None,
     avoid: Iterable | None = None,
     coverage: str = "all",
+    pool: str = "regime",
 ) -> dict:
     """Placebo p-values of a group's CAAR from ``n`` random non-event dates (deterministic for ``seed``).
 
@@ -838,8 +1086,13 @@ def placebo_pvalue(
     at least one (``"any"``; then securities without data at a drawn date drop out of that replication), and
     lie more than ``exclude_days`` sessions (default: window half-width + 5) from the group's real events'
     day 0 and from any date in ``avoid`` (e.g. every event date of the project). Pseudo pairs with too few
-    estimation observations are dropped. Returns caar, p_two_sided ((1 + #|placebo| >= |caar|) /
-    (1 + n_valid)), p_lower, p_upper, n_placebo and the placebo CAARs.
+    estimation observations are dropped. ``pool="regime"`` (default) draws each event's dates only among the
+    candidates within 6 months whose benchmark volatility tercile matches the event's day 0
+    (:func:`crackdown.placebo.regime_eligible`; the benchmark is that of the group's first security, or its
+    own returns without one); ``pool="uniform"`` draws from every candidate. Returns caar, p_two_sided
+    ((1 + #|placebo| >= |caar|) / (1 + n_valid)), p_lower, p_upper, their Monte-Carlo standard errors
+    (``*_mc_se``), n_placebo, pool, regime_months (the months span each event's regime candidates came from;
+    None for the uniform pool) and the placebo CAARs.
     """
     w = _check_window(window, "window")
     if int(n) < 1:
@@ -854,7 +1107,15 @@ def placebo_pvalue(
         raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
     cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
     ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
-    draws = placebo.draw_dates(cands, int(n), len(ev_codes), seed)
+    placebo.check_pool(pool)
+    bench = None
+    if pool == "regime":
+        first = int(p["col"].iloc[0])
+        bench = placebo.benchmark_series(f.panel, first, "m")
+        if bench.isna().all():
+            bench = placebo.benchmark_series(f.panel, first, "r")
+    day0 = p.groupby(p["event_id"].astype(str))["day0"].min().reindex(ev_codes)
+    draws, months = placebo.draw_pool(pool, cands, int(n), day0, seed, bench)
     per_block = max(1, _CHUNK * 10 // len(p))
     caars = np.full(int(n), np.nan)
     for blk in _blocks(int(n), per_block):  # blocks of replications; each block vectorised
@@ -868,7 +1129,8 @@ def placebo_pvalue(
         sums = np.bincount(rid[ok], weights=c[ok], minlength=int(n))
         cnts = np.bincount(rid[ok], minlength=int(n))
         caars[blk] = np.where(cnts[blk] > 0, sums[blk] / np.maximum(cnts[blk], 1), np.nan)
-    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "placebo_caars": caars}
+    return {"caar": actual, **placebo.placebo_p_values(actual, caars), "pool": pool, "regime_months": months,
+            "placebo_caars": caars}
 
 
 def _placebo_candidates(
@@ -926,6 +1188,8 @@ def run_event_study(
     groups: Mapping[str, Iterable[str]] | None = None,
     errors: str = "raise",
     pairs: pd.DataFrame | None = None,
+    spans: pd.DataFrame | None = None,
+    cumulate: str = "sum",
 ) -> EventStudyResult:
     """Full event study: day 0 per exchange, model fit, ARs over ``window``, CARs over ``windows`` (default
     just ``window``) and group CAAR tests per window.
@@ -933,11 +1197,17 @@ def run_event_study(
     ``returns``: wide returns frame (symbols and their benchmarks); ``securities``: symbol, exchange,
     benchmark_symbol; ``events``: event_id, date, optional time_beijing (and date_precision: month-only dates
     are rejected). ``benchmark`` overrides each security's benchmark_symbol. ``pairs`` (event_id, symbol)
-    restricts the study to those combinations (default: every event x every symbol).
+    restricts the study to those combinations (default: every event x every symbol). ``spans``: sessions
+    spanned by each return for gap-aware returns (:func:`build_panel`). ``cumulate``: ``sum`` (CAR) or
+    ``compound`` (CAR and BHAR, :func:`car`).
     """
     ev = _select_events(events, event_ids)
     needs_benchmark = model in ("market", "market-adjusted")
-    panel = panel_from_securities(returns, securities, symbols, benchmark, with_benchmark=needs_benchmark)
+    if cumulate not in CUMULATE:
+        raise unknown_name_error("cumulation", cumulate, CUMULATE, "cumulate")
+    panel = panel_from_securities(
+        returns, securities, symbols, benchmark, with_benchmark=needs_benchmark, spans=spans
+    )
     pairs = make_pairs(panel, ev, pairs)
     w = _check_window(window, "window")
     est = _check_window(estimation, "estimation")
@@ -948,7 +1218,9 @@ def run_event_study(
     if f.pairs.empty:
         raise CrackdownError(f.dropped["reason"].iloc[0] if len(f.dropped) else "symbols: no pairs to study")
     caar = pd.concat([caar_tests(f, win, groups) for win in all_windows], ignore_index=True)
-    return EventStudyResult(abnormal_returns(f, w), car(f, all_windows), caar, f.params, f.dropped, f)
+    return EventStudyResult(
+        abnormal_returns(f, w), car(f, all_windows, cumulate), caar, f.params, f.dropped, f
+    )
 
 
 def _select_events(events: pd.DataFrame, event_ids: Sequence[str] | None) -> pd.DataFrame:

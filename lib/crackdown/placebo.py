@@ -6,10 +6,13 @@ Used by the engine (:func:`crackdown.eventstudy.placebo_pvalue`), the market stu
 - :func:`session_union` / :func:`exchange_sessions`: the trading sessions pseudo-events are drawn from;
 - :func:`away_from_events`: sessions more than ``gap`` sessions from every real event;
 - :func:`draw_dates` (one generator for all events) and :func:`draw_dates_per_event` (one generator per event,
-  so an event's draws are the same whatever other events are studied);
+  so an event's draws are the same whatever other events are studied): the ``uniform`` pool;
+- :func:`regime_eligible`, :func:`draw_pool` and :func:`draw_pool_per_event`: the ``regime`` pool (the default),
+  each event's draws restricted to candidates within 6 months whose benchmark volatility tercile matches the
+  event's (:mod:`crackdown.regime`), widened to 12, 18 or 24 months for an event with fewer than 10 such dates;
 - :func:`pseudo_pairs`: (pseudo-event, security) pairs with day 0 on each security's own exchange;
 - :func:`monte_carlo_p` and :func:`placebo_p_values`: ``(1 + count) / (1 + draws)``, the p-value that counts the
-  real statistic as one of the draws (never 0).
+  real statistic as one of the draws (never 0), with its Monte-Carlo standard error.
 """
 
 from __future__ import annotations
@@ -21,8 +24,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crackdown import regime
+from crackdown.errors import CrackdownError
+
 if TYPE_CHECKING:
     from crackdown.eventstudy import ReturnPanel
+
+POOLS = ("regime", "uniform")  # placebo candidate pools: same period and volatility regime, or any candidate
+REGIME_MONTHS, REGIME_BINS, REGIME_LOOKBACK = 6, 3, 20
+REGIME_WIDEN = (12, 18, 24)  # months tried in turn for an event with too few same-regime candidates
+REGIME_MIN_CANDIDATES = 10
 
 
 # ------------------------------------------------------------------------------------------ candidate dates
@@ -74,6 +85,75 @@ def draw_dates_per_event(candidates: np.ndarray, n: int, event_ids: Sequence[str
     return candidates[np.stack(cols, axis=1)] if cols else np.empty((n, 0), dtype="datetime64[ns]")
 
 
+def check_pool(pool: str) -> str:
+    """``pool`` if it is one of :data:`POOLS`, else a CrackdownError naming ``placebo_pool``."""
+    if pool not in POOLS:
+        raise CrackdownError(f"placebo_pool: expected one of {', '.join(POOLS)}, got {pool!r}")
+    return pool
+
+
+def regime_eligible(candidates: np.ndarray, event_days: pd.Series, bench_returns: pd.Series,
+                    months: int = REGIME_MONTHS, n_bins: int = REGIME_BINS, lookback: int = REGIME_LOOKBACK,
+                    widen: tuple[int, ...] = REGIME_WIDEN,
+                    min_candidates: int = REGIME_MIN_CANDIDATES) -> pd.DataFrame:
+    """Events x candidates: the candidates within ``months`` of the event whose benchmark trailing volatility
+    (``lookback`` sessions before the date) is in the same of ``n_bins`` sample quantile bins as the event's
+    (:mod:`crackdown.regime`). An event with fewer than ``min_candidates`` such dates (a dense run of real
+    events leaves few non-event dates nearby) takes the first span of ``widen`` (months) that has enough, or
+    the widest; the span used per event is in ``.attrs["months"]``. ``bench_returns``: the benchmark's daily
+    returns on its own sessions (the bins are cut over all of them); ``event_days``: day 0 (or date) per event,
+    indexed by event id."""
+    bins = regime.volatility_bins(regime.trailing_volatility(bench_returns, lookback), n_bins)
+    cands = pd.DatetimeIndex(candidates)
+    ok = regime.eligible_dates(event_days, cands, bins, months)
+    used = pd.Series(int(months), index=ok.index)
+    for wider in widen:  # a few spans
+        thin = ok.sum(axis=1).to_numpy() < min_candidates
+        if not thin.any():
+            break
+        more = regime.eligible_dates(event_days, cands, bins, int(wider))
+        ok.loc[thin] = more.loc[thin].to_numpy()
+        used[thin] = int(wider)
+    ok.attrs["months"] = used.to_dict()
+    return ok
+
+
+def draw_pool(pool: str, candidates: np.ndarray, n: int, event_days: pd.Series, seed: int,
+              bench_returns: pd.Series | None = None) -> tuple[np.ndarray, dict | None]:
+    """(n x events) placebo dates from ``pool``: ``uniform`` (:func:`draw_dates`) or ``regime`` (each event's
+    dates from :func:`regime_eligible`; needs ``bench_returns``), and for ``regime`` the months span used per
+    event (None for ``uniform``)."""
+    if check_pool(pool) == "uniform":
+        return draw_dates(candidates, n, len(event_days), seed), None
+    if bench_returns is None:
+        raise CrackdownError("regime_benchmark: the regime placebo pool needs a benchmark return series")
+    ok = regime_eligible(candidates, event_days, bench_returns)
+    return regime.draw_regime_dates(ok, n, seed), ok.attrs["months"]
+
+
+def draw_pool_per_event(pool: str, candidates: np.ndarray, n: int, event_days: pd.Series, seed: int,
+                        bench_returns: pd.Series | None = None) -> np.ndarray:
+    """:func:`draw_pool` with one generator per event seeded by (seed, crc32 of its id): an event's draws are
+    the same whatever other events are drawn with it (``event_days`` indexed by event id)."""
+    ids = [str(e) for e in event_days.index]
+    if check_pool(pool) == "uniform":
+        return draw_dates_per_event(candidates, n, ids, seed)
+    if bench_returns is None:
+        raise CrackdownError("regime_benchmark: the regime placebo pool needs a benchmark return series")
+    ok = regime_eligible(candidates, event_days, bench_returns)
+    cols = [regime.draw_regime_dates(ok.iloc[[i]], n, [seed, zlib.crc32(e.encode())])[:, 0]
+            for i, e in enumerate(ids)]
+    return np.stack(cols, axis=1) if cols else np.empty((n, 0), dtype="datetime64[ns]")
+
+
+def benchmark_series(panel: ReturnPanel, symbol_col: int, which: str = "r") -> pd.Series:
+    """A panel column's returns (``r``) or its benchmark's (``m``) on its own exchange's sessions."""
+    mic = panel.mics[panel.ex_code[symbol_col]]
+    sess = panel.sessions[mic]
+    values = (panel.r if which == "r" else panel.m)[: len(sess), symbol_col]
+    return pd.Series(values, index=sess)
+
+
 # ------------------------------------------------------------------------------------------ pseudo pairs
 
 
@@ -111,10 +191,14 @@ def monte_carlo_p(count: int, draws: int) -> float:
 
 def placebo_p_values(actual: float, placebo: np.ndarray) -> dict[str, Any]:
     """Two-sided, lower and upper Monte-Carlo p-values of ``actual`` against the non-NaN ``placebo`` draws:
-    ``p_two_sided`` (|draw| >= |actual|), ``p_lower`` (draw <= actual), ``p_upper`` (draw >= actual), and
-    ``n_placebo`` (the non-NaN draws)."""
+    ``p_two_sided`` (|draw| >= |actual|), ``p_lower`` (draw <= actual), ``p_upper`` (draw >= actual), each with
+    its Monte-Carlo standard error ``*_mc_se`` (:func:`crackdown.regime.mc_standard_error`), and ``n_placebo``
+    (the non-NaN draws)."""
     valid = placebo[~np.isnan(placebo)]
     k = len(valid)
-    return {"p_two_sided": monte_carlo_p((np.abs(valid) >= abs(actual)).sum(), k),
-            "p_lower": monte_carlo_p((valid <= actual).sum(), k),
-            "p_upper": monte_carlo_p((valid >= actual).sum(), k), "n_placebo": k}
+    out = {"p_two_sided": monte_carlo_p((np.abs(valid) >= abs(actual)).sum(), k),
+           "p_lower": monte_carlo_p((valid <= actual).sum(), k),
+           "p_upper": monte_carlo_p((valid >= actual).sum(), k), "n_placebo": k}
+    for key in ("p_two_sided", "p_lower", "p_upper"):
+        out[f"{key}_mc_se"] = regime.mc_standard_error(out[key], k) if k else np.nan
+    return out

@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from crackdown import eventstudy as es
-from crackdown import params, placebo
+from crackdown import inference, params, placebo
 from crackdown.alignment import TARGETED_SECTORS
+from crackdown.announce import RULE_FALLBACK
 from crackdown.errors import CrackdownError, unknown_name_error
 from crackdown.results import Headline
 from crackdown.text import fmt_p, pct
@@ -115,15 +116,13 @@ def merge_same_day0(events: pd.DataFrame, exchanges: Iterable[str]) -> pd.DataFr
     The first event (by date, id) keeps its row; ``merged_ids`` lists every merged id (``;``-joined),
     ``type`` and ``targets`` become the ``;``-joined distinct values. Order by date is kept.
     """
-    from crackdown.calendars import event_day0
-
     mics = list(dict.fromkeys(exchanges))
     if not mics:
         raise CrackdownError("market: no exchanges to map the events to")
-    times = events["time_beijing"] if "time_beijing" in events else None
     key = pd.Series("", index=events.index)
     for mic in mics:  # a handful of exchanges
-        key = key + "|" + pd.Series(event_day0(mic, events["date"], times).strftime("%Y-%m-%d"), index=events.index)
+        day0, _ = es.announcement_day0(mic, events.reset_index(drop=True))
+        key = key + "|" + pd.Series(day0.strftime("%Y-%m-%d"), index=events.index)
     events = events.assign(_key=key).sort_values(["date", "event_id"])
     joined = events.groupby("_key", sort=False).agg(
         merged_ids=("event_id", ";".join),
@@ -222,15 +221,19 @@ def _label_pairs(pairs: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
 def run_reaction(returns: pd.DataFrame, securities: pd.DataFrame, events: pd.DataFrame, members: pd.DataFrame,
                  model: str = "market", estimation: Sequence[int] = es.DEFAULT_ESTIMATION,
                  window: Sequence[int] = es.DEFAULT_WINDOW, min_obs: int = es.DEFAULT_MIN_OBS,
-                 min_n: int = 2, index_benchmark: str = INDEX_BENCHMARK) -> Reaction:
+                 min_n: int = 2, index_benchmark: str = INDEX_BENCHMARK,
+                 spans: pd.DataFrame | None = None) -> Reaction:
     """Every member security around every event; pairs the engine cannot fit (no prices yet, too few
-    estimation days) are dropped and listed in ``result.dropped``; then the ``min_n`` rule per (event, group)."""
+    estimation days) are dropped and listed in ``result.dropped``; then the ``min_n`` rule per (event, group).
+    ``spans``: sessions spanned by each return (``load_return_spans``) when ``returns`` are gap-aware
+    (``load_returns(gaps="resumption")``), so a move across a suspension is measured against the benchmark
+    over the same sessions."""
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
         raise CrackdownError(f"min_n: expected a positive integer, got {min_n!r}")
     w = params.window("window", list(window))
     sec = study_securities(securities, members["symbol"], index_benchmark)
     res = es.run_event_study(returns, sec, events, list(members["symbol"]), model=model, estimation=estimation,
-                             window=w, min_obs=min_obs, errors="drop")
+                             window=w, min_obs=min_obs, errors="drop", spans=spans, cumulate="compound")
     cars = res.car.assign(group=_label_pairs(res.car, members))
     cars["valid"] = cars["car"].notna()
     n_cell = cars.groupby(["event_id", "group"])["valid"].transform("sum")
@@ -398,25 +401,48 @@ def leave_one_out(r: Reaction, long: str = LONG, short: str = SHORT) -> pd.DataF
     return pd.DataFrame({"difference": diff, "without_it": without}).sort_values("difference")
 
 
+def regime_benchmark_returns(r: Reaction, symbol: str | None = None) -> tuple[str, pd.Series]:
+    """The benchmark whose volatility regime the placebo matches, and its daily returns on its own sessions:
+    ``symbol`` (a studied security), or by default the first member of the benchmark group."""
+    bench = r.members.loc[r.members["group"].astype(str) == "benchmark", "symbol"].tolist()
+    if symbol is None:
+        if not bench:
+            raise CrackdownError("regime_benchmark: no benchmark security is studied; name one")
+        symbol = bench[0]
+    panel = r.result.fit.panel
+    if symbol not in panel.symbols:
+        raise unknown_name_error("symbol", symbol, panel.symbols, "regime_benchmark")
+    return symbol, placebo.benchmark_series(panel, int(panel.col([symbol])[0]), "r")
+
+
 def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterable | None = None,
                        exclude_days: int = 10, span_days: int = 365, long: str = LONG, short: str = SHORT,
-                       block: int = 100) -> dict:
+                       block: int = 100, pool: str = "regime", regime_benchmark: str | None = None) -> dict:
     """Placebo distribution of the long-short statistic (:func:`long_short_statistic`) from ``n`` draws.
 
-    Each draw gives every real event a random calendar session (``numpy.random.default_rng(seed)``) within
-    ``span_days`` of the real events' range, more than ``exclude_days`` sessions away from every real event and
-    every date of ``avoid`` (e.g. all event dates of the project); the same securities are studied around it
-    (day 0 = each exchange's first session on or after it) with the same model, windows and ``min_n`` rule.
-    Returns actual, p_two_sided ((1 + #|placebo| >= |actual|) / (1 + n_valid)), p_lower, n_placebo, placebo.
+    Candidate dates are the calendar sessions within ``span_days`` of the real events' range, more than
+    ``exclude_days`` sessions away from every real event and every date of ``avoid`` (e.g. all event dates of
+    the project). ``pool="regime"`` (default): each real event draws (``numpy.random.default_rng(seed)``) only
+    among the candidates within 6 months of its date whose ``regime_benchmark`` 20-session trailing volatility
+    is in the same sample tercile as on its date (:func:`crackdown.placebo.regime_eligible`), so turbulent 2021
+    events are not compared with calm years; ``pool="uniform"``: among all candidates. The same securities are
+    studied around each draw (day 0 = each exchange's first session on or after it) with the same model,
+    windows and ``min_n`` rule. Returns actual, p_two_sided ((1 + #|placebo| >= |actual|) / (1 + n_valid)),
+    p_lower, their Monte-Carlo standard errors (p_two_sided_mc_se, p_lower_mc_se), n_placebo, pool,
+    regime_benchmark and regime_months (event -> months span of its candidates: 6, widened to 12, 18 or 24
+    where fewer than 10 same-regime dates lie closer; None for the uniform pool) and placebo.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise CrackdownError(f"n_placebo: expected a positive integer, got {n!r}")
+    placebo.check_pool(pool)
     actual = long_short_statistic(r, long, short)
     f = r.result.fit
     pairs = r.cars.loc[r.cars["group"].isin([long, short]), ["event_id", "symbol", "group"]]
     ev_codes = pd.Index(r.events["event_id"])
     cands = _placebo_dates(r, avoid, exclude_days, span_days)
-    draws = placebo.draw_dates(cands, n, len(ev_codes), seed)
+    bench_name, bench = regime_benchmark_returns(r, regime_benchmark) if pool == "regime" else (None, None)
+    event_days = pd.Series(pd.to_datetime(r.events["date"]).to_numpy(), index=ev_codes)
+    draws, months = placebo.draw_pool(pool, cands, n, event_days, seed, bench)
     ev_of_pair = ev_codes.get_indexer(pairs["event_id"])
     stats_ = []
     for start in range(0, n, block):  # blocks of replications bound memory; each block is vectorised
@@ -439,8 +465,13 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     return {
         "actual": actual,
         "p_two_sided": p["p_two_sided"] if k else np.nan,
+        "p_two_sided_mc_se": p["p_two_sided_mc_se"] if k else np.nan,
         "p_lower": p["p_lower"] if k else np.nan,
+        "p_lower_mc_se": p["p_lower_mc_se"] if k else np.nan,
         "n_placebo": k,
+        "pool": pool,
+        "regime_benchmark": bench_name,
+        "regime_months": months,
         "placebo": draws_stat,
     }
 
@@ -463,7 +494,7 @@ def _placebo_dates(r: Reaction, avoid, exclude_days: int, span_days: int) -> np.
 def run_reverse(returns: pd.DataFrame, securities: pd.DataFrame, rows: pd.DataFrame, members: pd.DataFrame,
                 model: str = "market", estimation: Sequence[int] = es.DEFAULT_ESTIMATION,
                 window: Sequence[int] = es.DEFAULT_WINDOW, path: Sequence[int] = (-5, 10),
-                min_obs: int = es.DEFAULT_MIN_OBS) -> dict:
+                min_obs: int = es.DEFAULT_MIN_OBS, spans: pd.DataFrame | None = None) -> dict:
     """The named firms' own securities around their adverse events (``rows`` from :func:`adverse_events`).
 
     Returns ``pairs`` (event, symbol, firm, day 0, CAR; pairs without prices at the time are left out and
@@ -476,10 +507,11 @@ def run_reverse(returns: pd.DataFrame, securities: pd.DataFrame, rows: pd.DataFr
     rows = rows[rows["firm_id"].isin(sym.index)].assign(symbol=lambda d: d["firm_id"].map(sym))
     if rows.empty:
         return _empty_reverse(pd.DataFrame(columns=["event_id", "symbol", "reason"]))
-    events = rows.drop_duplicates("event_id")[["event_id", "date", "time_beijing"]]
+    events = rows.drop_duplicates("event_id")[[c for c in ("event_id", "date", "time", "tz", "time_beijing")
+                                                if c in rows]]
     needs = model in ("market", "market-adjusted")
     panel = es.panel_from_securities(returns, securities, list(dict.fromkeys(rows["symbol"])),
-                                     with_benchmark=needs)
+                                     with_benchmark=needs, spans=spans)
     mapped = es.make_pairs(panel, events, rows[["event_id", "symbol"]])
     outside = mapped["pos0"] < 0
     f = es.fit(panel, mapped[~outside].reset_index(drop=True), model, estimation, min_obs, errors="drop")
@@ -530,7 +562,9 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
 
 # --- results and narrative -----------------------------------------------------------------------------------
 GROUP_STATS = ("t_cs", "p_cs", "bmp_t", "p_bmp", "kp_t", "p_kp", "portfolio_car", "portfolio_t", "p_portfolio")
-P_VALUE_RULE = "the larger of the portfolio t-test and the placebo p-values"
+P_VALUE_RULE = ("the most conservative defensible of events, clusters and calendar-time inference "
+                "(crackdown.inference.most_conservative)")
+GROUP_STATS = (*GROUP_STATS, "kp_overlap_t", "p_kp_overlap")
 
 
 def group_record(pooled: pd.DataFrame, group: str) -> dict[str, Any]:
@@ -543,49 +577,186 @@ def group_record(pooled: pd.DataFrame, group: str) -> dict[str, Any]:
 
 
 def reverse_record(reverse: Mapping[str, Any]) -> dict[str, Any]:
-    """The reverse study (:func:`run_reverse`) for the results: CAAR, n, events, tests and the pairs' CARs."""
+    """The reverse study (:func:`run_reverse`) for the results: CAAR, n, events, tests, the pairs holding a
+    return across a suspension (``n_pairs_spanning``) and the pairs' CARs (with max_span, starts_before)."""
     rt, pairs = reverse["tests"], reverse["pairs"]
     return {"car": rt["caar"], "n": int(rt["n"]), "n_events": int(pairs["event_id"].nunique()),
             "t_cs": rt.get("t_cs"), "p_cs": rt.get("p_cs"), "kp_t": rt.get("kp_t"), "p_kp": rt.get("p_kp"),
             "p_portfolio": rt.get("p_portfolio"),
-            "pairs": pairs[["event_id", "symbol", "car"]].to_dict(orient="records")}
+            "n_pairs_spanning": int((pairs["max_span"] > 1).sum()) if "max_span" in pairs else 0,
+            "pairs": pairs[[c for c in ("event_id", "symbol", "car", "max_span", "starts_before", "ends_after")
+                            if c in pairs]]
+            .to_dict(orient="records")}
 
 
-def headline(ls: Mapping[str, Any], placebo: Mapping[str, Any], window: Sequence[int]) -> dict[str, Any]:
-    """The index page's headline: the long-short CAR with, as its p-value, the larger (more conservative) of
-    the portfolio t-test's and the placebo's p-values (None without a long-short estimate)."""
-    ok = bool(np.isfinite(ls["car"]))
+INFERENCE_TESTS = ("pairs", "events", "clusters", "calendar_time")
+TEST_NAMES = {"pairs": "pairs as observations", "events": "events as observations",
+              "clusters": "clusters of overlapping events", "calendar_time": "calendar-time portfolio (HAC)"}
+
+
+def inference_tests(r: Reaction, long: str = LONG, short: str = SHORT,
+                    measure: str = "car") -> dict[str, dict[str, Any]]:
+    """The four inference approaches of :mod:`crackdown.inference` over the eligible pairs' CARs, for the
+    long-short (``"long_short"``: ``long`` minus ``short``, events with both legs) and each group: target ->
+    {pairs, events, clusters, calendar_time} -> :class:`crackdown.inference.Inference` (None where the test
+    cannot be computed, e.g. a group without pairs or fewer than 3 window days). ``measure="bhar"`` tests the
+    buy-and-hold abnormal returns instead with pairs, events and clusters (no calendar-time analogue)."""
+    if measure not in ("car", "bhar"):
+        raise CrackdownError(f"measure: expected 'car' or 'bhar', got {measure!r}")
+    labels = r.members.set_index("symbol")["group"].astype(str).to_dict()
+    frame = es.car(r.fit, r.window, cumulate="compound" if measure == "bhar" else "sum")
+    if measure == "bhar":
+        frame = frame.assign(car=frame["bhar"])
+    cars, windows, daily = inference.inputs_from_event_study(frame, es.abnormal_returns(r.fit, r.window), labels)
+    tests = {"pairs": (inference.pairs_test, (cars,)), "events": (inference.events_test, (cars,)),
+             "clusters": (inference.clusters_test, (cars, windows))}
+    if measure == "car":
+        tests["calendar_time"] = (inference.calendar_time_test, (daily,))
+    out: dict[str, dict[str, Any]] = {}
+    for name, target in {"long_short": (long, short), **{g: g for g in MARKET_STUDY_GROUPS}}.items():
+        out[name] = {}
+        for test, (run, inputs) in tests.items():  # four tests per target
+            try:
+                out[name][test] = run(*inputs, target)
+            except CrackdownError:
+                out[name][test] = None
+    return out
+
+
+def headline_choice(tests: Mapping[str, Any]) -> inference.Headline | None:
+    """The long-short's headline test (:func:`crackdown.inference.most_conservative`: the largest p-value among
+    events, clusters and calendar time with enough observations; pairs never), or None without any."""
+    usable = {k: v for k, v in tests.items() if v is not None and np.isfinite(v.p_value)}
+    try:
+        return inference.most_conservative(usable)
+    except CrackdownError:
+        return None
+
+
+def _car_scale(name: str, estimate: float, window: Sequence[int]) -> float:
+    """A test's estimate on the CAR scale: the calendar-time estimate is a mean daily AR (times W)."""
+    return estimate * (window[1] - window[0] + 1) if name == "calendar_time" else estimate
+
+
+def headline(tests: Mapping[str, Any] | None, window: Sequence[int]) -> dict[str, Any]:
+    """The index page's headline: the long-short CAR, p-value and n of the most conservative defensible test
+    (:func:`headline_choice`); the statistic names the test and ``p_value_rule`` says why it was chosen. The
+    calendar-time estimate (a mean daily AR) is put on the CAR scale (times the window length). No estimate
+    (None) without a long-short test."""
+    h = headline_choice(tests or {})
+    label = f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events"
+    if h is None:
+        return Headline(label=label, statistic="long-short CAR (targeted minus aligned AI)", estimate=None,
+                        p_value=None, n=0, thesis_sign=THESIS_SIGN, p_value_rule=P_VALUE_RULE).as_record()
     return Headline(
-        label=f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events",
-        statistic="long-short CAR (targeted minus aligned AI)", estimate=ls["car"],
-        p_value=max(ls["p"], placebo["p_two_sided"]) if ok else None, n=ls["n_events"], thesis_sign=THESIS_SIGN,
-        p_value_rule=P_VALUE_RULE).as_record()
+        label=label, statistic=f"long-short CAR (targeted minus aligned AI), {TEST_NAMES[h.name]} t-test",
+        estimate=_car_scale(h.name, h.result.estimate, window), p_value=h.result.p_value, n=h.result.n,
+        thesis_sign=THESIS_SIGN, p_value_rule=f"{P_VALUE_RULE}; {h.reason}").as_record()
+
+
+def inference_record(tests: Mapping[str, Mapping[str, Any]], window: Sequence[int]) -> dict[str, Any]:
+    """04's ``inference`` entry: per target (long_short and each group) the four tests as estimate, se, t,
+    p_value, n (None where not computable), and ``headline``: the long-short test quoted and why."""
+    out: dict[str, Any] = {target: {k: (v.as_dict() if v is not None else None) for k, v in per.items()}
+                           for target, per in tests.items()}
+    h = headline_choice(tests.get("long_short", {}))
+    out["headline"] = None if h is None else {
+        "test": h.name, "reason": h.reason, "car_scale_estimate": _car_scale(h.name, h.result.estimate, window),
+        **h.result.as_dict()}
+    return out
+
+
+def inference_table(tests: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """The four tests side by side for display: rows (target, test), columns estimate, se, t, p_value, n."""
+    rows = [{"target": target, "test": k, **(v.as_dict() if v is not None else {})}
+            for target, per in tests.items() for k, v in per.items()]
+    return pd.DataFrame(rows).set_index(["target", "test"]).reindex(columns=["estimate", "se", "t", "p_value", "n"])
+
+
+def headline_sentence(tests: Mapping[str, Any], window: Sequence[int]) -> str:
+    """Markdown naming the headline's test, its numbers and why it was chosen (computed, never typed)."""
+    h = headline_choice(tests)
+    if h is None:
+        return "No long-short inference could be computed (no event with both legs)."
+    r = h.result
+    unit = (f"a mean daily long-short AR of {pct(r.estimate)} ({pct(_car_scale(h.name, r.estimate, window))} "
+            f"over the {window[1] - window[0] + 1}-session window)" if h.name == "calendar_time"
+            else f"a long-short CAR of {pct(r.estimate)}")
+    others = ", ".join(f"{k} p {fmt_p(v.p_value)} (n={v.n})" for k, v in tests.items()
+                       if v is not None and k != h.name)
+    return (f"**Headline inference: {TEST_NAMES[h.name]}**: {unit}, t = {r.t:.2f}, p {fmt_p(r.p_value)}, "
+            f"n = {r.n}. Chosen as the most conservative defensible test ({h.reason}); the others: {others}.")
 
 
 def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Mapping[str, Mapping[str, Any]],
-           window: Sequence[int]) -> str:
-    """One-line answer for the index page: both groups' CAR, the long-short, its t and the placebo p-value."""
+           window: Sequence[int], head: Mapping[str, Any] | None = None) -> str:
+    """One-line answer for the index page: both groups' CAR, the long-short, the headline test's t and p
+    (``head``: :func:`inference_record`'s headline) and the placebo p-value."""
     if not np.isfinite(ls["car"]):
         return "No crackdown event had enough targeted and aligned AI securities with prices for a long-short estimate."
     tg, al = caar_by_group[LONG], caar_by_group[SHORT]
+    test = (f"{TEST_NAMES[head['test']]} t = {head['t']:.2f}, p = {head['p_value']:.3f}" if head
+            else f"t = {ls['t']:.2f}")
     return (f"Over {ls['n_events']} crackdown events targeted platforms' CAR ({window[0]},{window[1]}) averaged "
             f"{tg['car']:.1%} against {al['car']:.1%} for aligned AI firms; long-short {ls['car']:.1%} "
-            f"(t = {ls['t']:.2f}, placebo p = {placebo['p_two_sided']:.3f}).")
+            f"({test}; placebo p = {placebo['p_two_sided']:.3f}).")
+
+
+def returns_rule(r: Reaction, gaps: str, max_span: int | None) -> dict[str, Any]:
+    """How returns across suspensions were treated (``gaps``: resumption or drop; ``max_span``) and how many
+    eligible pairs it touched: CARs holding a multi-session return, those whose move starts before the window
+    (``starts_before``) and those suspended at the window's end whose move is booked after it (``ends_after``)."""
+    used = r.cars[r.cars["eligible"]]
+    return {"gaps": gaps, "max_span": max_span, "n_pairs_spanning": int((used["max_span"] > 1).sum()),
+            "n_pairs_starting_before_window": int(used["starts_before"].sum()),
+            "n_pairs_ending_after_window": int(used["ends_after"].sum())}
+
+
+def day0_rules(r: Reaction) -> dict[str, int]:
+    """Events whose day 0 came from a stated time (``close-after-instant``) or from the date alone
+    (``date-fallback``), counted over the studied events."""
+    rule = r.result.fit.pairs.groupby("event_id")["rule"].first().reindex(r.events["event_id"])
+    return {"n_events": int(len(rule)), "n_date_fallback": int(rule.eq(RULE_FALLBACK).sum()),
+            "n_timed": int(rule.notna().sum() - rule.eq(RULE_FALLBACK).sum())}
+
+
+def bhar_by_group(r: Reaction) -> dict[str, float | None]:
+    """Mean buy-and-hold abnormal return over each group's eligible pairs (None for a group without any)."""
+    used = r.cars[r.cars["eligible"]]
+    means = used.groupby(used["group"].astype(str))["bhar"].mean()
+    return {g: (float(means[g]) if g in means.index else None) for g in MARKET_STUDY_GROUPS}
 
 
 def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], placebo: Mapping[str, Any],
                    reverse: Mapping[str, Any], n_events_before_merge: int,
-                   parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Notebook 04's results (the ``write_results`` payload): answer, headline, long-short with its placebo and
-    leave-one-out range, event counts, per-group CAARs and counts, the reverse study, members, parameters."""
+                   parameters: Mapping[str, Any], tests: Mapping[str, Mapping[str, Any]] | None = None
+                   ) -> dict[str, Any]:
+    """Notebook 04's results (the ``write_results`` payload): answer, headline (the most conservative
+    defensible long-short test), ``inference`` (pairs, events, clusters, calendar_time for the long-short and
+    each group; ``tests`` from :func:`inference_tests`, computed when None), long-short with its placebo (and
+    the placebo p's Monte-Carlo SE and pool) and leave-one-out range, event counts, day-0 rules, the returns
+    rule across suspensions (``parameters`` gaps / max_span), per-group CAARs, BHARs and counts, the long-short
+    BHAR under pairs, events and clusters, the reverse study, members, parameters."""
+    tests = inference_tests(r) if tests is None else tests
+    inf = inference_record(tests, r.window)
+    bhar_tests = inference_tests(r, measure="bhar")["long_short"]
     caar_by_group = {g: group_record(pooled, g) for g in MARKET_STUDY_GROUPS}
     loo = leave_one_out(r) if np.isfinite(ls["car"]) else None
     members = r.members[["symbol", "group"]]
     return {
-        "answer": answer(ls, placebo, caar_by_group, r.window), "headline": headline(ls, placebo, r.window),
+        "answer": answer(ls, placebo, caar_by_group, r.window, inf["headline"]),
+        "headline": headline(tests.get("long_short") if np.isfinite(ls["car"]) else None, r.window),
+        "inference": inf,
         "long_short_car": ls["car"], "long_short_se": ls["se"], "long_short_t": ls["t"], "long_short_p": ls["p"],
-        "placebo_p": placebo["p_two_sided"], "placebo_n": placebo["n_placebo"],
+        "placebo_p": placebo["p_two_sided"], "placebo_p_mc_se": placebo.get("p_two_sided_mc_se"),
+        "placebo_n": placebo["n_placebo"], "placebo_pool": placebo.get("pool"),
+        "placebo_regime_benchmark": placebo.get("regime_benchmark"),
+        "placebo_regime_months": placebo.get("regime_months"),
         "placebo_statistic": placebo["actual"],
+        "day0_rules": day0_rules(r),
+        "returns_rule": returns_rule(r, str(parameters.get("gaps", "drop")), parameters.get("max_span")),
+        "bhar_by_group": bhar_by_group(r),
+        "long_short_bhar_inference": {k: (v.as_dict() if v is not None else None) for k, v in bhar_tests.items()},
         "long_short_leave_one_out": None if loo is None else {
             "min": loo["without_it"].min(), "max": loo["without_it"].max(), "most_negative_event": loo.index[0],
             "without_most_negative": loo["without_it"].iloc[0]},
@@ -612,10 +783,40 @@ def coverage_note(r: Reaction) -> str:
         "day 0 (mostly securities not yet listed) and are not counted.")
 
 
+def _day0_words(rules: Mapping[str, Any] | None) -> str:
+    if not rules:
+        return "day 0 is the first session on or after the announcement date."
+    return (f"{rules['n_date_fallback']} of {rules['n_events']} events have no announcement time (flagged "
+            "date-fallback), so their day 0 is the first session on or after the announcement date, one session "
+            f"early in Asia for evening Beijing news; {rules['n_timed']} have a time and start at the first "
+            "session closing after it.")
+
+
+def _gap_words(rule: Mapping[str, Any] | None) -> str:
+    if not rule:
+        return ""
+    if rule["gaps"] == "resumption":
+        return (f"Returns across suspensions are booked on the resumption session against the benchmark over the "
+                f"same sessions (max {rule['max_span']} sessions): {rule['n_pairs_spanning']} eligible CARs hold "
+                f"such a move, {rule['n_pairs_starting_before_window']} of them starting before the window and "
+                f"{rule['n_pairs_ending_after_window']} booked on a resumption just after it.")
+    return "Returns across suspensions are dropped (the daily rule), so a move during a halt is not counted."
+
+
 def aligned_symbols(r: Reaction) -> list[str]:
     """The aligned AI securities with at least one eligible CAR, sorted."""
     used = r.cars["eligible"] & r.cars["group"].eq(SHORT)
     return sorted(r.cars.loc[used, "symbol"].unique())
+
+
+def _pool_words(placebo: Mapping[str, Any]) -> str:
+    if placebo.get("pool") == "regime":
+        months = pd.Series(placebo.get("regime_months") or {}, dtype=float)
+        wider = int((months > 6).sum())
+        return (f"same-regime ({placebo.get('regime_benchmark')} volatility tercile, within 6 months of each "
+                f"event, widened up to {int(months.max()) if len(months) else 6} months for {wider} of "
+                f"{len(months)} events with too few nearby non-event dates)")
+    return "random"
 
 
 def _long_short_lines(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any],
@@ -626,9 +827,11 @@ def _long_short_lines(r: Reaction, record: Mapping[str, Any], placebo: Mapping[s
     loo = leave_one_out(r)
     worst = per_event.sort_values("CAR targeted %").head(3)
     return [
-        f"The long-short portfolio (targeted minus aligned AI) earned **{pct(car)}** per event (SE "
-        f"{pct(record['long_short_se'])}, t = {record['long_short_t']:.2f}, p {fmt_p(record['long_short_p'])}; "
-        f"placebo p {fmt_p(placebo['p_two_sided'])} from {placebo['n_placebo']} random non-event date sets): on "
+        f"The long-short portfolio (targeted minus aligned AI) earned **{pct(car)}** per event (estimation-window "
+        f"SE {pct(record['long_short_se'])}, t = {record['long_short_t']:.2f}, p {fmt_p(record['long_short_p'])}; "
+        f"placebo p {fmt_p(placebo['p_two_sided'])} (Monte-Carlo SE "
+        f"{placebo.get('p_two_sided_mc_se', np.nan):.3f}) from {placebo['n_placebo']} "
+        f"{_pool_words(placebo)} non-event date sets): on "
         f"crackdown days the targeted platforms did {abs(car):.1%} {direction} the aligned AI firms, "
         + ("the sign the thesis predicts." if car < 0 else "the opposite of what the thesis predicts.")
         + f" On random non-event dates the same statistic has a median of {100 * np.nanmedian(placebo['placebo']):.2f}%, "
@@ -638,7 +841,25 @@ def _long_short_lines(r: Reaction, record: Mapping[str, Any], placebo: Mapping[s
         f"({loo.index[0]}, {pct(loo['difference'].iloc[0])}) it is {pct(loo['without_it'].iloc[0])}.",
         "The largest targeted-group drops came on " + ", ".join(
             f"{e} ({row['date']}, {row['CAR targeted %']:.1f}%)" for e, row in worst.iterrows()) + ".",
+        *_inference_lines(record),
     ]
+
+
+def _inference_lines(record: Mapping[str, Any]) -> list[str]:
+    """The four-way inference of the long-short from the record, and which one the headline quotes."""
+    tests = record.get("inference", {}).get("long_short") or {}
+    h = record.get("inference", {}).get("headline")
+    if not h:
+        return []
+    shown = "; ".join(f"{TEST_NAMES[k]} t = {v['t']:.2f}, p {fmt_p(v['p_value'])} (n = {v['n']})"
+                      for k, v in tests.items() if v is not None)
+    bhar = {k: v for k, v in (record.get("long_short_bhar_inference") or {}).items() if v is not None}
+    bhar_text = ("" if not bhar else " Buy-and-hold (BHAR) long-short: " + "; ".join(
+        f"{TEST_NAMES[k]} {pct(v['estimate'])}, p {fmt_p(v['p_value'])}" for k, v in bhar.items()
+        if k != "pairs") + ".")
+    return [f"Treating pairs, events, clusters of overlapping events and calendar days as the observations: {shown}. "
+            f"The headline quotes **{TEST_NAMES[h['test']]}** (t = {h['t']:.2f}, p {fmt_p(h['p_value'])}, "
+            f"n = {h['n']}): {h['reason']}." + bhar_text]
 
 
 def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any], reverse: Mapping[str, Any],
@@ -665,12 +886,14 @@ def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any]
                      "rather than specific to the targeted firms.")
     lines.append(
         f"**Reverse:** on their own adverse events the aligned firms' shares moved {pct(rev['car'])} on average "
-        f"({rev['n']} pairs, {rev['n_events']} events, cross-sectional p {fmt_p(rev['p_cs'])}); "
+        f"({rev['n']} pairs, {rev['n_events']} events, cross-sectional p {fmt_p(rev['p_cs'])}"
+        + (f"; {rev['n_pairs_spanning']} of these CARs hold a move across a trading suspension, booked on the "
+           "resumption session" if rev.get("n_pairs_spanning") else "") + "); "
         f"{len(reverse['dropped'])} (event, firm) pairs came before the named firm had prices and are left out.")
     used = aligned_symbols(r)
     lines.append(f"Caveats: the aligned AI group is small ({len(used)} securities with a usable CAR: "
                  f"{', '.join(used) or 'none'}); each security is measured against its own market's benchmark "
                  "(S&P 500 for US listings, Hang Seng for Hong Kong, CSI 300 for A-shares), so the long-short "
-                 "compares abnormal returns across markets; and most events have no announcement time, so day 0 is "
-                 "the first session on or after the Beijing date.")
+                 "compares abnormal returns across markets; and " + _day0_words(record.get("day0_rules"))
+                 + " " + _gap_words(record.get("returns_rule")))
     return "\n\n".join(lines)

@@ -84,7 +84,11 @@ def _load(args: argparse.Namespace, groups: dict[str, list[str]] | None):
     needed = list(symbols)
     if args.model in ("market", "market-adjusted"):
         needed += [args.benchmark] if args.benchmark else [b for b in bench.dropna() if b]
-    returns = load_returns(list(dict.fromkeys(needed)), kind=args.returns)
+    returns = load_returns(list(dict.fromkeys(needed)), kind=args.returns, gaps=args.gaps, max_span=args.max_span)
+    if args.gaps == "resumption":
+        from crackdown.data import load_return_spans
+
+        args.spans = load_return_spans(list(dict.fromkeys(needed)), gaps=args.gaps, max_span=args.max_span)
     return returns, securities, events, symbols
 
 
@@ -106,6 +110,8 @@ def _handler(args: argparse.Namespace) -> int:
         benchmark=args.benchmark,
         groups=groups,
         errors="drop",
+        spans=getattr(args, "spans", None),
+        cumulate=args.cumulate,
     )
     for row in res.dropped.itertuples():
         print(f"crackdown: skipped {row.symbol} / {row.event_id}: {row.reason}", file=sys.stderr)
@@ -118,9 +124,14 @@ def _handler(args: argparse.Namespace) -> int:
         pv = [
             {
                 "group": name,
-                "placebo_p": es.placebo_pvalue(
-                    res.fit, window, args.placebo, args.seed, members, avoid=avoid, coverage="any"
-                )["p_two_sided"],
+                **{
+                    {"p_two_sided": "placebo_p", "p_two_sided_mc_se": "placebo_p_mc_se"}[k]: v
+                    for k, v in es.placebo_pvalue(
+                        res.fit, window, args.placebo, args.seed, members, avoid=avoid, coverage="any",
+                        pool=args.placebo_pool,
+                    ).items()
+                    if k in ("p_two_sided", "p_two_sided_mc_se")
+                },
             }
             for name, members in groups.items()
         ]
@@ -133,8 +144,9 @@ def _pair_table(res, window: tuple[int, int]) -> pd.DataFrame:
     """One row per (event, security): day 0 session, daily ARs, CAR and model parameters."""
     ar = res.ar.pivot(index=["event_id", "symbol"], columns="rel_day", values="ar")
     ar.columns = [f"ar[{k:+d}]" if k else "ar[0]" for k in ar.columns]
-    car = res.car.set_index(["event_id", "symbol"])[["car", "n_days"]]
-    car = car.rename(columns={"car": f"car[{window[0]},{window[1]}]"})
+    extra = [c for c in ("bhar", "max_span", "starts_before", "ends_after", "rule") if c in res.car]
+    car = res.car.set_index(["event_id", "symbol"])[["car", "n_days", *extra]]
+    car = car.rename(columns={"car": f"car[{window[0]},{window[1]}]", "bhar": f"bhar[{window[0]},{window[1]}]"})
     params = res.params.set_index(["event_id", "symbol"])
     out = params[["exchange", "day0"]].join(ar).join(car).join(params[["alpha", "beta", "sigma", "n_est"]])
     out["day0"] = out["day0"].dt.strftime("%Y-%m-%d")
@@ -219,5 +231,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "away from every event in data/events.csv (seeded, deterministic)",
     )
     p.add_argument("--seed", type=int, default=0, help="placebo random seed (default 0)")
+    p.add_argument("--placebo-pool", choices=["regime", "uniform"], default="regime",
+                   help="placebo dates: regime (within 6 months and the same benchmark volatility tercile as "
+                   "each event; default) or uniform (any non-event date)")
+    p.add_argument("--cumulate", choices=["sum", "compound"], default="sum",
+                   help="sum: CAR only (default); compound: also the buy-and-hold abnormal return bhar[A,B]")
+    p.add_argument("--gaps", choices=["resumption", "drop"], default="drop",
+                   help="returns across suspensions: drop (default, the daily rule) or resumption (the move is "
+                   "booked on the resumption session against the benchmark over the same sessions)")
+    p.add_argument("--max-span", type=int, default=10, metavar="N",
+                   help="with --gaps resumption: drop returns spanning more than N sessions (default 10)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_handler)

@@ -79,9 +79,10 @@ def _handler(args: argparse.Namespace) -> int:
     from crackdown import robustness as rb
 
     scheduler = "" if args.serial else (args.scheduler or "local")
-    config = rb.PlaceboConfig(n=args.placebo, seed=args.seed)
+    config = rb.PlaceboConfig(n=args.placebo, seed=args.seed, pool=args.placebo_pool,
+                              regime_benchmark=args.regime_benchmark)
     result = rb.run_sweep(_axes(args), placebo=config, scheduler=scheduler, cache=not args.no_cache,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, gaps=args.gaps, max_span=args.max_span)
     summary = rb.curve_summary(result.specs, alpha=args.alpha, min_events=args.min_events, min_firms=args.min_firms)
     summary.pop("placebo_medians")
     summary.update(n_computed=result.n_computed, n_cached=result.n_cached)
@@ -124,6 +125,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument(option, dest=axis, type=parse, default=None, help=text)
     p.add_argument("--placebo", type=int, default=200, metavar="N", help="placebo draws (default 200; 0 = none)")
     p.add_argument("--seed", type=int, default=0, help="placebo random seed (default 0)")
+    p.add_argument("--placebo-pool", choices=["regime", "uniform"], default="regime",
+                   help="placebo dates: regime (within 6 months and the same volatility tercile of "
+                   "--regime-benchmark as each event; default) or uniform (any non-event date)")
+    p.add_argument("--regime-benchmark", default="KWEB", metavar="SYMBOL",
+                   help="security whose 20-session trailing volatility defines the regime (default KWEB)")
+    p.add_argument("--gaps", choices=["resumption", "drop"], default="drop",
+                   help="returns across suspensions: drop (default, the daily rule) or resumption (the move is "
+                   "booked on the resumption session against the benchmark over the same sessions)")
+    p.add_argument("--max-span", type=int, default=10, metavar="N",
+                   help="with --gaps resumption: drop returns spanning more than N sessions (default 10)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--min-events", type=int, default=5, help="events a specification needs to enter the curve")
     p.add_argument("--min-firms", type=int, default=2, help="firms per group a specification needs (default 2)")

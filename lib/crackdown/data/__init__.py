@@ -13,6 +13,7 @@ from crackdown.data.loaders import (
     load_ipos,
     load_penalties,
     load_prices,
+    load_return_spans,
     load_returns,
     load_securities,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "load_ipos",
     "load_penalties",
     "load_prices",
+    "load_return_spans",
     "load_returns",
     "load_securities",
     "write_manifest",

@@ -51,6 +51,7 @@ CODE_MODULES = (
     "data/cache.py",
     "calendars.py",
     "errors.py",
+    "returns.py",
 )
 LIBRARIES = ("numpy", "pandas", "pyarrow", "pandera", "exchange_calendars")
 DIGEST_CHARS = 32  # hex characters of the sha256 kept in each file name

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from crackdown import calendars, paths
+from crackdown import returns as gap_returns
 from crackdown.data import cache as data_cache
 from crackdown.data.check import check_tables, shown
 from crackdown.data.prices import PRICE_FIELDS, field_series, read_price_file
@@ -263,28 +263,43 @@ def load_prices(symbols: str | Iterable[str] | None = None, start: object = None
     return _wide_frame(f"prices_{field}", symbols, start, end, data_dir, build)
 
 
-def _returns(price: pd.Series, exchange: str, hi: pd.Timestamp, kind: str) -> pd.Series:
-    """Returns from each own session to the next (NaN where either price is missing)."""
-    if price.empty:
-        return price
-    own = calendars.sessions(exchange, price.index.min(), hi)
-    level = price.reindex(own)
-    ratio = level / level.shift(1)
-    return np.log(ratio) if kind == "log" else ratio - 1
+def _gap_frame(part: str, symbols, start: object, end: object, kind: str, gaps: str, max_span: int | None,
+               data_dir: str | Path | None) -> pd.DataFrame:
+    """``part`` ("returns" or "spans") of :func:`crackdown.returns.gap_returns_by_exchange` on the return_price
+    frame: computed over each symbol's whole price history (so the first return of [start, end] has its
+    previous close), then cut to [start, end]; cached like every wide frame."""
+    if kind not in RETURN_KINDS:
+        raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
+    if gaps not in gap_returns.ATTRIBUTIONS:
+        raise unknown_name_error("gap rule", gaps, gap_returns.ATTRIBUTIONS, "gaps")
+
+    def build(exchanges, frames, lo, hi):
+        first = min((f.index.min() for f in frames.values() if len(f.index)), default=lo)
+        prices = _wide({s: field_series(f, "return_price") for s, f in frames.items()}, exchanges, min(first, lo), hi)
+        g = gap_returns.gap_returns_by_exchange(prices, exchanges.to_dict(), kind, gaps, max_span)
+        frame = g.returns if part == "returns" else g.spans
+        return frame.loc[(frame.index >= lo) & (frame.index <= hi)]
+
+    return _wide_frame(f"{part}_{kind}_{gaps}_{max_span}", symbols, start, end, data_dir, build)
 
 
 def load_returns(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
-                 kind: str = "simple", *, data_dir: str | Path | None = None) -> pd.DataFrame:
+                 kind: str = "simple", *, gaps: str = "drop", max_span: int | None = None,
+                 data_dir: str | Path | None = None) -> pd.DataFrame:
     """Daily returns (``simple`` or ``log``) from return_price, shaped like :func:`load_prices`.
 
-    Each return runs from the symbol's previous session on its own exchange to this one; it is NaN where
-    either price is missing (a suspended day is missing, never a zero return).
+    Each return runs from the symbol's previous session on its own exchange to this one. ``gaps="drop"``
+    (default): NaN where either price is missing, so a move across a suspension is lost. ``gaps="resumption"``:
+    the return from the last close before a gap to the first close after it is booked on the resumption
+    session (:mod:`crackdown.returns`; :func:`load_return_spans` gives the sessions each return spans);
+    ``max_span`` drops returns spanning more sessions than that. A suspended day is missing, never a zero return.
     """
-    if kind not in RETURN_KINDS:
-        raise unknown_name_error("return kind", kind, RETURN_KINDS, "kind")
+    return _gap_frame("returns", symbols, start, end, kind, gaps, max_span, data_dir)
 
-    def build(exchanges, frames, lo, hi):
-        columns = {s: _returns(field_series(f, "return_price"), exchanges[s], hi, kind) for s, f in frames.items()}
-        return _wide(columns, exchanges, lo, hi)
 
-    return _wide_frame(f"returns_{kind}", symbols, start, end, data_dir, build)
+def load_return_spans(symbols: str | Iterable[str] | None = None, start: object = None, end: object = None,
+                      *, gaps: str = "drop", max_span: int | None = None,
+                      data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Sessions spanned by each return of :func:`load_returns` with the same arguments (0 where it is NaN,
+    1 for a daily return, more for a move across a suspension with ``gaps="resumption"``)."""
+    return _gap_frame("spans", symbols, start, end, "simple", gaps, max_span, data_dir)

@@ -19,6 +19,8 @@ One module per concern:
   (:func:`crackdown.data.manifest.data_hash`) and on the code that computes it (:func:`code_hash`);
 - :mod:`.driver`: :func:`run_sweep`, serially or on a Dask cluster;
 - :mod:`.inference`: the curve as a whole (which specifications enter it, permutation tests, verdict);
+- :mod:`.clustered`: the baseline specification's long-short tested four ways per window (pairs, events,
+  clusters, calendar time) and Kolari-Pynnonen with and without overlap;
 - :mod:`.narrative`: notebook 08's computed prose and results record.
 
 Every name stays importable from ``crackdown.robustness``.
@@ -34,6 +36,7 @@ from crackdown.robustness.cache import (
     spec_hashes,
     write_cache,
 )
+from crackdown.robustness.clustered import four_way_table, window_inference
 from crackdown.robustness.driver import (
     FIT_KEY,
     SweepResult,
@@ -58,6 +61,7 @@ from crackdown.robustness.evaluation import (
     evaluate,
     placebo_candidates,
     placebo_dates,
+    regime_returns,
 )
 from crackdown.robustness.grid import (
     AXES,
@@ -99,6 +103,7 @@ from crackdown.robustness.inference import (
 from crackdown.robustness.narrative import (
     SUMMARY_KEYS,
     answer,
+    clustered_note,
     narrative,
     placebo_note,
     results_record,
@@ -111,8 +116,10 @@ __all__ = [
     "AXES", "CACHE_COLUMNS", "CODE_MODULES", "CRACKDOWN_PERIOD", "DEFAULT_GRID", "EVENT_SETS", "FIT_KEY", "LOCAL",
     "MIN_EVENTS", "MIN_FIRMS", "NOT_APPLICABLE", "NO_BENCHMARK", "RESULT_COLUMNS", "RULE_TYPES", "SUMMARY_KEYS",
     "THESIS_SIGN", "WEIGHT_SCHEMES", "CacheWarning", "PlaceboConfig", "SweepData", "SweepResult", "answer",
+    "clustered_note",
     "axis_spread", "cache_dir", "check_scheduler", "choice_effects", "choice_matrix", "code_hash",
-    "crackdown_event_sets", "curve_summary", "curve_table", "evaluate", "expand_grid", "load_sweep_data",
+    "crackdown_event_sets", "curve_summary", "curve_table", "evaluate", "expand_grid", "four_way_table",
+    "load_sweep_data", "regime_returns", "window_inference",
     "local_cluster", "most_influential_firm", "narrative", "placebo_candidates", "placebo_curves", "placebo_dates",
     "placebo_note", "read_cache", "results_record", "run_sweep", "spec_hashes", "sweep_note", "sweep_table",
     "usable", "validate_axes", "verdict", "write_cache",

@@ -25,6 +25,7 @@ from crackdown.robustness.grid import AXES, RESULT_COLUMNS
 #: events of the market study, the data loaders, and the sweep's grid, evaluation and cache.
 CODE_MODULES = (
     "crackdown.vocab", "crackdown.calendars", "crackdown.eventstudy", "crackdown.placebo", "crackdown.alignment",
+    "crackdown.returns", "crackdown.cumulate", "crackdown.announce", "crackdown.regime",
     "crackdown.reaction", "crackdown.data.loaders", "crackdown.data.prices", "crackdown.data.schemas",
     "crackdown.robustness.grid", "crackdown.robustness.evaluation", "crackdown.robustness.cache",
 )
@@ -48,10 +49,13 @@ def code_hash(modules: tuple[str, ...] = CODE_MODULES) -> str:
     return digest.hexdigest()
 
 
-def spec_hashes(specs: pd.DataFrame, data_hash: str, config: PlaceboConfig, min_obs: int) -> pd.Series:
-    """sha256 of each specification's choices, the placebo settings, min_obs and the data hash."""
-    common = {"placebo": [config.n, config.seed, config.start, config.end, config.gap], "min_obs": int(min_obs),
-              "data": data_hash}
+def spec_hashes(specs: pd.DataFrame, data_hash: str, config: PlaceboConfig, min_obs: int,
+                gaps: str = "drop") -> pd.Series:
+    """sha256 of each specification's choices, the placebo settings (pool included), min_obs, the returns' rule
+    across suspensions (``gaps``) and the data hash."""
+    common = {"placebo": [config.n, config.seed, config.start, config.end, config.gap, config.pool,
+                          config.regime_benchmark if config.pool == "regime" else None],
+              "min_obs": int(min_obs), "gaps": gaps, "data": data_hash}
     cols = [*AXES, "long", "short"]
     def one(row) -> str:
         choice = {c: (None if isinstance(v, float) and np.isnan(v) else v) for c, v in zip(cols, row, strict=True)}

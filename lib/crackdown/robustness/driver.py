@@ -51,20 +51,24 @@ def _task(data: SweepData, specs: pd.DataFrame, dates: np.ndarray | None) -> pd.
 def run_sweep(axes: Mapping[str, Sequence] | None = None, *, data: SweepData | None = None,
               placebo: PlaceboConfig | None = None, scheduler: str | None = None, client: Any = None,
               cache: bool = True, progress: bool = False,
-              on_progress: Callable[[int, int], None] | None = None) -> SweepResult:
+              on_progress: Callable[[int, int], None] | None = None, gaps: str = "drop",
+              max_span: int | None = None) -> SweepResult:
     """Expand the grid, load what the cache holds, compute the rest, write it to the cache.
 
     ``scheduler``: None or "" = serially in this process; "local" = a Dask LocalCluster with one worker process
     per CPU; "tcp://HOST:PORT" = an existing Dask scheduler. ``client``: an existing distributed.Client (wins
-    over ``scheduler``). ``progress``: a tqdm bar on stderr.
+    over ``scheduler``). ``progress``: a tqdm bar on stderr. ``gaps``/``max_span``: the returns' rule across
+    suspensions when the data is loaded here (``data`` carries its own).
     """
     _check_combinations(validate_axes(axes or {}))  # fail fast, before loading any data
     if client is None and scheduler:
         check_scheduler(scheduler)
-    data = data or load_sweep_data(list((axes or {}).get("benchmark", DEFAULT_GRID["benchmark"])))
     config = placebo or PlaceboConfig()
+    data = data or load_sweep_data(list((axes or {}).get("benchmark", DEFAULT_GRID["benchmark"])), gaps=gaps,
+                                   max_span=max_span,
+                                   regime_benchmark=config.regime_benchmark if config.pool == "regime" else None)
     specs = expand_grid(axes or {}, data)
-    specs["spec_hash"] = spec_hashes(specs, data.data_hash, config, data.min_obs)
+    specs["spec_hash"] = spec_hashes(specs, data.data_hash, config, data.min_obs, data.gaps)
     cached = read_cache() if cache else pd.DataFrame(columns=["spec_hash"])
     have = specs["spec_hash"].isin(cached["spec_hash"])
     todo = specs[~have]

@@ -12,26 +12,32 @@ import pandas as pd
 from scipy import stats
 
 from crackdown import eventstudy, placebo
+from crackdown.calendars import sessions
 from crackdown.errors import CrackdownError
 from crackdown.robustness.grid import LOCAL, NO_BENCHMARK, RESULT_COLUMNS, SweepData, _parse_label
 
 
 @dataclass(frozen=True)
 class PlaceboConfig:
-    """Placebo settings: ``n`` draws, ``seed``, the span of candidate dates and the sessions kept clear of
-    every real event (``gap``)."""
+    """Placebo settings: ``n`` draws, ``seed``, the span of candidate dates, the sessions kept clear of
+    every real event (``gap``), the candidate ``pool`` (``regime``: each event's dates within 6 months and in
+    the same ``regime_benchmark`` volatility tercile, :func:`crackdown.placebo.regime_eligible`; ``uniform``:
+    any candidate)."""
 
     n: int = 200
     seed: int = 0
     start: str = "2019-01-01"
     end: str = "2023-06-30"
     gap: int = 10
+    pool: str = "regime"
+    regime_benchmark: str = "KWEB"
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer) or self.n < 0:
             raise CrackdownError(f"n_placebo: expected an integer >= 0, got {self.n!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
             raise CrackdownError(f"seed: expected an integer >= 0, got {self.seed!r}")
+        placebo.check_pool(self.pool)
 
 
 def _tensor(f: eventstudy.Fit, offsets: np.ndarray, n_events: int, symbols: Sequence[str]) -> np.ndarray:
@@ -89,7 +95,8 @@ def _panel_and_pairs(data: SweepData, model: str, benchmark: str):
     if key not in data.panels:
         symbols = sorted(data.firm_symbol.values())
         panel = eventstudy.panel_from_securities(data.returns, data.securities, symbols,
-                                                 None if key in (LOCAL, NO_BENCHMARK) else key, with_benchmark=needs)
+                                                 None if key in (LOCAL, NO_BENCHMARK) else key, with_benchmark=needs,
+                                                 spans=data.spans)
         events = data.events.assign(event_id=np.arange(len(data.events)))
         data.panels[key] = (panel, eventstudy.make_pairs(panel, events))
     return data.panels[key]
@@ -192,11 +199,25 @@ def placebo_candidates(data: SweepData, config: PlaceboConfig) -> np.ndarray:
     return cands
 
 
+def regime_returns(data: SweepData, symbol: str) -> pd.Series:
+    """The regime benchmark's daily returns on its own exchange's sessions (from ``data.returns``)."""
+    if symbol not in data.returns.columns:
+        raise CrackdownError(f"regime_benchmark: {symbol!r} has no returns in the sweep data; load it with "
+                             "load_sweep_data(regime_benchmark=...) or choose one of "
+                             f"{', '.join(map(str, data.returns.columns))}")
+    mic = data.securities.set_index("symbol").loc[symbol, "exchange"]
+    col = data.returns[symbol]
+    own = sessions(mic, col.index.min(), col.index.max())
+    return col.reindex(own)
+
+
 def placebo_dates(data: SweepData, config: PlaceboConfig) -> np.ndarray:
-    """(draws x events) pseudo dates. Each event's draws come from a Generator seeded by (seed, event id), so a
-    draw moves an event to the same date whatever grid or event set it is used in."""
-    return placebo.draw_dates_per_event(placebo_candidates(data, config), config.n, list(data.events["event_id"]),
-                                        config.seed)
+    """(draws x events) pseudo dates from ``config.pool``. Each event's draws come from a Generator seeded by
+    (seed, event id), so a draw moves an event to the same date whatever grid or event set it is used in."""
+    bench = regime_returns(data, config.regime_benchmark) if config.pool == "regime" else None
+    days = pd.Series(pd.to_datetime(data.events["date"]).to_numpy(), index=data.events["event_id"].astype(str))
+    return placebo.draw_pool_per_event(config.pool, placebo_candidates(data, config), config.n, days, config.seed,
+                                       bench)
 
 
 def _placebo_pooled(data: SweepData, f: eventstudy.Fit, panel, symbols: list[str], span: np.ndarray,

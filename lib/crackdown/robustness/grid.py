@@ -57,7 +57,9 @@ class SweepData:
     benchmark_symbol, firm_id; ``events``: the candidate crackdown events (day precision) with event_id, date,
     time_beijing, type; ``event_sets``: name -> event ids; ``firm_symbol``: firm_id -> the one security used
     for it; ``groups``: firm_id -> group under the sector rule; ``all_event_days``: day-precision dates of every
-    event in events.csv (kept clear of placebo dates); ``data_hash``: hash of the data folder.
+    event in events.csv (kept clear of placebo dates); ``data_hash``: hash of the data folder; ``gaps``: the
+    returns' rule across suspensions (``drop`` or ``resumption``) and ``spans`` the sessions each return spans
+    (None for ``drop``).
     """
 
     returns: pd.DataFrame
@@ -71,6 +73,8 @@ class SweepData:
     data_hash: str = ""
     min_obs: int = eventstudy.DEFAULT_MIN_OBS
     panels: dict[str, tuple] = field(default_factory=dict)
+    gaps: str = "drop"
+    spans: pd.DataFrame | None = None
 
 
 def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame | None = None,
@@ -81,11 +85,13 @@ def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame
             for name, types in EVENT_SETS.items()}
 
 
-def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI")) -> SweepData:
+def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI"), gaps: str = "drop", max_span: int | None = None,
+                    regime_benchmark: str | None = "KWEB") -> SweepData:
     """:class:`SweepData` from the shipped tables and price snapshot: one security per firm of the targeted and
-    aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks and
-    the benchmark symbols of ``benchmarks`` other than ``local``."""
-    from crackdown.data import load_events, load_firms, load_returns, load_securities
+    aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks, the
+    benchmark symbols of ``benchmarks`` other than ``local`` and ``regime_benchmark`` (for the regime placebo
+    pool). ``gaps``/``max_span``: the returns' rule across suspensions (:func:`crackdown.data.load_returns`)."""
+    from crackdown.data import load_events, load_firms, load_return_spans, load_returns, load_securities
     from crackdown.data.manifest import data_hash
 
     securities, firms, events = load_securities(), load_firms(), load_events()
@@ -101,17 +107,24 @@ def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI")) -> SweepData:
         if b != LOCAL and b not in sec.index:
             raise unknown_name_error("benchmark symbol", b, sec.index, "benchmark")
     local = sec.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
-    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b != LOCAL)]))
+    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b != LOCAL),
+                                *([regime_benchmark] if regime_benchmark else [])]))
+    if regime_benchmark and regime_benchmark not in sec.index:
+        raise unknown_name_error("symbol", regime_benchmark, sec.index, "regime_benchmark")
+    symbols = [*chosen["symbol"], *bench]
+    spans = None
+    if gaps != "drop":
+        spans = load_return_spans(symbols, gaps=gaps, max_span=max_span)
     sets = crackdown_event_sets(events, firms)
     used = sorted({e for ids in sets.values() for e in ids})
     day = events[events["date_precision"].eq("day")] if "date_precision" in events else events
     return SweepData(
-        returns=pd.concat([candidates[chosen["symbol"]], load_returns(bench)], axis=1),
+        returns=load_returns(symbols, gaps=gaps, max_span=max_span),
         securities=securities[["symbol", "firm_id", "exchange", "benchmark_symbol"]],
         events=events[events["event_id"].isin(used)][["event_id", "date", "time_beijing", "type"]].reset_index(
             drop=True),
         event_sets=sets, firm_symbol=firm_symbol, groups=groups,
-        all_event_days=day["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash())
+        all_event_days=day["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash(), gaps=gaps, spans=spans)
 
 
 def _scores(data: SweepData, weights: str, threshold: float) -> pd.Series:

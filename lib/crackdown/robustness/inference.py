@@ -12,6 +12,7 @@ from scipy import stats
 
 from crackdown.errors import CrackdownError
 from crackdown.placebo import monte_carlo_p
+from crackdown.regime import mc_standard_error
 from crackdown.robustness.grid import AXES, MIN_EVENTS, MIN_FIRMS
 from crackdown.vocab import THESIS_SIGN
 
@@ -34,7 +35,8 @@ def curve_summary(specs: pd.DataFrame, alpha: float = 0.05, min_events: int = MI
     share_thesis_sign (estimate < 0), share_significant (p < alpha), share_significant_thesis (both),
     median_estimate, and permutation tests from the placebo curves: ``permutation_p`` = share of placebo draws
     whose median estimate is at least as negative as the real one ((1 + count) / (1 + draws)), and
-    ``permutation_p_sign`` for the share of thesis-signed estimates.
+    ``permutation_p_sign`` for the share of thesis-signed estimates, each with its Monte-Carlo standard error
+    (``*_mc_se`` = sqrt(p (1 - p) / draws)).
     """
     ok = specs[usable(specs, min_events, min_firms)]
     est = ok["estimate"].to_numpy()
@@ -53,8 +55,11 @@ def curve_summary(specs: pd.DataFrame, alpha: float = 0.05, min_events: int = MI
         nm, ns = null_median[np.isfinite(null_median)], null_share[np.isfinite(null_share)]
         out["permutation_p"] = monte_carlo_p((nm <= out["median_estimate"]).sum(), k)
         out["permutation_p_sign"] = monte_carlo_p((ns >= out["share_thesis_sign"]).sum(), len(ns))
+        out["permutation_p_mc_se"] = mc_standard_error(out["permutation_p"], k)
+        out["permutation_p_sign_mc_se"] = mc_standard_error(out["permutation_p_sign"], len(ns))
     else:
         out["permutation_p"] = out["permutation_p_sign"] = np.nan
+        out["permutation_p_mc_se"] = out["permutation_p_sign_mc_se"] = np.nan
     out["placebo_medians"] = null_median
     return out
 

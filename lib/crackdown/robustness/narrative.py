@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crackdown.regime import mc_standard_error
 from crackdown.results import Headline
 from crackdown.robustness.inference import axis_spread, most_influential_firm, placebo_curves
 from crackdown.vocab import THESIS_SIGN
@@ -35,7 +36,8 @@ def sweep_table(specs: pd.DataFrame, in_curve: pd.Series) -> pd.DataFrame:
 
 def placebo_note(summary: Mapping[str, Any], specs: pd.DataFrame) -> str:
     """Markdown comparing the real curve with the placebo curves of the usable ``specs``: how many placebo
-    medians are at least as negative, the permutation p-values and the placebo share of negative estimates."""
+    medians are at least as negative, the permutation p-values with their Monte-Carlo standard errors
+    (sqrt(p (1 - p) / draws)) and the placebo share of negative estimates."""
     null = summary["placebo_medians"]
     null = null[np.isfinite(null)]
     median = summary["median_estimate"]
@@ -45,9 +47,11 @@ def placebo_note(summary: Mapping[str, Any], specs: pd.DataFrame) -> str:
     k = int((null <= median).sum())
     return (f"The real curve's median is {median:+.2%}; {k} of {len(null)} placebo curves "
             f"{'has' if k == 1 else 'have'} a median at least as negative, so the one-sided permutation p-value is "
-            f"**{summary['permutation_p']:.3f}**. {summary['share_thesis_sign']:.0%} of the real specifications are "
+            f"**{summary['permutation_p']:.3f}** (Monte-Carlo SE {mc_standard_error(summary['permutation_p'], len(null)):.3f}). "
+            f"{summary['share_thesis_sign']:.0%} of the real specifications are "
             f"negative, against a placebo average of {np.nanmean(placebo_curves(specs)[1]):.0%} "
-            f"(permutation p {summary['permutation_p_sign']:.3f}).")
+            f"(permutation p {summary['permutation_p_sign']:.3f}, Monte-Carlo SE "
+            f"{mc_standard_error(summary['permutation_p_sign'], len(null)):.3f}).")
 
 
 def answer(summary: Mapping[str, Any], verdict_text: str) -> str:
@@ -79,16 +83,41 @@ def narrative(summary: Mapping[str, Any], verdict_text: str, effects: pd.DataFra
 
 HEADLINE_STATISTIC = "median of the specification curve, placebo permutation p"
 SUMMARY_KEYS = ("n_specs", "n_unusable", "share_thesis_sign", "share_significant", "share_significant_thesis",
-                "median_estimate", "permutation_p", "permutation_p_sign", "n_placebo")
+                "median_estimate", "permutation_p", "permutation_p_sign", "permutation_p_mc_se",
+                "permutation_p_sign_mc_se", "n_placebo")
+
+
+def clustered_note(rows: pd.DataFrame) -> str:
+    """Markdown on the baseline specification's long-short per window: the most conservative defensible test
+    (:func:`crackdown.inference.most_conservative`) of each window, computed from :func:`window_inference` rows."""
+    from crackdown.inference import Inference, most_conservative
+
+    parts = []
+    for window, part in rows[rows["target"] == "long_short"].groupby("window", sort=False):
+        res = {r.test: Inference(r.estimate, r.se, r.t, r.p_value, int(r.n)) for r in part.itertuples()
+               if r.test != "pairs" and np.isfinite(r.p_value)}
+        if not res:
+            continue
+        h = most_conservative(res)
+        pairs = part[part["test"] == "pairs"]
+        pair_p = f"; pairs p {pairs['p_value'].iloc[0]:.3f}" if len(pairs) else ""
+        parts.append(f"({window}) {h.name} t = {h.result.t:.2f}, p = {h.result.p_value:.3f}, n = {h.result.n}"
+                     f"{pair_p}")
+    if not parts:
+        return "No window of the baseline specification had a long-short test."
+    return ("Baseline specification (market model, local benchmarks, punitive events, sector grouping), the most "
+            "conservative defensible long-short test per window: " + "; ".join(parts) + ".")
 
 
 def results_record(summary: Mapping[str, Any], verdict_text: str, effects: pd.DataFrame,
-                   parameters: Mapping[str, Any]) -> dict[str, Any]:
+                   parameters: Mapping[str, Any], clustered: pd.DataFrame | None = None) -> dict[str, Any]:
     """Notebook 08's results (the ``write_results`` payload): answer, the curve summary (:func:`curve_summary`,
-    without the placebo medians), verdict, each axis' spread, the headline (median estimate with the
-    permutation p-value) and the parameters."""
+    without the placebo medians; permutation p-values with their Monte-Carlo SE), verdict, each axis' spread,
+    the headline (median estimate with the permutation p-value), the baseline's clustered inference per window
+    (``clustered``: :func:`window_inference` rows) and the parameters."""
     spread = axis_spread(effects)
     return {
+        "clustered_inference": None if clustered is None else clustered.to_dict(orient="records"),
         "answer": answer(summary, verdict_text),
         **{k: summary[k] for k in SUMMARY_KEYS},
         "verdict": verdict_text,
