@@ -16,6 +16,7 @@ from scipy import stats
 
 from crackdown import eventstudy as es
 from crackdown.calendars import sessions
+from crackdown.errors import CrackdownError
 
 FIRMS = ["U1", "U2", "U3", "U4"]
 SECURITIES = pd.DataFrame(
@@ -50,47 +51,50 @@ def _fit(ret: pd.DataFrame, model: str, pairs: pd.DataFrame | None = None) -> es
 
 
 class Hand:
-    """Per-pair quantities on relative days EST[0]..WIN[1] (index 0..T_EST + W), written out with numpy."""
+    """Per-pair quantities on the estimation days and the event window, written out with numpy (NaN-aware:
+    a missing return is left out of the fit, the CAR, the ranks and the portfolio means)."""
 
-    def __init__(self, ret: pd.DataFrame, f: es.Fit, model: str) -> None:
+    def __init__(self, ret: pd.DataFrame, f: es.Fit, model: str, win: tuple[int, int] = WIN) -> None:
         idx = ret.index
-        n_days = WIN[1] - EST[0] + 1
-        self.event = f.pairs["event_id"].to_numpy()
-        r = np.empty((len(f.pairs), n_days))
+        w = win[1] - win[0] + 1
+        days = np.r_[EST[0] : EST[1] + 1, win[0] : win[1] + 1]
+        self.w, self.event = w, f.pairs["event_id"].to_numpy()
+        self.est, self.ev = slice(0, T_EST), slice(T_EST, T_EST + w)
+        r = np.empty((len(f.pairs), len(days)))
         m = np.empty_like(r)
         for k, (sym, d0) in enumerate(zip(f.pairs["symbol"], f.pairs["day0"], strict=True)):
             pos = idx.get_loc(d0)
-            r[k] = ret[sym].to_numpy()[pos + EST[0] : pos + WIN[1] + 1]
-            m[k] = ret["IDX_GSPC"].to_numpy()[pos + EST[0] : pos + WIN[1] + 1]
-        est = slice(0, T_EST)
-        self.ev = slice(n_days - W, n_days)
-        T = T_EST
-        if model == "market":
-            coef = np.array([np.polyfit(m[k, est], r[k, est], 1) for k in range(len(r))])
-            resid = r - coef[:, 1:2] - coef[:, 0:1] * m
-            s2 = (resid[:, est] ** 2).sum(axis=1) / (T - 2)
-            mbar = m[:, est].mean(axis=1, keepdims=True)
-            sxx = ((m[:, est] - mbar) ** 2).sum(axis=1, keepdims=True)
-            c = 1 + 1 / T + (m - mbar) ** 2 / sxx
-            self.df = np.full(len(r), T - 2.0)
-        else:
-            y = r - m if model == "market-adjusted" else r
-            alpha = y[:, est].mean(axis=1, keepdims=True) if model == "constant-mean" else 0.0
-            resid = y - alpha
-            s2 = y[:, est].var(axis=1, ddof=1)
-            c = np.full(r.shape, 1 + 1 / T if model == "constant-mean" else 1.0)
-            self.df = np.full(len(r), T - 1.0)
-        self.resid = resid
-        self.sar = resid / np.sqrt(s2[:, None] * c)
-        self.est = est
-        self.ranked = np.r_[0:T_EST, n_days - W : n_days]  # estimation and event days (rel -1 is not ranked)
+            r[k], m[k] = ret[sym].to_numpy()[pos + days], ret["IDX_GSPC"].to_numpy()[pos + days]
+        uses_m = model in ("market", "market-adjusted")
+        self.resid, self.sar, self.df = np.empty_like(r), np.empty_like(r), np.empty(len(r))
+        for k in range(len(r)):
+            ok = ~np.isnan(r[k, self.est]) & (~np.isnan(m[k, self.est]) if uses_m else True)
+            n = ok.sum()
+            re, me = r[k, self.est][ok], m[k, self.est][ok]
+            if model == "market":
+                beta, alpha = np.polyfit(me, re, 1)
+                resid = r[k] - alpha - beta * m[k]
+                s2 = (resid[self.est][ok] ** 2).sum() / (n - 2)
+                c = 1 + 1 / n + (m[k] - me.mean()) ** 2 / ((me - me.mean()) ** 2).sum()
+                self.df[k] = n - 2
+            else:
+                y = r[k] - m[k] if model == "market-adjusted" else r[k]
+                ye = y[self.est][ok]
+                resid = y - (ye.mean() if model == "constant-mean" else 0.0)
+                s2 = ye.var(ddof=1)
+                c = 1 + 1 / n if model == "constant-mean" else 1.0
+                self.df[k] = n - 1
+            self.resid[k], self.sar[k] = resid, resid / np.sqrt(s2 * c)
 
     def battery(self, rows: np.ndarray) -> dict[str, float]:
-        """The whole test battery for pairs ``rows`` with its p-values from scipy."""
-        res, sar, df = self.resid[rows], self.sar[rows], self.df[rows]
-        n = len(rows)
-        car_i = res[:, self.ev].sum(axis=1)
-        scar = sar[:, self.ev].sum(axis=1) / np.sqrt(W)
+        """The whole test battery for pairs ``rows`` (those with a CAR) with its p-values from scipy."""
+        ev_ar = self.resid[rows][:, self.ev]
+        n_days = (~np.isnan(ev_ar)).sum(axis=1)
+        rows = rows[n_days > 0]
+        res, sar, df, n_days = self.resid[rows], self.sar[rows], self.df[rows], n_days[n_days > 0]
+        n, w = len(rows), self.w
+        car_i = np.nansum(res[:, self.ev], axis=1)
+        scar = np.nansum(sar[:, self.ev], axis=1) / np.sqrt(n_days)
         out = {"n": n, "caar": car_i.mean()}
         out["t_cs"] = car_i.mean() / (car_i.std(ddof=1) / np.sqrt(n))
         out["p_cs"] = 2 * stats.t.sf(abs(out["t_cs"]), n - 1)
@@ -98,28 +102,33 @@ class Hand:
         out["p_patell"] = 2 * stats.norm.sf(abs(out["patell_z"]))
         out["bmp_t"] = scar.mean() / (scar.std(ddof=1) / np.sqrt(n))
         out["p_bmp"] = 2 * stats.t.sf(abs(out["bmp_t"]), n - 1)
-        # Kolari-Pynnonen: mean correlation over ordered pairs, pairs of different events counting as 0
-        corr = np.corrcoef(res[:, self.est])
+        # Kolari-Pynnonen: mean correlation over ordered pairs, pairs of different events counting as 0; a day
+        # missing for one security counts as a zero deviation of that security
+        e = res[:, self.est]
+        dev = np.where(np.isnan(e), 0.0, e - np.nanmean(e, axis=1, keepdims=True))
+        unit = dev / np.sqrt((dev**2).sum(axis=1, keepdims=True))
+        corr = unit @ unit.T
         same = (self.event[rows][:, None] == self.event[rows][None, :]) & ~np.eye(n, dtype=bool)
         rbar = corr[same].sum() / (n * (n - 1))
         out["rbar"] = rbar
         out["kp_t"] = out["bmp_t"] * np.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
         out["p_kp"] = 2 * stats.t.sf(abs(out["kp_t"]), n - 1)
-        a = res[:, self.ranked]
-        u = stats.rankdata(a, axis=1) / (1 + a.shape[1]) - 0.5
-        kbar = u.mean(axis=0)
-        out["corrado_t"] = kbar[-W:].sum() / (np.sqrt(W) * np.sqrt((kbar**2).mean()))
+        ranks = stats.rankdata(res, axis=1, nan_policy="omit")
+        u = ranks / (1 + (~np.isnan(res)).sum(axis=1, keepdims=True)) - 0.5
+        kbar = np.nanmean(u, axis=0)
+        out["corrado_t"] = np.nansum(kbar[self.ev]) / (np.sqrt(w) * np.sqrt(np.nanmean(kbar**2)))
         out["p_corrado"] = 2 * stats.norm.sf(abs(out["corrado_t"]))
-        p_hat = (res[:, self.est] > 0).mean(axis=1).mean()
+        p_hat = np.mean([(row[~np.isnan(row)] > 0).mean() for row in e])
         n_pos = int((car_i > 0).sum())
         out["n_pos"], out["p_hat"] = n_pos, p_hat
         out["gsign_z"] = (n_pos - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat))
         out["p_gsign"] = 2 * stats.norm.sf(abs(out["gsign_z"]))
-        port = res.mean(axis=0)
-        se = port[self.est].std(ddof=1) * np.sqrt(W)
-        out["portfolio_car"], out["portfolio_se"] = port[self.ev].sum(), se
-        out["portfolio_t"] = port[self.ev].sum() / se
-        out["p_portfolio"] = 2 * stats.t.sf(abs(out["portfolio_t"]), T_EST - 1)
+        port = np.nanmean(res, axis=0)
+        est_series = port[self.est][~np.isnan(port[self.est])]
+        se = est_series.std(ddof=1) * np.sqrt(w)
+        out["portfolio_car"], out["portfolio_se"] = np.nansum(port[self.ev]), se
+        out["portfolio_t"] = out["portfolio_car"] / se
+        out["p_portfolio"] = 2 * stats.t.sf(abs(out["portfolio_t"]), len(est_series) - 1)
         return out
 
 
@@ -207,7 +216,7 @@ def test_a_single_pair_has_no_cross_sectional_tests(ret: pd.DataFrame) -> None:
     assert got["n"] == 1
     for key in ("t_cs", "p_cs", "bmp_t", "p_bmp", "rbar", "kp_t", "p_kp"):
         assert np.isnan(got[key]), key
-    scar = hand.sar[0, hand.ev].sum() / np.sqrt(W)
+    scar = hand.sar[0, hand.ev].sum() / np.sqrt(W)  # no missing day: both event days count
     z = scar / np.sqrt(hand.df[0] / (hand.df[0] - 2))
     assert got["patell_z"] == pytest.approx(z, rel=1e-9)
     assert got["p_patell"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
@@ -244,23 +253,23 @@ def test_empty_group_reports_n_zero(ret: pd.DataFrame) -> None:
 
 def _long_short_by_hand(hand: Hand, f: es.Fit, long: list[str], short: list[str]) -> pd.DataFrame:
     sym = f.pairs["symbol"].to_numpy()
-    rows = {}
-    series = []
+    rows, series = {}, []
     for e in sorted(EVENT_DATES):
         on = hand.event == e
         lg, sh = on & np.isin(sym, long), on & np.isin(sym, short)
         if not lg.any() or not sh.any():
             continue
-        ls = hand.resid[lg].mean(axis=0) - hand.resid[sh].mean(axis=0)
+        ls = np.nanmean(hand.resid[lg], axis=0) - np.nanmean(hand.resid[sh], axis=0)  # a day's available pairs
         series.append(ls)
         rows[e] = ls
-    rows["all"] = np.mean(series, axis=0)
+    rows["all"] = np.nanmean(series, axis=0)
     out = {}
     for label, ls in rows.items():
-        car = ls[hand.ev].sum()
-        se = ls[hand.est].std(ddof=1) * np.sqrt(W)
+        est = ls[hand.est][~np.isnan(ls[hand.est])]
+        car = np.nansum(ls[hand.ev])
+        se = est.std(ddof=1) * np.sqrt(hand.w)
         t = car / se
-        out[label] = {"car": car, "se": se, "t": t, "p": 2 * stats.t.sf(abs(t), T_EST - 1)}
+        out[label] = {"car": car, "se": se, "t": t, "p": 2 * stats.t.sf(abs(t), len(est) - 1)}
     return pd.DataFrame(out).T
 
 
@@ -315,3 +324,79 @@ def test_placebo_group_restricts_the_caar(ret: pd.DataFrame) -> None:
     res = es.placebo_pvalue(f, WIN, n=20, seed=0, group=["U4"])
     cars = es.car(f, WIN)
     assert res["caar"] == pytest.approx(cars.loc[cars["symbol"] == "U4", "car"].mean(), rel=1e-12)
+
+
+# ------------------------------------------------------------------ missing days, other windows, blocks, n = 2
+
+
+def _with_gaps(ret: pd.DataFrame) -> pd.DataFrame:
+    """U2 misses an estimation day of e1 and U1 the second event day of e3 (a one-day CAR); U3 misses e2 entirely
+    in the window (no CAR: leaves the battery)."""
+    gap = ret.copy()
+    idx = gap.index
+    pos = {e: idx.get_loc(pd.Timestamp(d)) for e, d in EVENT_DATES.items()}
+    gap.iloc[pos["e1"] - 5, gap.columns.get_loc("U2")] = np.nan
+    gap.iloc[pos["e3"] + 1, gap.columns.get_loc("U1")] = np.nan
+    gap.iloc[[pos["e2"], pos["e2"] + 1], gap.columns.get_loc("U3")] = np.nan
+    return gap
+
+
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted", "raw"])
+def test_battery_with_missing_days(ret: pd.DataFrame, model: str) -> None:
+    gap = _with_gaps(ret)
+    f = _fit(gap, model)
+    hand = Hand(gap, f, model)
+    got = es.caar_tests(f, WIN).iloc[0]
+    assert got["n"] == 11
+    _assert_battery(got, hand.battery(np.arange(len(f.pairs))))
+
+
+def test_long_short_with_missing_days(ret: pd.DataFrame) -> None:
+    gap = _with_gaps(ret)
+    f = _fit(gap, "market")
+    want = _long_short_by_hand(Hand(gap, f, "market"), f, ["U1", "U3"], ["U2", "U4"])
+    got = es.long_short(f, ["U1", "U3"], ["U2", "U4"], WIN).set_index("event_id")
+    for label in want.index:
+        for key in ("car", "se", "t", "p"):
+            assert got.loc[label, key] == pytest.approx(want.loc[label, key], rel=1e-9), (label, key)
+
+
+@pytest.mark.parametrize("win", [(-1, 1), (1, 3)])
+def test_battery_and_long_short_over_other_windows(ret: pd.DataFrame, win: tuple[int, int]) -> None:
+    f = _fit(ret, "market")
+    hand = Hand(ret, f, "market", win)
+    _assert_battery(es.caar_tests(f, win).iloc[0], hand.battery(np.arange(len(f.pairs))))
+    want = _long_short_by_hand(hand, f, ["U3", "U4"], ["U1", "U2"])
+    got = es.long_short(f, ["U3", "U4"], ["U1", "U2"], win).set_index("event_id")
+    assert got.loc["all", "p"] == pytest.approx(want.loc["all", "p"], rel=1e-9)
+    assert (got["window"] == f"{win[0]}..{win[1]}").all()
+
+
+def test_battery_does_not_depend_on_the_blocks(ret: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    gap = _with_gaps(ret)
+    f = _fit(gap, "market")
+    want = Hand(gap, f, "market").battery(np.arange(len(f.pairs)))
+    blocks = es._blocks
+    monkeypatch.setattr(es, "_blocks", lambda n, size=1: blocks(n, 1))  # one pair per block
+    _assert_battery(es.caar_tests(f, WIN).iloc[0], want)
+
+
+def test_two_pairs_have_a_cross_correlation(ret: pd.DataFrame) -> None:
+    f = _fit(ret, "market", pd.DataFrame({"event_id": ["e1", "e1"], "symbol": ["U1", "U4"]}))
+    hand = Hand(ret, f, "market")
+    got = es.caar_tests(f, WIN).iloc[0]
+    want = hand.battery(np.arange(2))
+    assert got["rbar"] == pytest.approx(np.corrcoef(hand.resid[:, hand.est])[0, 1], rel=1e-9)
+    _assert_battery(got, want)
+
+
+def test_long_short_legs_and_errors(ret: pd.DataFrame) -> None:
+    f = _fit(ret, "market", pd.DataFrame({"event_id": ["e1", "e1", "e1"], "symbol": ["U1", "U2", "U4"]}))
+    one = es.long_short(f, ["U4"], ["U1", "U2"], WIN).set_index("event_id")  # a one-pair leg is a leg
+    want = _long_short_by_hand(Hand(ret, f, "market"), f, ["U4"], ["U1", "U2"])
+    assert one.loc["all", "p"] == pytest.approx(want.loc["all", "p"], rel=1e-9)
+    for long, short in ((["U3"], ["U1"]), (["U1"], ["U3"]), (["U3"], ["U3"])):  # U3 has no pair here
+        with pytest.raises(CrackdownError, match="^groups: long-short needs pairs in both legs$"):
+            es.long_short(f, long, short, WIN)
+    with pytest.raises(CrackdownError, match="^window: start 2 is after end 1$"):
+        es.long_short(f, ["U4"], ["U1"], (2, 1))
