@@ -70,7 +70,7 @@ def write_world(root: Path, **tables: list[dict[str, Any]]) -> Path:
     for name, header in HEADERS.items():
         columns = header.split(",")
         filled = [{**DEFAULTS[name], "sources": SOURCE, "notes": NOTE, **r} for r in rows[name]]
-        frame = pd.DataFrame(filled, columns=columns).fillna("")
+        frame = pd.DataFrame(filled, columns=columns, dtype=object).fillna("")
         frame.to_csv(data / f"{name}.csv", index=False)
     (data / "prices" / "PROVENANCE.csv").write_text(
         "symbol,source_repo,source_path,source_commit,first_date,last_date,rows,has_adj_close,currency,"
