@@ -150,7 +150,7 @@ BATTERY = ["n", "caar", "t_cs", "p_cs", "patell_z", "p_patell", "bmp_t", "p_bmp"
 
 def _assert_battery(got: pd.Series, want: dict[str, float]) -> None:
     for key in BATTERY:
-        assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-13), key
+        assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-13, nan_ok=True), key
 
 
 def test_every_statistic_and_p_value_over_several_events(case) -> None:
@@ -400,3 +400,30 @@ def test_long_short_legs_and_errors(ret: pd.DataFrame) -> None:
             es.long_short(f, long, short, WIN)
     with pytest.raises(CrackdownError, match="^window: start 2 is after end 1$"):
         es.long_short(f, ["U4"], ["U1"], (2, 1))
+
+
+def test_single_pair_with_a_missing_day_ranks_and_signs(ret: pd.DataFrame) -> None:
+    """One pair: every day's rank average rests on that pair alone, and the day it misses has none (left out)."""
+    gap = _with_gaps(ret)
+    f = _fit(gap, "market", pd.DataFrame({"event_id": ["e1"], "symbol": ["U2"]}))
+    hand = Hand(gap, f, "market")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = hand.battery(np.arange(1))
+    got = es.caar_tests(f, WIN).iloc[0]
+    assert np.isfinite(got["corrado_t"]) and np.isfinite(got["gsign_z"])
+    _assert_battery(got, want)
+
+
+def test_a_zero_car_is_not_positive(ret: pd.DataFrame) -> None:
+    """Raw model: AR = return, so a security with zero returns on both event days has a CAR of exactly 0, which
+    the generalized sign test must not count as positive."""
+    flat = ret.copy()
+    d0 = pd.Timestamp(EVENT_DATES["e2"])
+    pos = flat.index.get_loc(d0)
+    flat.iloc[[pos, pos + 1], flat.columns.get_loc("U1")] = 0.0
+    f = _fit(flat, "raw")
+    cars = es.car(f, WIN).set_index(["event_id", "symbol"])["car"]
+    assert cars[("e2", "U1")] == 0.0
+    got = es.caar_tests(f, WIN).iloc[0]
+    assert got["n_pos"] == int((cars > 0).sum())
+    _assert_battery(got, Hand(flat, f, "raw").battery(np.arange(len(f.pairs))))
