@@ -15,7 +15,9 @@
 #   MUTATION_CHILDREN=1        parallel mutant workers (default 1: the machine is shared)
 #   MUTATION_FUNCTIONS="..."   mutmut name globs to run (default: the statistics functions listed in functions_for;
 #                              "all" for every function of the module: ~2700 mutants for eventstudy, ~25 min)
-#   MUTATION_KEEP=1            resume in an existing scratch folder (mutmut skips mutants it already checked)
+#   MUTATION_KEEP=1            resume in an existing scratch folder: copy the current test files in, mark the
+#                              survivors of the selection unchecked (killed ones stay killed: adding tests cannot
+#                              revive them) and run what is unchecked. Use it after writing tests for survivors.
 # Each module is mutated against its own test files only (TESTS below); the run is niced. Prints mutmut's
 # per-mutant results (killed / survived / timeout) and the score; `mutmut show NAME` in the scratch folder
 # shows a mutant's diff.
@@ -63,6 +65,18 @@ run_one() {
   local names
   if [ "${MUTATION_FUNCTIONS:-}" = "all" ]; then names=""; else names="${MUTATION_FUNCTIONS:-$(functions_for "$module")}"; fi
   if [ "${MUTATION_KEEP:-0}" = "1" ] && [ -d "$work/mutants" ]; then
+    for t in $tests; do cp "$ROOT/$t" "$work/tests/"; cp "$ROOT/$t" "$work/mutants/tests/"; done
+    "$(dirname "$MUTMUT")/python" - "$work/mutants/src/crackdown/$module.py.meta" <<'PY' || true
+import json, sys
+path = sys.argv[1]
+meta = json.load(open(path))
+codes = meta["exit_code_by_key"]
+reset = [k for k, v in codes.items() if v == 0]  # survived
+for k in reset:
+    codes[k] = None
+json.dump(meta, open(path, "w"))
+print(f"re-checking {len(reset)} survivors")
+PY
     (cd "$work" && unset PYTHONPATH && nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $names > run.log 2>&1 || true)
     report "$module" "$work" "$names"
     return

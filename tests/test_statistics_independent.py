@@ -427,3 +427,27 @@ def test_a_zero_car_is_not_positive(ret: pd.DataFrame) -> None:
     got = es.caar_tests(f, WIN).iloc[0]
     assert got["n_pos"] == int((cars > 0).sum())
     _assert_battery(got, Hand(flat, f, "raw").battery(np.arange(len(f.pairs))))
+
+
+def test_battery_labels_its_window_and_names_a_bad_one(ret: pd.DataFrame) -> None:
+    f = _fit(ret, "market")
+    got = es.caar_tests(f, (1, 3), groups={"a": ["U1", "U2"], "b": ["U3"]})
+    assert list(got.columns[:2]) == ["group", "window"] and (got["window"] == "1..3").all()
+    with pytest.raises(CrackdownError, match="^window: start 3 is after end 1$"):
+        es.caar_tests(f, (3, 1))
+
+
+def test_long_short_event_without_event_day_returns_has_no_car(ret: pd.DataFrame) -> None:
+    """U3 has no return on either event day of e2 (but a full estimation window): the long-short row of e2 has
+    an estimation-window SE but no CAR, and no t or p."""
+    gap = _with_gaps(ret)
+    f = _fit(gap, "market", pd.DataFrame({"event_id": ["e2", "e2"], "symbol": ["U3", "U1"]}))
+    got = es.long_short(f, ["U3"], ["U1"], WIN).set_index("event_id")
+    assert list(got.index) == ["e2", "all"]
+    assert np.isnan(got.loc["e2", "car"]) and np.isnan(got.loc["e2", "t"]) and np.isnan(got.loc["e2", "p"])
+    assert np.isfinite(got.loc["e2", "se"])
+
+
+def test_rank_rows_averages_a_row_of_ties_like_scipy() -> None:
+    a = np.array([[0.1, 0.1, 0.1, 0.1], [0.3, np.nan, 0.3, 0.3], [0.2, 0.1, 0.4, 0.3]])
+    np.testing.assert_array_equal(es._rank_rows(a), stats.rankdata(a, axis=1, nan_policy="omit"))
