@@ -22,6 +22,7 @@
 # per-mutant results (killed / survived / timeout) and the score; `mutmut show NAME` in the scratch folder
 # shows a mutant's diff.
 set -euo pipefail
+set -f  # mutant name globs are for mutmut, never for the shell
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MUTMUT="${MUTMUT:-mutmut}"
@@ -66,18 +67,26 @@ run_one() {
   if [ "${MUTATION_FUNCTIONS:-}" = "all" ]; then names=""; else names="${MUTATION_FUNCTIONS:-$(functions_for "$module")}"; fi
   if [ "${MUTATION_KEEP:-0}" = "1" ] && [ -d "$work/mutants" ]; then
     for t in $tests; do cp "$ROOT/$t" "$work/tests/"; cp "$ROOT/$t" "$work/mutants/tests/"; done
-    "$(dirname "$MUTMUT")/python" - "$work/mutants/src/crackdown/$module.py.meta" <<'PY' || true
-import json, sys
-path = sys.argv[1]
+    # reset the selection's survivors and name them explicitly: mutmut would otherwise re-run every mutant whose
+    # tests changed, killed ones included
+    local again
+    again="$("$(dirname "$MUTMUT")/python" - "$work/mutants/src/crackdown/$module.py.meta" $names <<'PY'
+import fnmatch, json, sys
+path, patterns = sys.argv[1], sys.argv[2:] or ["*"]
 meta = json.load(open(path))
 codes = meta["exit_code_by_key"]
-reset = [k for k, v in codes.items() if v == 0]  # survived
-for k in reset:
+again = [k for k, v in codes.items() if v in (0, None) and any(fnmatch.fnmatch(k, p) for p in patterns)]
+for k in again:
     codes[k] = None
-json.dump(meta, open(path, "w"))
-print(f"re-checking {len(reset)} survivors")
+json.dump(meta, open(path, "w"), indent=4)
+print(" ".join(again))
 PY
-    (cd "$work" && unset PYTHONPATH && nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $names > run.log 2>&1 || true)
+)"
+    echo "re-checking $(echo "$again" | wc -w) survivors and unchecked mutants"
+    if [ -n "$again" ]; then
+      # shellcheck disable=SC2086
+      (cd "$work" && unset PYTHONPATH && nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $again > run.log 2>&1 || true)
+    fi
     report "$module" "$work" "$names"
     return
   fi
