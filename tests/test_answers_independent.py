@@ -151,3 +151,53 @@ def test_pooled_long_short_p_feeding_the_headline_against_a_direct_computation()
     assert h["p_value"] == pytest.approx(want["p"], rel=1e-9)  # the larger of the two p-values
     h = rx.headline(got, {"p_two_sided": min(1.0, 2 * want["p"] + 0.01)}, reaction.window)
     assert h["p_value"] == min(1.0, 2 * want["p"] + 0.01)
+
+
+def test_placebo_long_short_p_values_from_its_draws() -> None:
+    """04's placebo p: the statistic on the real events is the mean over events of the legs' CAR difference (by
+    hand from the pair CARs), and both p-values follow from the returned draws by their formulas."""
+    import test_reaction as tr
+
+    returns = tr._returns()
+    members = rx.group_members(tr.GROUPS, tr.SECURITIES, rx.price_coverage(returns), benchmarks=["ETF"])
+    events = rx.crackdown_events(start="2021-01-01", end="2022-12-31", events=tr.EVENTS, firms=tr.FIRMS)
+    reaction = rx.run_reaction(returns, tr.SECURITIES, events, members, window=(0, 0), min_n=2)
+    out = rx.placebo_long_short(reaction, n=12, seed=4)
+    c = reaction.cars[reaction.cars["eligible"]]
+    legs = c.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
+    actual = (legs[rx.LONG] - legs[rx.SHORT]).dropna().mean()
+    assert out["actual"] == pytest.approx(actual, abs=1e-12)
+    draws = out["placebo"][~np.isnan(out["placebo"])]
+    k = len(draws)
+    assert out["n_placebo"] == k > 0
+    assert out["p_two_sided"] == (1 + (np.abs(draws) >= abs(actual)).sum()) / (1 + k)
+    assert out["p_lower"] == (1 + (draws <= actual).sum()) / (1 + k)
+
+
+# ---------------------------------------------------------------------------- 00: verdict per line and answer
+
+
+@pytest.mark.parametrize(("estimate", "p", "sign", "verdict"), [
+    (-0.03, 0.049, -1, "supports"), (-0.03, 0.05, -1, "inconclusive"), (0.03, 0.01, -1, "contradicts"),
+    (0.03, 0.01, 1, "supports"), (-0.03, 0.01, 1, "contradicts"), (0.0, 0.01, 1, "inconclusive"),
+    (None, 0.01, 1, "inconclusive"), (0.03, float("nan"), 1, "inconclusive"),
+])
+def test_summary_verdict_both_sides_of_alpha_and_sign(estimate, p, sign: int, verdict: str) -> None:
+    from crackdown import summary
+
+    assert summary.verdict(estimate, p, sign) == verdict
+
+
+@pytest.mark.parametrize(("counts", "lead"), [
+    ({"supports": 2, "contradicts": 0, "inconclusive": 1}, "The evidence leans towards the thesis"),
+    ({"supports": 0, "contradicts": 1, "inconclusive": 2}, "The evidence leans against the thesis"),
+    ({"supports": 1, "contradicts": 1, "inconclusive": 0}, "The evidence is mixed"),
+    ({"supports": 0, "contradicts": 0, "inconclusive": 3}, "The evidence is inconclusive"),
+])
+def test_overall_answer_every_branch(counts: dict, lead: str) -> None:
+    from crackdown import summary
+
+    ran = sum(counts.values())
+    assert summary.overall_answer({**counts, "not run": 2}) == (
+        f"{lead}: {counts['supports']} of {ran} lines support it, {counts['contradicts']} contradict it, "
+        f"{counts['inconclusive']} are inconclusive at the chosen significance level.")

@@ -492,3 +492,10 @@ def test_didi_pre_listing_guidance_has_no_dated_event() -> None:
     span = claims.load_events(firm_ids="didi", start=ipo["filing_date"], end=ipo["listing_date"])
     guidance = span[~span["type"].str.startswith("ipo_")]
     assert guidance.empty, "events.csv now dates a pre-listing guidance to DiDi: the claim has become testable"
+
+
+def test_every_registered_evaluator_has_a_verdict_test_here() -> None:
+    source = Path(__file__).read_text()
+    untested = [name for name in claims.REGISTRY if f"claims.{name}(" not in source
+                and f'"{name}"' not in source]
+    assert not untested, f"evaluators without a verdict test: {untested}"
