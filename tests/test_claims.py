@@ -78,7 +78,7 @@ def test_evidence_rows_point_at_existing_data_rows(table: pd.DataFrame) -> None:
 
 def test_testable_claims_show_their_evidence(table: pd.DataFrame) -> None:
     tested = table[table["verdict"] != claims.NOT_TESTABLE]
-    assert len(tested) >= 15
+    assert all(table.loc[table["verdict"] == claims.NOT_TESTABLE, "computation"]), "a not-testable claim without why"
     assert all(v for v in tested["values"]), "a tested claim without evidence values"
     assert all(c for c in tested["computation"])
 
