@@ -264,21 +264,33 @@ def test_shipped_matrix_is_backed_by_facts_dated_before_the_cutoff() -> None:
         assert (rows["date"] <= "2021-12-31").any(), (firm, indicator)
 
 
-def test_shipped_alibaba_golden_share_counts_only_after_2022() -> None:
-    """Alibaba's golden-share facts are dated 2022-09 and 2023-01: absent at the crackdown cutoff, present later."""
-    assert np.isnan(al.indicator_matrix("2021-12-31").loc["alibaba", "golden_share"])
-    assert al.indicator_matrix("2023-12-31").loc["alibaba", "golden_share"] == 1.0
+def test_shipped_facts_count_from_their_date_on() -> None:
+    """At each cutoff an indicator is observed for a firm exactly when data/alignment.csv has a row behind it dated
+    on or before the cutoff (month-only dates count from the month's end); which firms that is, is data."""
+    from crackdown import paths
+
+    raw = pd.read_csv(paths.data_dir() / "alignment.csv")
+    day = pd.to_datetime(raw["as_of"], format="mixed")
+    raw["date"] = day.where(raw["as_of"].str.len() > 7, day + pd.offsets.MonthEnd(0))
+    for cutoff in ("2021-12-31", "2023-12-31"):
+        observed = al.indicator_matrix(cutoff).notna()
+        for indicator in al.INDICATORS:
+            dated = raw[raw["indicator"].isin(al.SOURCES[indicator]) & (raw["date"] <= cutoff)]["firm_id"]
+            assert set(observed.index[observed[indicator]]) == set(dated) & set(observed.index), (cutoff, indicator)
 
 
-def test_shipped_sensetime_scores_above_alibaba_with_default_weights() -> None:
-    """By 2021-12-31 SenseTime has a state shareholder, an AI-platform designation, US listings and a smart-city
-    revenue share below 1 recorded; Alibaba only the AI-platform designation. With no fact counting as 0 SenseTime
-    ranks above Alibaba; dropping missing facts instead scores Alibaba on its single fact (1.0), above SenseTime."""
+def test_shipped_scores_are_the_weighted_means_of_the_matrix() -> None:
+    """The default scores on the shipped data are the equal-weight mean of the five indicators, a missing fact
+    counting as 0 (``zero``) or left out (``drop``), recomputed here from the indicator matrix."""
+    matrix = al.indicator_matrix("2021-12-31")
     zero = al.alignment_scores()
-    assert zero.loc["sensetime", "score"] > zero.loc["alibaba", "score"]
-    assert zero.loc["sensetime", "rank"] < zero.loc["alibaba", "rank"]
+    np.testing.assert_allclose(zero["score"], matrix.fillna(0.0).mean(axis=1).loc[zero.index], rtol=0, atol=1e-12)
     drop = al.alignment_scores(missing="drop")
-    assert drop.loc["alibaba", "score"] == 1.0 > drop.loc["sensetime", "score"]
+    by_hand = matrix.mean(axis=1, skipna=True).dropna()
+    assert set(drop.index) == set(by_hand.index)
+    np.testing.assert_allclose(drop["score"], by_hand.loc[drop.index], rtol=0, atol=1e-12)
+    ranks = zero["score"].rank(ascending=False, method="min")
+    assert (zero["rank"] == ranks).all() and (zero["aligned"] == (zero["score"] >= 0.5)).all()
 
 
 # --- notebook 03's results record and narrative ---------------------------------------------------------------

@@ -460,7 +460,8 @@ def test_explicit_pairs_restrict_the_study(returns: pd.DataFrame) -> None:
 def test_battery_does_not_depend_on_blocking(market_fit: es.Fit, monkeypatch: pytest.MonkeyPatch) -> None:
     # one big block (with missing days: masked path) vs one pair per block (mostly the no-gap fast path)
     whole = es.caar_tests(market_fit, (-1, 1), groups={"us": US, "hk": HK})
-    monkeypatch.setattr(es, "_CHUNK", 1)
+    blocks = es._blocks  # its block size defaults to _CHUNK as bound at import: patch the function itself
+    monkeypatch.setattr(es, "_blocks", lambda n, size=1: blocks(n, 1))
     split = es.caar_tests(market_fit, (-1, 1), groups={"us": US, "hk": HK})
     pd.testing.assert_frame_equal(whole, split, rtol=1e-12)
 

@@ -368,17 +368,22 @@ def test_curve_table_and_choice_matrix(synthetic_sweep: rb.SweepResult) -> None:
     assert (panel.groupby("rank").size() == 5).all()  # one choice per axis per specification
 
 
-def test_shipped_data_ci_grid_shows_a_negative_median(real: rb.SweepData) -> None:
-    """The property notebook 08 shows on the shipped data with its ci profile: the long-short curve's median is
-    negative (targeted platforms below aligned AI firms) and most specifications share that sign."""
+def test_shipped_data_ci_grid_summary_is_computed_from_its_specifications(real: rb.SweepData) -> None:
+    """The ci grid runs on the shipped data, and its summary follows from its specifications by hand (the
+    median's sign is a finding for the report, not a condition of this test)."""
     import yaml
 
     ci = yaml.safe_load((ROOT / "profiles" / "ci" / "08_robustness.yaml").read_text())
     axes = {"window": ci["windows"], "estimation": ci["estimations"], "model": ci["models"],
             "benchmark": ci["benchmarks"], "event_set": ci["event_sets"], "aligned_rule": ci["aligned_rules"],
             "leave_out": ci["leave_out"]}
-    summary = rb.curve_summary(rb.run_sweep(axes, data=real, placebo=rb.PlaceboConfig(n=0), cache=False).specs)
-    assert summary["n_specs"] > 0 and summary["median_estimate"] < 0 and summary["share_thesis_sign"] >= 0.5
+    specs = rb.run_sweep(axes, data=real, placebo=rb.PlaceboConfig(n=0), cache=False).specs
+    summary = rb.curve_summary(specs)
+    ok = specs[rb.usable(specs, rb.MIN_EVENTS, rb.MIN_FIRMS)]
+    assert summary["n_specs"] == len(ok) > 0 and summary["n_unusable"] == len(specs) - len(ok)
+    assert summary["median_estimate"] == pytest.approx(float(np.median(ok["estimate"])), abs=0)
+    assert summary["share_thesis_sign"] == pytest.approx(float((ok["estimate"] < 0).mean()))
+    assert summary["share_significant"] == pytest.approx(float((ok["p"] < 0.05).mean()))
 
 
 # --------------------------------------------------------------------------------------------- notebook text

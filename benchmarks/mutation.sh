@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Mutation testing of the statistics modules (not run in CI: minutes of CPU). Result: MUTATION.md.
+#
+#   benchmarks/mutation.sh [MODULE ...]        default MODULE: eventstudy
+#
+# Runs mutmut (3.x) in a scratch copy of lib/ and of the tests that check MODULE, so the worktree is never touched:
+#   MUTMUT=/path/to/mutmut     mutmut executable (default: mutmut on PATH). Install it in its own venv so the
+#                              project's pinned environment stays untouched, and let that venv see the project's
+#                              packages with a .pth file:
+#                                .venv/bin/python -m venv --system-site-packages /tmp/mutvenv
+#                                /tmp/mutvenv/bin/pip install mutmut
+#                                ls -d "$PWD"/.venv/lib/python3*/site-packages \
+#                                  > /tmp/mutvenv/lib/python3.11/site-packages/zz_project_venv.pth
+#   MUTATION_DIR=/tmp/...      scratch folder (default /tmp/crackdown-mutation-$MODULE); deleted and re-created
+#   MUTATION_CHILDREN=1        parallel mutant workers (default 1: the machine is shared)
+#   MUTATION_FUNCTIONS="..."   mutmut name globs to run (default: the statistics functions listed in functions_for;
+#                              "all" for every function of the module: ~2700 mutants for eventstudy, ~25 min)
+#   MUTATION_KEEP=1            resume in an existing scratch folder: copy the current test files in, mark the
+#                              survivors of the selection unchecked (killed ones stay killed: adding tests cannot
+#                              revive them) and run what is unchecked. Use it after writing tests for survivors.
+# Each module is mutated against its own test files only (TESTS below); the run is niced. Prints mutmut's
+# per-mutant results (killed / survived / timeout) and the score; `mutmut show NAME` in the scratch folder
+# shows a mutant's diff.
+set -euo pipefail
+set -f  # mutant name globs are for mutmut, never for the shell
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MUTMUT="${MUTMUT:-mutmut}"
+CHILDREN="${MUTATION_CHILDREN:-1}"
+
+tests_for() {
+  case "$1" in
+    eventstudy) echo "tests/test_eventstudy.py tests/test_statistics_independent.py" ;;
+    outcomes) echo "tests/test_outcomes.py tests/test_answers_independent.py" ;;
+    reaction) echo "tests/test_reaction.py tests/test_answers_independent.py" ;;
+    *) echo "unknown module $1 (eventstudy, outcomes, reaction)" >&2; exit 2 ;;
+  esac
+}
+
+# The statistics: test battery, standardisation, CARs, long-short, ranks (not panel building, pair mapping, error
+# messages or the placebo's date sampling, which are tested by test_eventstudy.py but cost minutes to mutate).
+functions_for() {
+  case "$1" in
+    eventstudy)
+      for f in _group_tests _portfolio _avg_cross_correlation _block_stats _estimation_stats _rank_rows \
+               _sar_matrix _car_arrays caar_tests long_short; do
+        echo "crackdown.eventstudy.x_${f}__mutmut_*"
+      done ;;
+    outcomes)
+      for f in fisher_aligned_listed _ranks _row_pearson spearman_permutation enforcement_verdict \
+               _ipo_findings ipo_record ipo_narrative; do
+        echo "crackdown.outcomes.x_${f}__mutmut_*"
+      done ;;
+    reaction)
+      for f in long_short_pooled _ls_stat long_short_statistic leave_one_out headline answer; do
+        echo "crackdown.reaction.x_${f}__mutmut_*"
+      done ;;
+  esac
+}
+
+run_one() {
+  local module="$1"
+  local work="${MUTATION_DIR:-/tmp/crackdown-mutation-$module}"
+  local tests
+  tests="$(tests_for "$module")"
+  local names
+  if [ "${MUTATION_FUNCTIONS:-}" = "all" ]; then names=""; else names="${MUTATION_FUNCTIONS:-$(functions_for "$module")}"; fi
+  if [ "${MUTATION_KEEP:-0}" = "1" ] && [ -d "$work/mutants" ]; then
+    for t in $tests; do cp "$ROOT/$t" "$work/tests/"; cp "$ROOT/$t" "$work/mutants/tests/"; done
+    # reset the selection's survivors and name them explicitly: mutmut would otherwise re-run every mutant whose
+    # tests changed, killed ones included
+    local again
+    again="$("$(dirname "$MUTMUT")/python" - "$work/mutants/src/crackdown/$module.py.meta" $names <<'PY'
+import fnmatch, json, sys
+path, patterns = sys.argv[1], sys.argv[2:] or ["*"]
+meta = json.load(open(path))
+codes = meta["exit_code_by_key"]
+again = [k for k, v in codes.items() if v in (0, None) and any(fnmatch.fnmatch(k, p) for p in patterns)]
+for k in again:
+    codes[k] = None
+json.dump(meta, open(path, "w"), indent=4)
+print(" ".join(again))
+PY
+)"
+    echo "re-checking $(echo "$again" | wc -w) survivors and unchecked mutants"
+    if [ -n "$again" ]; then
+      # shellcheck disable=SC2086
+      (cd "$work" && unset PYTHONPATH && nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $again > run.log 2>&1 || true)
+    fi
+    report "$module" "$work" "$names"
+    return
+  fi
+  rm -rf "$work" && mkdir -p "$work/tests"
+  mkdir -p "$work/src"  # mutmut imports mutated code from ./, src/ or source/ only
+  cp -r "$ROOT/lib/crackdown" "$work/src/crackdown"
+  find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
+  cp "$ROOT/tests/conftest.py" "$work/tests/"
+  cp -r "$ROOT/tests/fixtures" "$work/tests/"
+  for t in $tests; do cp "$ROOT/$t" "$work/tests/"; done
+  {
+    echo "[mutmut]"
+    echo "source_paths = src"
+    echo "only_mutate = src/crackdown/$module.py"
+    echo "use_git_change_detection = false"
+    echo "pytest_add_cli_args_test_selection ="
+    for t in $tests; do echo "    $t"; done
+    echo "pytest_add_cli_args ="
+    echo "    -p no:cacheprovider"
+    echo "    -q"
+  } > "$work/setup.cfg"
+  (
+    cd "$work"
+    unset PYTHONPATH  # the tests must import the mutated copy, never the worktree's lib/
+    # shellcheck disable=SC2086  # names are globs for mutmut, not for the shell
+    nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $names > run.log 2>&1 || true
+  )
+  report "$module" "$work" "$names"
+}
+
+report() {  # module, scratch folder, name globs: per-mutant results of the selection and the score
+  local module="$1" work="$2" names="$3"
+  (
+    cd "$work"
+    unset PYTHONPATH
+    "$MUTMUT" results --all true 2>/dev/null | sed -E 's/^ +//' > all.txt || true
+    if [ -n "$names" ]; then
+      : > results.txt
+      for n in $names; do
+        pattern="^$(printf '%s' "${n%\*}" | sed 's/[.]/[.]/g')"
+        grep -E "$pattern" all.txt >> results.txt || true
+      done
+    else
+      cp all.txt results.txt
+    fi
+    killed=$(grep -c ": killed$" results.txt || true)
+    survived=$(grep -c ": survived$" results.txt || true)
+    other=$(grep -v -c -E ": (killed|survived)$" results.txt || true)
+    echo "$module: killed $killed, survived $survived, other $other (scratch: $work, list: $work/results.txt)"
+  )
+}
+
+for module in "${@:-eventstudy}"; do
+  run_one "$module"
+done
