@@ -93,7 +93,10 @@ def test_market_answer_text_reads_every_number() -> None:
     groups = {"targeted_platform": {"car": -0.021}, "aligned_ai": {"car": 0.0102}}
     text = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1))
     assert text == ("Over 7 crackdown events targeted platforms' CAR (-1,1) averaged -2.1% against 1.0% for "
-                    "aligned AI firms; long-short -3.1% (t = -3.12, placebo p = 0.012).")
+                    "aligned AI firms; long-short -3.1% (t = -3.12; placebo p = 0.012).")
+    head = {"test": "clusters", "t": -1.064, "p_value": 0.3049}
+    text = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1), head)
+    assert text.endswith("long-short -3.1% (clusters of overlapping events t = -1.06, p = 0.305; placebo p = 0.012).")
 
 
 def _hand_long_short(reaction: rx.Reaction, returns: pd.DataFrame, securities: pd.DataFrame,
@@ -147,10 +150,27 @@ def test_pooled_long_short_p_feeding_the_headline_against_a_direct_computation()
     assert got["n_events"] == want["n_events"] >= 2
     for key in ("car", "se", "t", "p"):
         assert got[key] == pytest.approx(want[key], rel=1e-9), key
-    h = rx.headline(got, {"p_two_sided": 0.5 * want["p"]}, reaction.window)
-    assert h["p_value"] == pytest.approx(want["p"], rel=1e-9)  # the larger of the two p-values
-    h = rx.headline(got, {"p_two_sided": min(1.0, 2 * want["p"] + 0.01)}, reaction.window)
-    assert h["p_value"] == min(1.0, 2 * want["p"] + 0.01)
+
+
+@pytest.mark.parametrize(("p_events", "p_clusters", "p_days", "n_clusters", "quoted"), [
+    (0.02, 0.30, 0.10, 17, "clusters"),      # the largest p among adequate tests
+    (0.40, 0.30, 0.10, 17, "events"),
+    (0.02, 0.90, 0.10, 5, "calendar_time"),  # 5 clusters < 6: clusters are not defensible
+])
+def test_headline_quotes_the_most_conservative_adequate_test(p_events, p_clusters, p_days, n_clusters,
+                                                             quoted) -> None:
+    from crackdown.inference import Inference
+
+    tests = {"pairs": Inference(-0.03, 0.001, -30.0, 1e-9, 500),
+             "events": Inference(-0.02, 0.01, -2.0, p_events, 24),
+             "clusters": Inference(-0.017, 0.016, -1.06, p_clusters, n_clusters),
+             "calendar_time": Inference(-0.004, 0.0036, -1.11, p_days, 61)}
+    h = rx.headline(tests, (-1, 1))
+    assert h["p_value"] == {"events": p_events, "clusters": p_clusters, "calendar_time": p_days}[quoted]
+    # the calendar-time estimate is a mean daily AR: on the CAR scale it is times the 3-session window
+    want = {"events": -0.02, "clusters": -0.017, "calendar_time": -0.004 * 3}[quoted]
+    assert h["estimate"] == pytest.approx(want)
+    assert h["n"] == tests[quoted].n
 
 
 def test_placebo_long_short_p_values_from_its_draws() -> None:

@@ -488,8 +488,10 @@ def test_didi_pre_listing_guidance_has_no_dated_event() -> None:
     no event naming DiDi in that span other than the listing itself."""
     ctx = claims.make_context()
     assert claims.didi_listed_despite_concerns(ctx).verdict == NT
-    ipo = claims.load_ipos().query("firm_id == 'didi' and exchange == 'XNYS'").iloc[0]
-    span = claims.load_events(firm_ids="didi", start=ipo["filing_date"], end=ipo["listing_date"])
+    from crackdown.data import load_events, load_ipos
+
+    ipo = load_ipos().query("firm_id == 'didi' and exchange == 'XNYS'").iloc[0]
+    span = load_events(firm_ids="didi", start=ipo["filing_date"], end=ipo["listing_date"])
     guidance = span[~span["type"].str.startswith("ipo_")]
     assert guidance.empty, "events.csv now dates a pre-listing guidance to DiDi: the claim has become testable"
 
