@@ -24,7 +24,8 @@ from crackdown.data.violations import Violation
 # --- vocabularies (see data/README.md) -------------------------------------------------------------------
 SECTOR_GROUPS = (
     "consumer_platform", "fintech", "education", "recruitment_logistics", "crypto",
-    "ai_vision_speech", "hard_tech", "telecom_equipment",
+    "ai_vision_speech", "hard_tech", "telecom_equipment", "telecom_operator", "cybersecurity_it",
+    "robotics_autonomy", "large_models",
 )
 LISTING_STATUSES = ("listed", "private", "delisted")
 SECURITY_TYPES = ("adr", "ordinary_share", "a_share", "etf", "index")
