@@ -23,8 +23,12 @@ Alibaba's 2022 golden share) do not leak into the crackdown period. A fact known
 facts kept, the latest one per firm and raw indicator wins (a later "false" overrides an earlier "true"); ties on
 the same date take the larger value.
 
-Missing facts: most firms have few indicators recorded, and the US lists and the golden share are recorded only
-where true. ``missing`` decides what a NaN counts as: ``"zero"`` (no recorded fact = not aligned on that
+Found and not found: a row of data/alignment.csv has ``status`` ``found`` (the value is the fact) or ``not_found``
+(searched, nothing found, value empty). A ``not_found`` row is unknown, never false: it leaves the indicator NaN
+exactly like a firm with no row, so ``missing`` below decides what it counts as. :func:`panel_coverage` tells
+the two kinds of NaN apart (found true / found false / not found / no row per indicator).
+
+Missing facts: many firms have few indicators found, and some indicators are mostly found only where true. ``missing`` decides what a NaN counts as: ``"zero"`` (no recorded fact = not aligned on that
 indicator), ``"mean"`` (the indicator's mean over firms with a fact; an indicator recorded only where true then
 imputes 1 to everyone), ``"drop"`` (each firm's weighted mean over its observed indicators only, weights
 renormalised per firm; firms with no observed indicator of positive weight are left out).
@@ -76,6 +80,8 @@ def _facts(alignment: pd.DataFrame | None) -> pd.DataFrame:
     if "value_num" not in facts:
         text = facts["value"].astype(str).str.strip().str.lower()
         facts["value_num"] = pd.to_numeric(text.replace({"true": "1", "false": "0"}), errors="coerce")
+    if "status" in facts:  # a not_found row is unknown, never false
+        facts["value_num"] = facts["value_num"].where(facts["status"].astype(str).str.strip() == "found")
     if "as_of_precision" not in facts:
         raw = facts["as_of"].astype(str).str.strip()
         facts["as_of_precision"] = np.where(raw.str.fullmatch(r"\d{4}-\d{2}"), "month", "day")
@@ -131,6 +137,21 @@ def indicator_coverage(matrix: pd.DataFrame) -> pd.DataFrame:
         "at_zero": (matrix == 0).sum(),
         "mean_recorded": matrix.mean(),
     }).rename_axis("indicator")
+
+
+def panel_coverage(as_of: str | None = DEFAULT_AS_OF, *, alignment: pd.DataFrame | None = None,
+                   firms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per raw core indicator of data/alignment.csv: firms found true, found false, not found and with no row,
+    counting facts dated on or before ``as_of`` (None = all); see :func:`crackdown.data.panel.panel_status`."""
+    from crackdown.data.panel import panel_counts, panel_status
+
+    given = alignment is not None
+    if alignment is None:
+        from crackdown.data import load_alignment
+
+        alignment = load_alignment()
+    universe = _universe(_facts(alignment), firms, given)
+    return panel_counts(panel_status(alignment, universe, as_of=as_of))
 
 
 # --- scores --------------------------------------------------------------------------------------------------

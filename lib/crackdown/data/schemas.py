@@ -40,17 +40,28 @@ EVENT_TYPES = (
 )
 IPO_OUTCOMES = ("listed", "postponed", "suspended", "withdrawn", "shelved", "lapsed", "stalled")
 DELAYED_BY = ("none", "beijing_regulators", "us_sanctions", "market_conditions", "firm_decision", "unknown")
-INDICATORS = (
-    "govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share", "state_shareholder",
-    "state_shareholder_stake", "ai_platform_member", "us_entity_list", "ns_cmic_list", "sdn_list",
-    "golden_share",
+#: the indicators every firm must have at least one alignment row for (found or not_found)
+CORE_INDICATORS = (
+    "govt_revenue_share", "state_shareholder", "ai_platform_member", "golden_share", "us_entity_list",
+    "ns_cmic_list", "dod_1260h_list",
 )
+SHARE_INDICATORS = ("govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share",
+                    "state_shareholder_stake")
+BOOL_INDICATORS = ("state_shareholder", "ai_platform_member", "golden_share", "us_entity_list", "ns_cmic_list",
+                   "dod_1260h_list", "sdn_list", "party_committee_in_articles", "state_fund_cornerstone",
+                   "fcc_covered_list", "ndaa_889_procurement_ban")
+INDICATORS = tuple(dict.fromkeys((*CORE_INDICATORS, *SHARE_INDICATORS, *BOOL_INDICATORS)))
 UNITS = ("share", "bool", "year")
-INDICATOR_UNITS = {
-    **dict.fromkeys(("govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share",
-                     "state_shareholder_stake"), "share"),
-    **dict.fromkeys(("state_shareholder", "ai_platform_member", "us_entity_list", "ns_cmic_list", "sdn_list",
-                     "golden_share"), "bool"),
+INDICATOR_UNITS = {**dict.fromkeys(SHARE_INDICATORS, "share"), **dict.fromkeys(BOOL_INDICATORS, "bool")}
+#: ``found``: the fact was established (value holds it); ``not_found``: searched, nothing found (value empty,
+#: sources name what was searched, notes say what was looked for)
+ALIGNMENT_STATUSES = ("found", "not_found")
+#: source hosts that are not an original outlet: staging/test servers, proxies, mirrors, bare IP addresses
+BLOCKED_SOURCE_HOSTS: dict[str, str] = {
+    r"(?:^|\.)(?:testing|staging|test|test-news|web-qa|qa|dev)\.": "a staging or test server",
+    r"proxy": "a proxy host",
+    r"wikipedia-on-ipfs\.org$|\.cloudfront\.net$|^mcdn\.i-scmp\.com$|^vdocuments\.net$": "a mirror host",
+    r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$": "a bare IP address (mirror of unclear origin)",
 }
 PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
 CONFIDENCES = ("high", "medium", "low")
@@ -197,6 +208,25 @@ def _alignment_value_matches_unit(df: pd.DataFrame) -> pd.Series:
     ).fillna(False)
 
 
+def _alignment_value_by_status(df: pd.DataFrame) -> pd.Series:
+    return ((df["status"] == "found") & _filled(df, "value")) | ((df["status"] == "not_found") & _empty(df["value"])) \
+        | ~df["status"].isin(ALIGNMENT_STATUSES)  # the status's own check reports that
+
+
+def source_hosts(sources: pd.Series) -> pd.Series:
+    """The host of every ``;``-separated source URL, indexed by the cell's line (lower case, no port)."""
+    hosts = _items(sources).str.extract(r"^https?://([^/?#\s]+)", expand=False).str.lower()
+    return hosts.str.replace(r"^[^@]*@", "", regex=True).dropna()
+
+
+def blocked_host_reason(hosts: pd.Series) -> pd.Series:
+    """Per host: why it is not an acceptable source (see :data:`BLOCKED_SOURCE_HOSTS`), empty if it is fine."""
+    reason = pd.Series("", index=hosts.index, dtype=object)
+    for pattern, why in reversed(BLOCKED_SOURCE_HOSTS.items()):
+        reason = reason.mask(hosts.str.contains(pattern, regex=True), why)
+    return reason
+
+
 def _delisted_after_listed(df: pd.DataFrame) -> pd.Series:
     listed = pd.to_datetime(df["listing_date"], format="%Y-%m-%d", errors="coerce")
     delisted = pd.to_datetime(df["delisting_date"], format="%Y-%m-%d", errors="coerce")
@@ -251,11 +281,16 @@ TABLES: dict[str, TableSpec] = {
                  lambda d: _implies(d["outcome"] == "listed", _filled(d, "listing_date"))),
     )),
     "alignment": TableSpec("alignment", (
-        Col("firm_id", "firm", True), Col("indicator", "vocab", True, INDICATORS), Col("value", "text", True),
+        Col("firm_id", "firm", True), Col("indicator", "vocab", True, INDICATORS),
+        Col("status", "vocab", True, ALIGNMENT_STATUSES), Col("value", "text"),
         Col("unit", "vocab", True, UNITS), Col("as_of", "date_or_month", True), *_SRC, Col("notes", "text"),
     ), (
+        RowCheck("value", "a found row needs a value and a not_found row must leave value empty",
+                 _alignment_value_by_status),
         RowCheck("value", "value must match unit (share: number 0-1, bool: true/false, year: 1900-2100)",
-                 _alignment_value_matches_unit),
+                 lambda d: _alignment_value_matches_unit(d) | _empty(d["value"])),
+        RowCheck("notes", "a not_found row must say in notes what was looked for",
+                 lambda d: _implies(d["status"] == "not_found", _filled(d, "notes"))),
         RowCheck("unit", "unit must be share for revenue shares and stakes, bool for memberships",
                  lambda d: d["unit"] == d["indicator"].map(INDICATOR_UNITS).fillna(d["unit"])),
         RowCheck("as_of", "duplicate of an earlier row with the same firm_id, indicator and as_of",
@@ -386,7 +421,8 @@ def to_typed(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[col.name] = s == "true"
         else:
             out[col.name] = s.where(~empty)
-    if spec.name == "alignment":
+    if spec.name == "alignment":  # not_found rows (empty value) are unknown: NaN, never 0
         number = pd.to_numeric(out["value"].where(out["unit"] != "bool"), errors="coerce")
-        out["value_num"] = number.where(out["unit"] != "bool", (out["value"] == "true").astype(float))
+        boolean = out["value"].map({"true": 1.0, "false": 0.0})
+        out["value_num"] = number.where(out["unit"] != "bool", boolean).where(out["status"] == "found")
     return out
