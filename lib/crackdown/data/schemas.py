@@ -46,7 +46,7 @@ CORE_INDICATORS = (
     "ns_cmic_list", "dod_1260h_list",
 )
 SHARE_INDICATORS = ("govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share",
-                    "state_shareholder_stake")
+                    "state_shareholder_stake", "platform_shareholder_stake")
 BOOL_INDICATORS = ("state_shareholder", "ai_platform_member", "golden_share", "us_entity_list", "ns_cmic_list",
                    "dod_1260h_list", "sdn_list", "party_committee_in_articles", "state_fund_cornerstone",
                    "fcc_covered_list", "ndaa_889_procurement_ban")
