@@ -41,7 +41,8 @@ def check_tables(data_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Violatio
         path = data_dir / TABLES[name].filename
         raw[name], shape_problems = read_table(path, shown(path, data_dir))
         problems += shape_problems
-    refs = Refs(firm_ids=_ids(raw["firms"], "firm_id"), symbols=_ids(raw["securities"], "symbol"))
+    refs = Refs(firm_ids=_ids(raw["firms"], "firm_id"), symbols=_ids(raw["securities"], "symbol"),
+                event_ids=_ids(raw["events"], "event_id"))
     for name in TABLE_ORDER:
         path = data_dir / TABLES[name].filename
         if path.is_file() and not raw[name].columns.empty:
@@ -49,7 +50,26 @@ def check_tables(data_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Violatio
             problems += check_source_hosts(raw[name], shown(path, data_dir))
     alignment_path = data_dir / TABLES["alignment"].filename
     problems += check_panel_completeness(raw["alignment"], refs.firm_ids, shown(alignment_path, data_dir))
+    penalties_path = data_dir / TABLES["penalties"].filename
+    problems += check_penalty_events(raw["penalties"], raw["events"], refs.firm_ids, shown(penalties_path, data_dir))
     return raw, problems
+
+
+def check_penalty_events(penalties: pd.DataFrame, events: pd.DataFrame, firm_ids: frozenset[str],
+                         shown_as: str) -> list[Violation]:
+    """A penalty's firm must be among the firm_ids of the event it is linked to. Links to unknown events, or to
+    events naming an unknown firm, are left to the column checks that already report them."""
+    if not {"event_id", "firm_id"} <= set(penalties.columns) or not {"event_id", "firm_ids"} <= set(events.columns):
+        return []
+    listed = events.assign(firm_id=events["firm_ids"].str.split(";")).explode("firm_id")
+    listed["firm_id"] = listed["firm_id"].fillna("").str.strip()
+    broken = set(listed.loc[(listed["firm_id"] != "") & ~listed["firm_id"].isin(firm_ids), "event_id"].str.strip())
+    events = events[~events["event_id"].str.strip().isin(broken)]
+    pairs = pd.MultiIndex.from_arrays([listed["event_id"].str.strip(), listed["firm_id"].str.strip()])
+    links = penalties[penalties["event_id"].str.strip().isin(set(events["event_id"].str.strip()))]
+    ok = pd.MultiIndex.from_arrays([links["event_id"].str.strip(), links["firm_id"].str.strip()]).isin(pairs)
+    return [Violation(shown_as, int(line), "event_id", f"firm {firm!r} is not among the firm_ids of event {event!r}")
+            for line, firm, event in links.loc[~ok, ["firm_id", "event_id"]].itertuples()]
 
 
 def check_source_hosts(table: pd.DataFrame, shown_as: str) -> list[Violation]:

@@ -113,6 +113,7 @@ class Refs:
 
     firm_ids: frozenset[str] = frozenset()
     symbols: frozenset[str] = frozenset()
+    event_ids: frozenset[str] = frozenset()
 
 
 # --- element tests (vectorised; cells are text, "" = empty) ----------------------------------------------
@@ -157,6 +158,7 @@ KIND_TESTS: dict[str, tuple[Callable[..., pd.Series], str]] = {
     "firm_list": (lambda s, c, r: _all_items(s, lambda i: i.isin(r.firm_ids)),
                   "unknown firm_id (not in firms.csv)"),
     "symbol": (lambda s, c, r: s.isin(r.symbols), "unknown symbol (not in securities.csv)"),
+    "event": (lambda s, c, r: s.isin(r.event_ids), "unknown event_id (not in events.csv)"),
     "date": (lambda s, c, r: _iso_date(s), "must be a valid ISO date YYYY-MM-DD"),
     "date_or_month": (lambda s, c, r: _iso_date(s) | _month(s),
                       "must be a valid ISO date YYYY-MM-DD or a month YYYY-MM"),
@@ -169,7 +171,7 @@ KIND_TESTS: dict[str, tuple[Callable[..., pd.Series], str]] = {
                 "every ';'-separated source must be a full http(s) URL"),
 }
 LIST_KINDS = {"vocab_list", "firm_list", "sources"}
-REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols"}
+REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols", "event": "event_ids"}
 
 
 def _column_checks(col: Col, refs: Refs) -> list[pa.Check]:
@@ -300,7 +302,8 @@ TABLES: dict[str, TableSpec] = {
         Col("penalty_id", "id", True, unique=True), Col("firm_id", "firm", True), Col("date", "date_or_month", True),
         Col("regulator", "text", True), Col("penalty_type", "vocab", True, PENALTY_TYPES), Col("amount", "amount"),
         Col("currency", "vocab", vocab=CURRENCIES), Col("legal_basis", "text"), Col("share_of_revenue", "share"),
-        Col("batch_id", "id"), Col("description", "text", True), *_SRC, Col("notes", "text"),
+        Col("batch_id", "id"), Col("event_id", "event", True), Col("description", "text", True), *_SRC,
+        Col("notes", "text"),
     ), (_CURRENCY_RULE,)),
 }
 TABLE_ORDER = ("firms", "securities", "events", "ipos", "alignment", "penalties")
