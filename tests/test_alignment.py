@@ -93,6 +93,31 @@ def test_indicator_coverage_counts_facts() -> None:
     assert (cov["above_zero"] + cov["at_zero"] == cov["firms_with_fact"]).all()
 
 
+def with_status(table: pd.DataFrame, *not_found: tuple[str, str, str], value: str = "") -> pd.DataFrame:
+    """``table`` with a ``status`` column (all found) plus not_found rows (firm_id, indicator, as_of)."""
+    extra = pd.DataFrame(not_found, columns=["firm_id", "indicator", "as_of"]).assign(value=value, status="not_found")
+    return pd.concat([table.assign(status="found"), extra], ignore_index=True)
+
+
+def test_not_found_rows_are_unknown_never_false() -> None:
+    """A not_found row leaves the indicator NaN exactly as no row does, and never overrides a found fact, even
+    when it carries a stray value (the file schema forbids one; the index must not depend on that)."""
+    searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("thin", "state_shareholder", "2020-01-01"),
+                           ("full", "golden_share", "2021-06-30"), value="false")  # later than full's true share
+    pd.testing.assert_frame_equal(al.indicator_matrix(alignment=searched, firms=FIRMS),
+                                  al.indicator_matrix(alignment=TINY, firms=FIRMS))
+    pd.testing.assert_frame_equal(al.alignment_scores(alignment=searched, firms=FIRMS, missing="drop"),
+                                  al.alignment_scores(alignment=TINY, firms=FIRMS, missing="drop"))
+
+
+def test_panel_coverage_counts_not_found_apart_from_no_row() -> None:
+    searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("hw", "golden_share", "2026-11-28"))
+    cov = al.panel_coverage(alignment=searched, firms=FIRMS)
+    # golden_share: full true (2021-04-30), none false (2021-01-01), plat and hw searched, half and thin no row
+    assert cov.loc["golden_share"].tolist() == [1, 1, 2, 2]
+    assert cov.sum(axis=1).eq(len(FIRMS)).all()
+
+
 # --- scores --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("missing", al.MISSING_POLICIES)
 def test_scores_lie_in_unit_interval_and_ranks_follow_scores(missing: str) -> None:
@@ -272,13 +297,15 @@ def test_shipped_alibaba_golden_share_counts_only_after_2022() -> None:
 
 def test_shipped_sensetime_scores_above_alibaba_with_default_weights() -> None:
     """By 2021-12-31 SenseTime has a state shareholder, an AI-platform designation, US listings and a smart-city
-    revenue share below 1 recorded; Alibaba only the AI-platform designation. With no fact counting as 0 SenseTime
-    ranks above Alibaba; dropping missing facts instead scores Alibaba on its single fact (1.0), above SenseTime."""
+    revenue share below 1 recorded; Alibaba only the AI-platform designation and checked absences from US lists.
+    With no fact counting as 0 SenseTime ranks above Alibaba; dropping missing facts scores each firm on its
+    observed indicators only (the plain mean of its observed cells under equal weights)."""
     zero = al.alignment_scores()
     assert zero.loc["sensetime", "score"] > zero.loc["alibaba", "score"]
     assert zero.loc["sensetime", "rank"] < zero.loc["alibaba", "rank"]
     drop = al.alignment_scores(missing="drop")
-    assert drop.loc["alibaba", "score"] == 1.0 > drop.loc["sensetime", "score"]
+    observed = al.indicator_matrix().loc["alibaba"].dropna()
+    assert drop.loc["alibaba", "score"] == pytest.approx(observed.sum() / len(observed))
 
 
 # --- notebook 03's results record and narrative ---------------------------------------------------------------

@@ -41,12 +41,11 @@ def panel_status(alignment: pd.DataFrame, firm_ids: list[str] | pd.Index,
               .groupby(["firm_id", "indicator"])["value"].last())
     searched = facts[status == "not_found"].groupby(["firm_id", "indicator"]).size()
     index = pd.Index(sorted(set(firm_ids)), name="firm_id")
-    true = latest.gt(0).unstack().reindex(index=index, columns=list(indicators))
-    seen = searched.gt(0).unstack().reindex(index=index, columns=list(indicators)).fillna(False).astype(bool)
-    cells = np.where(true.notna(), np.where(true.fillna(False).astype(bool), "found_true", "found_false"),
+    holds = latest.gt(0).astype(float).unstack().reindex(index=index, columns=list(indicators))
+    seen = searched.unstack().reindex(index=index, columns=list(indicators)).notna()
+    cells = np.where(holds.notna(), np.where(holds == 1.0, "found_true", "found_false"),
                      np.where(seen, "not_found", "no_row"))
-    out = pd.DataFrame(cells, index=index, columns=pd.Index(list(indicators), name="indicator"))
-    return out
+    return pd.DataFrame(cells, index=index, columns=pd.Index(list(indicators), name="indicator"))
 
 
 def panel_counts(status: pd.DataFrame) -> pd.DataFrame:
@@ -63,10 +62,29 @@ def markdown_table(counts: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def main() -> None:  # pragma: no cover - a thin printer of the shipped data's table
+README_START, README_END = "<!-- panel-table:start -->", "<!-- panel-table:end -->"
+
+
+def readme_with_table(readme: str, table: str) -> str:
+    """``readme`` with the text between the panel-table markers replaced by ``table``."""
+    if README_START not in readme or README_END not in readme:
+        raise ValueError(f"the README has no {README_START} ... {README_END} block")
+    head, rest = readme.split(README_START, 1)
+    return head + README_START + "\n" + table + "\n" + README_END + rest.split(README_END, 1)[1]
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a thin printer of the shipped data's table
+    """Print the coverage table of the shipped data; with ``--readme`` also write it into data/README.md."""
+    import sys
+
+    from crackdown import paths
     from crackdown.data import load_alignment, load_firms
 
-    print(markdown_table(panel_counts(panel_status(load_alignment(), load_firms()["firm_id"]))))
+    table = markdown_table(panel_counts(panel_status(load_alignment(), load_firms()["firm_id"])))
+    print(table)
+    if "--readme" in (sys.argv[1:] if argv is None else argv):
+        readme = paths.data_dir() / "README.md"
+        readme.write_text(readme_with_table(readme.read_text(encoding="utf-8"), table), encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover
