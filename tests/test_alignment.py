@@ -353,3 +353,13 @@ def test_narrative_states_the_aligned_firms_and_thin_data() -> None:
     assert "(the same firms)" in text
     assert f"Of {len(FIRMS)} firms, 2 have no alignment fact recorded by 2021-12-31" in text
     assert text.count("**") % 2 == 0
+    assert "and 0 firm-indicator pairs that were searched and **not found**" in text
+
+
+def test_narrative_and_record_count_the_not_found_searches() -> None:
+    searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("hw", "state_shareholder", "2020-01-01"))
+    scores, summary, matrix, parameters = record_inputs()
+    text = al.narrative(scores, summary, matrix, parameters, alignment=searched, firms=FIRMS)
+    assert "and 2 firm-indicator pairs that were searched and **not found**" in text
+    record = al.results_record(scores, summary, matrix, parameters, alignment=searched, firms=FIRMS)
+    assert record["panel_coverage"]["golden_share"] == {"found_true": 1, "found_false": 1, "not_found": 1, "no_row": 3}

@@ -354,8 +354,9 @@ def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
                   .query("aligned").index.tolist() if sum(no_sanctions.values()) > 0 else None)
     groups = firm_groups(scores, threshold, rule="sector", firms=firms)
     platforms = scores[groups.reindex(scores.index).eq("targeted_platform")]
+    panel = panel_coverage(as_of, alignment=alignment, firms=firms)  # type: ignore[arg-type]
     return {
-        "weight": weight, "n_facts": n_facts, "aligned": aligned, "only_true": only_true,
+        "panel": panel, "weight": weight, "n_facts": n_facts, "aligned": aligned, "only_true": only_true,
         "robust": summary.index[summary["classification"] == CLASSES[0]].tolist(),
         "depends": summary.index[summary["classification"] == CLASSES[1]].tolist(),
         "aligned_wo": aligned_wo, "aligned_by_sector": sector.reindex(aligned).value_counts().to_dict(),
@@ -390,6 +391,7 @@ def results_record(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataF
         "n_firms_with_facts": int(matrix.notna().any(axis=1).sum()),
         "n_firms_at_most_one_fact": int((f["n_facts"] <= 1).sum()),
         "indicators_recorded_only_where_true": f["only_true"],
+        "panel_coverage": {k: {s: int(n) for s, n in v.items()} for k, v in f["panel"].to_dict("index").items()},
         "weights_normalised": f["weight"].round(6).to_dict(),
         "parameters": dict(parameters),
     }
@@ -439,5 +441,12 @@ def narrative(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
         + ") to every firm without a fact, and under `drop` a firm with one positive fact scores 1: both flatter "
         "thinly documented firms, which is why `zero` is the default. The ranking is therefore a ranking of "
         "documented ties to the state, not of ties as such."
+    )
+    panel = f["panel"]
+    thin += (
+        f" Behind the index, the panel's core indicators hold {int(panel['found_true'].sum())} facts found true "
+        f"and {int(panel['found_false'].sum())} found false by {as_of}, and {int(panel['not_found'].sum())} "
+        "firm-indicator pairs that were searched and **not found**: those are unknown, never counted as false "
+        f"(under `{missing}` they count like any missing fact)."
     )
     return most + "\n\n" + robust_text + "\n\n" + sanctions + thin
