@@ -115,6 +115,8 @@ def test_found_false_row_is_accepted(data: Path) -> None:
     ("https://testing.dev.theedgesingapore.com/news/a", "a staging or test server"),
     ("https://staging.globalventuring.com/megvii", "a staging or test server"),
     ("https://web-qa.staging.markets.com/vc/news/x", "a staging or test server"),
+    ("https://dev-v4.freemalaysiatoday.com/category/business/2022/03/11/x", "a staging or test server"),
+    ("https://test-news.aibase.com/ja/news/24211", "a staging or test server"),
     ("https://www-reuters-com.libproxy.example.edu/article", "a proxy host"),
     ("http://nproxy.example.org/x", "a proxy host"),
     ("https://d33gy59ovltp76.cloudfront.net/news/x", "a mirror host"),

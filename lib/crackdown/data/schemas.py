@@ -58,7 +58,7 @@ INDICATOR_UNITS = {**dict.fromkeys(SHARE_INDICATORS, "share"), **dict.fromkeys(B
 ALIGNMENT_STATUSES = ("found", "not_found")
 #: source hosts that are not an original outlet: staging/test servers, proxies, mirrors, bare IP addresses
 BLOCKED_SOURCE_HOSTS: dict[str, str] = {
-    r"(?:^|\.)(?:testing|staging|test|test-news|web-qa|qa|dev)\.": "a staging or test server",
+    r"(?:^|\.)(?:testing|staging|test|web-qa|qa|dev|uat|preprod)(?:-[a-z0-9]+)?\.": "a staging or test server",
     r"proxy": "a proxy host",
     r"wikipedia-on-ipfs\.org$|\.cloudfront\.net$|^mcdn\.i-scmp\.com$|^vdocuments\.net$": "a mirror host",
     r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$": "a bare IP address (mirror of unclear origin)",
