@@ -60,7 +60,8 @@ ALIGNMENT_STATUSES = ("found", "not_found")
 BLOCKED_SOURCE_HOSTS: dict[str, str] = {
     r"(?:^|\.)(?:testing|staging|test|web-qa|qa|dev|uat|preprod)(?:-[a-z0-9]+)?\.": "a staging or test server",
     r"proxy": "a proxy host",
-    r"wikipedia-on-ipfs\.org$|\.cloudfront\.net$|^mcdn\.i-scmp\.com$|^vdocuments\.net$": "a mirror host",
+    (r"wikipedia-on-ipfs\.org$|(?:^|\.)owiki\.org$|\.cloudfront\.net$|^mcdn\.i-scmp\.com$|"
+     r"(?:^|\.)(?:vdocuments\.net|pdfslide\.net|docslib\.org|fdocuments\.us|taowenge\.com)$"): "a mirror host",
     r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$": "a bare IP address (mirror of unclear origin)",
 }
 PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
