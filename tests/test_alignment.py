@@ -93,6 +93,31 @@ def test_indicator_coverage_counts_facts() -> None:
     assert (cov["above_zero"] + cov["at_zero"] == cov["firms_with_fact"]).all()
 
 
+def with_status(table: pd.DataFrame, *not_found: tuple[str, str, str], value: str = "") -> pd.DataFrame:
+    """``table`` with a ``status`` column (all found) plus not_found rows (firm_id, indicator, as_of)."""
+    extra = pd.DataFrame(not_found, columns=["firm_id", "indicator", "as_of"]).assign(value=value, status="not_found")
+    return pd.concat([table.assign(status="found"), extra], ignore_index=True)
+
+
+def test_not_found_rows_are_unknown_never_false() -> None:
+    """A not_found row leaves the indicator NaN exactly as no row does, and never overrides a found fact, even
+    when it carries a stray value (the file schema forbids one; the index must not depend on that)."""
+    searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("thin", "state_shareholder", "2020-01-01"),
+                           ("full", "golden_share", "2021-06-30"), value="false")  # later than full's true share
+    pd.testing.assert_frame_equal(al.indicator_matrix(alignment=searched, firms=FIRMS),
+                                  al.indicator_matrix(alignment=TINY, firms=FIRMS))
+    pd.testing.assert_frame_equal(al.alignment_scores(alignment=searched, firms=FIRMS, missing="drop"),
+                                  al.alignment_scores(alignment=TINY, firms=FIRMS, missing="drop"))
+
+
+def test_panel_coverage_counts_not_found_apart_from_no_row() -> None:
+    searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("hw", "golden_share", "2026-11-28"))
+    cov = al.panel_coverage(alignment=searched, firms=FIRMS)
+    # golden_share: full true (2021-04-30), none false (2021-01-01), plat and hw searched, half and thin no row
+    assert cov.loc["golden_share"].tolist() == [1, 1, 2, 2]
+    assert cov.sum(axis=1).eq(len(FIRMS)).all()
+
+
 # --- scores --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("missing", al.MISSING_POLICIES)
 def test_scores_lie_in_unit_interval_and_ranks_follow_scores(missing: str) -> None:
@@ -255,6 +280,7 @@ def test_shipped_matrix_is_backed_by_facts_dated_before_the_cutoff() -> None:
     from crackdown import paths
 
     raw = pd.read_csv(paths.data_dir() / "alignment.csv")
+    raw = raw[raw["status"] == "found"]  # a not_found row is unknown: it never makes an indicator observed
     day = pd.to_datetime(raw["as_of"], format="mixed")
     raw["date"] = day.where(raw["as_of"].str.len() > 7, day + pd.offsets.MonthEnd(0))
     observed = al.indicator_matrix("2021-12-31").stack().dropna()
@@ -270,6 +296,7 @@ def test_shipped_facts_count_from_their_date_on() -> None:
     from crackdown import paths
 
     raw = pd.read_csv(paths.data_dir() / "alignment.csv")
+    raw = raw[raw["status"] == "found"]  # a not_found row is unknown: it never makes an indicator observed
     day = pd.to_datetime(raw["as_of"], format="mixed")
     raw["date"] = day.where(raw["as_of"].str.len() > 7, day + pd.offsets.MonthEnd(0))
     for cutoff in ("2021-12-31", "2023-12-31"):
@@ -338,3 +365,13 @@ def test_narrative_states_the_aligned_firms_and_thin_data() -> None:
     assert "(the same firms)" in text
     assert f"Of {len(FIRMS)} firms, 2 have no alignment fact recorded by 2021-12-31" in text
     assert text.count("**") % 2 == 0
+    assert "and 0 firm-indicator pairs that were searched and **not found**" in text
+
+
+def test_narrative_and_record_count_the_not_found_searches() -> None:
+    searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("hw", "state_shareholder", "2020-01-01"))
+    scores, summary, matrix, parameters = record_inputs()
+    text = al.narrative(scores, summary, matrix, parameters, alignment=searched, firms=FIRMS)
+    assert "and 2 firm-indicator pairs that were searched and **not found**" in text
+    record = al.results_record(scores, summary, matrix, parameters, alignment=searched, firms=FIRMS)
+    assert record["panel_coverage"]["golden_share"] == {"found_true": 1, "found_false": 1, "not_found": 1, "no_row": 3}

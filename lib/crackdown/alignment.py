@@ -23,8 +23,12 @@ Alibaba's 2022 golden share) do not leak into the crackdown period. A fact known
 facts kept, the latest one per firm and raw indicator wins (a later "false" overrides an earlier "true"); ties on
 the same date take the larger value.
 
-Missing facts: most firms have few indicators recorded, and the US lists and the golden share are recorded only
-where true. ``missing`` decides what a NaN counts as: ``"zero"`` (no recorded fact = not aligned on that
+Found and not found: a row of data/alignment.csv has ``status`` ``found`` (the value is the fact) or ``not_found``
+(searched, nothing found, value empty). A ``not_found`` row is unknown, never false: it leaves the indicator NaN
+exactly like a firm with no row, so ``missing`` below decides what it counts as. :func:`panel_coverage` tells
+the two kinds of NaN apart (found true / found false / not found / no row per indicator).
+
+Missing facts: many firms have few indicators found, and some indicators are mostly found only where true. ``missing`` decides what a NaN counts as: ``"zero"`` (no recorded fact = not aligned on that
 indicator), ``"mean"`` (the indicator's mean over firms with a fact; an indicator recorded only where true then
 imputes 1 to everyone), ``"drop"`` (each firm's weighted mean over its observed indicators only, weights
 renormalised per firm; firms with no observed indicator of positive weight are left out).
@@ -76,6 +80,8 @@ def _facts(alignment: pd.DataFrame | None) -> pd.DataFrame:
     if "value_num" not in facts:
         text = facts["value"].astype(str).str.strip().str.lower()
         facts["value_num"] = pd.to_numeric(text.replace({"true": "1", "false": "0"}), errors="coerce")
+    if "status" in facts:  # a not_found row is unknown, never false
+        facts["value_num"] = facts["value_num"].where(facts["status"].astype(str).str.strip() == "found")
     if "as_of_precision" not in facts:
         raw = facts["as_of"].astype(str).str.strip()
         facts["as_of_precision"] = np.where(raw.str.fullmatch(r"\d{4}-\d{2}"), "month", "day")
@@ -131,6 +137,21 @@ def indicator_coverage(matrix: pd.DataFrame) -> pd.DataFrame:
         "at_zero": (matrix == 0).sum(),
         "mean_recorded": matrix.mean(),
     }).rename_axis("indicator")
+
+
+def panel_coverage(as_of: str | None = DEFAULT_AS_OF, *, alignment: pd.DataFrame | None = None,
+                   firms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per raw core indicator of data/alignment.csv: firms found true, found false, not found and with no row,
+    counting facts dated on or before ``as_of`` (None = all); see :func:`crackdown.data.panel.panel_status`."""
+    from crackdown.data.panel import panel_counts, panel_status
+
+    given = alignment is not None
+    if alignment is None:
+        from crackdown.data import load_alignment
+
+        alignment = load_alignment()
+    universe = _universe(_facts(alignment), firms, given)
+    return panel_counts(panel_status(alignment, universe, as_of=as_of))
 
 
 # --- scores --------------------------------------------------------------------------------------------------
@@ -333,8 +354,9 @@ def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
                   .query("aligned").index.tolist() if sum(no_sanctions.values()) > 0 else None)
     groups = firm_groups(scores, threshold, rule="sector", firms=firms)
     platforms = scores[groups.reindex(scores.index).eq("targeted_platform")]
+    panel = panel_coverage(as_of, alignment=alignment, firms=firms)  # type: ignore[arg-type]
     return {
-        "weight": weight, "n_facts": n_facts, "aligned": aligned, "only_true": only_true,
+        "panel": panel, "weight": weight, "n_facts": n_facts, "aligned": aligned, "only_true": only_true,
         "robust": summary.index[summary["classification"] == CLASSES[0]].tolist(),
         "depends": summary.index[summary["classification"] == CLASSES[1]].tolist(),
         "aligned_wo": aligned_wo, "aligned_by_sector": sector.reindex(aligned).value_counts().to_dict(),
@@ -369,6 +391,7 @@ def results_record(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataF
         "n_firms_with_facts": int(matrix.notna().any(axis=1).sum()),
         "n_firms_at_most_one_fact": int((f["n_facts"] <= 1).sum()),
         "indicators_recorded_only_where_true": f["only_true"],
+        "panel_coverage": {k: {s: int(n) for s, n in v.items()} for k, v in f["panel"].to_dict("index").items()},
         "weights_normalised": f["weight"].round(6).to_dict(),
         "parameters": dict(parameters),
     }
@@ -418,5 +441,12 @@ def narrative(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
         + ") to every firm without a fact, and under `drop` a firm with one positive fact scores 1: both flatter "
         "thinly documented firms, which is why `zero` is the default. The ranking is therefore a ranking of "
         "documented ties to the state, not of ties as such."
+    )
+    panel = f["panel"]
+    thin += (
+        f" Behind the index, the panel's core indicators hold {int(panel['found_true'].sum())} facts found true "
+        f"and {int(panel['found_false'].sum())} found false by {as_of}, and {int(panel['not_found'].sum())} "
+        "firm-indicator pairs that were searched and **not found**: those are unknown, never counted as false "
+        f"(under `{missing}` they count like any missing fact)."
     )
     return most + "\n\n" + robust_text + "\n\n" + sanctions + thin

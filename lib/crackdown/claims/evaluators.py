@@ -454,7 +454,8 @@ def ai_firms_serve_government(ctx: Context, min_share: float = 0.3, min_firms: i
     ai = _firms_in(ctx, ai=True)["firm_id"]
     al = load_alignment(data_dir=ctx.data_dir)
     al = al[al["firm_id"].isin(ai) & (al["as_of"] <= ctx.article_date) & al["indicator"].isin(
-        ["govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share"])]
+        ["govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share"])
+        & al["value_num"].notna()]  # not_found rows are unknown, not a share
     latest = al.sort_values("as_of").groupby("firm_id").tail(1)
     if len(latest) < min_firms:
         return Evaluation(NOT_TESTABLE, {"firms_with_data": len(latest)},

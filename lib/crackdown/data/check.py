@@ -9,7 +9,16 @@ import pandas as pd
 from crackdown import calendars
 from crackdown.data.manifest import check_manifest
 from crackdown.data.prices import PROVENANCE_NAME, price_files, read_price_file, yahoo_symbol
-from crackdown.data.schemas import TABLE_ORDER, TABLES, Refs, read_table, validate_table
+from crackdown.data.schemas import (
+    CORE_INDICATORS,
+    TABLE_ORDER,
+    TABLES,
+    Refs,
+    blocked_host_reason,
+    read_table,
+    source_hosts,
+    validate_table,
+)
 from crackdown.data.violations import Violation
 
 MAX_SESSION_WARNINGS = 5
@@ -32,12 +41,62 @@ def check_tables(data_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Violatio
         path = data_dir / TABLES[name].filename
         raw[name], shape_problems = read_table(path, shown(path, data_dir))
         problems += shape_problems
-    refs = Refs(firm_ids=_ids(raw["firms"], "firm_id"), symbols=_ids(raw["securities"], "symbol"))
+    refs = Refs(firm_ids=_ids(raw["firms"], "firm_id"), symbols=_ids(raw["securities"], "symbol"),
+                event_ids=_ids(raw["events"], "event_id"))
     for name in TABLE_ORDER:
         path = data_dir / TABLES[name].filename
         if path.is_file() and not raw[name].columns.empty:
             problems += validate_table(raw[name], TABLES[name], refs, shown(path, data_dir))
+            problems += check_source_hosts(raw[name], shown(path, data_dir))
+    alignment_path = data_dir / TABLES["alignment"].filename
+    problems += check_panel_completeness(raw["alignment"], refs.firm_ids, shown(alignment_path, data_dir))
+    penalties_path = data_dir / TABLES["penalties"].filename
+    problems += check_penalty_events(raw["penalties"], raw["events"], refs.firm_ids, shown(penalties_path, data_dir))
     return raw, problems
+
+
+def check_penalty_events(penalties: pd.DataFrame, events: pd.DataFrame, firm_ids: frozenset[str],
+                         shown_as: str) -> list[Violation]:
+    """A penalty's firm must be among the firm_ids of the event it is linked to. Links to unknown events, or to
+    events naming an unknown firm, are left to the column checks that already report them."""
+    if not {"event_id", "firm_id"} <= set(penalties.columns) or not {"event_id", "firm_ids"} <= set(events.columns):
+        return []
+    listed = events.assign(firm_id=events["firm_ids"].str.split(";")).explode("firm_id")
+    listed["firm_id"] = listed["firm_id"].fillna("").str.strip()
+    broken = set(listed.loc[(listed["firm_id"] != "") & ~listed["firm_id"].isin(firm_ids), "event_id"].str.strip())
+    events = events[~events["event_id"].str.strip().isin(broken)]
+    pairs = pd.MultiIndex.from_arrays([listed["event_id"].str.strip(), listed["firm_id"].str.strip()])
+    links = penalties[penalties["event_id"].str.strip().isin(set(events["event_id"].str.strip()))]
+    ok = pd.MultiIndex.from_arrays([links["event_id"].str.strip(), links["firm_id"].str.strip()]).isin(pairs)
+    return [Violation(shown_as, int(line), "event_id", f"firm {firm!r} is not among the firm_ids of event {event!r}")
+            for line, firm, event in links.loc[~ok, ["firm_id", "event_id"]].itertuples()]
+
+
+def check_source_hosts(table: pd.DataFrame, shown_as: str) -> list[Violation]:
+    """Every source on a staging/test server, a proxy, a mirror or a bare IP address (one violation per cell)."""
+    if "sources" not in table.columns:
+        return []
+    reasons = blocked_host_reason(hosts := source_hosts(table["sources"]))
+    bad = pd.DataFrame({"host": hosts, "reason": reasons})[reasons != ""]
+    first = bad[~bad.index.duplicated()]
+    return [Violation(shown_as, int(line), "sources", f"source host {host!r} is {reason}; cite the original "
+                      "outlet or an archive link") for line, host, reason in first.itertuples()]
+
+
+def check_panel_completeness(alignment: pd.DataFrame, firm_ids: frozenset[str], shown_as: str) -> list[Violation]:
+    """Every firm x core indicator (:data:`CORE_INDICATORS`) has at least one alignment row, found or not_found:
+    one violation per core indicator, naming the firms without a row."""
+    if not {"firm_id", "indicator"} <= set(alignment.columns) or not firm_ids:
+        return []
+    present = pd.MultiIndex.from_frame(alignment[["firm_id", "indicator"]].apply(lambda c: c.str.strip()))
+    wanted = pd.MultiIndex.from_product([sorted(firm_ids), CORE_INDICATORS], names=["firm_id", "indicator"])
+    absent = wanted.difference(present).to_frame(index=False)
+    problems = []
+    for indicator, firms in absent.groupby("indicator", sort=False)["firm_id"]:
+        shown_firms = ", ".join(firms.head(8)) + (f" and {len(firms) - 8} more" if len(firms) > 8 else "")
+        problems.append(Violation(shown_as, 0, "indicator", f"panel incomplete: {len(firms)} firm(s) have no row "
+                                  f"(found or not_found) for core indicator {indicator}: {shown_firms}"))
+    return problems
 
 
 def _session_warnings(frame: pd.DataFrame, exchange: str, shown_as: str) -> list[Violation]:

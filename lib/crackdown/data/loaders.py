@@ -110,7 +110,8 @@ def load_ipos(*, data_dir: str | Path | None = None) -> pd.DataFrame:
 
 
 def load_alignment(*, data_dir: str | Path | None = None) -> pd.DataFrame:
-    """data/alignment.csv, validated (long format; ``value_num`` = value as a number, bools as 1.0/0.0)."""
+    """data/alignment.csv, validated (long format; ``value_num`` = value as a number, bools as 1.0/0.0, NaN for
+    ``not_found`` rows: searched and not found is unknown, never false)."""
     return _table("alignment", data_dir)
 
 

@@ -25,7 +25,8 @@ from crackdown.errors import CrackdownError
 # --- vocabularies (see data/README.md) -------------------------------------------------------------------
 SECTOR_GROUPS = (
     "consumer_platform", "fintech", "education", "recruitment_logistics", "crypto",
-    "ai_vision_speech", "hard_tech", "telecom_equipment",
+    "ai_vision_speech", "hard_tech", "telecom_equipment", "telecom_operator", "cybersecurity_it",
+    "robotics_autonomy", "large_models",
 )
 LISTING_STATUSES = ("listed", "private", "delisted")
 SECURITY_TYPES = ("adr", "ordinary_share", "a_share", "etf", "index")
@@ -40,17 +41,29 @@ EVENT_TYPES = (
 )
 IPO_OUTCOMES = ("listed", "postponed", "suspended", "withdrawn", "shelved", "lapsed", "stalled")
 DELAYED_BY = ("none", "beijing_regulators", "us_sanctions", "market_conditions", "firm_decision", "unknown")
-INDICATORS = (
-    "govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share", "state_shareholder",
-    "state_shareholder_stake", "ai_platform_member", "us_entity_list", "ns_cmic_list", "sdn_list",
-    "golden_share",
+#: the indicators every firm must have at least one alignment row for (found or not_found)
+CORE_INDICATORS = (
+    "govt_revenue_share", "state_shareholder", "ai_platform_member", "golden_share", "us_entity_list",
+    "ns_cmic_list", "dod_1260h_list",
 )
+SHARE_INDICATORS = ("govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share",
+                    "state_shareholder_stake", "platform_shareholder_stake")
+BOOL_INDICATORS = ("state_shareholder", "ai_platform_member", "golden_share", "us_entity_list", "ns_cmic_list",
+                   "dod_1260h_list", "sdn_list", "party_committee_in_articles", "state_fund_cornerstone",
+                   "fcc_covered_list", "ndaa_889_procurement_ban")
+INDICATORS = tuple(dict.fromkeys((*CORE_INDICATORS, *SHARE_INDICATORS, *BOOL_INDICATORS)))
 UNITS = ("share", "bool", "year")
-INDICATOR_UNITS = {
-    **dict.fromkeys(("govt_revenue_share", "smart_city_revenue_share", "public_security_revenue_share",
-                     "state_shareholder_stake"), "share"),
-    **dict.fromkeys(("state_shareholder", "ai_platform_member", "us_entity_list", "ns_cmic_list", "sdn_list",
-                     "golden_share"), "bool"),
+INDICATOR_UNITS = {**dict.fromkeys(SHARE_INDICATORS, "share"), **dict.fromkeys(BOOL_INDICATORS, "bool")}
+#: ``found``: the fact was established (value holds it); ``not_found``: searched, nothing found (value empty,
+#: sources name what was searched, notes say what was looked for)
+ALIGNMENT_STATUSES = ("found", "not_found")
+#: source hosts that are not an original outlet: staging/test servers, proxies, mirrors, bare IP addresses
+BLOCKED_SOURCE_HOSTS: dict[str, str] = {
+    r"(?:^|\.)(?:testing|staging|test|web-qa|qa|dev|uat|preprod)(?:-[a-z0-9]+)?\.": "a staging or test server",
+    r"proxy": "a proxy host",
+    (r"wikipedia-on-ipfs\.org$|(?:^|\.)owiki\.org$|\.cloudfront\.net$|^mcdn\.i-scmp\.com$|"
+     r"(?:^|\.)(?:vdocuments\.net|pdfslide\.net|docslib\.org|fdocuments\.us|taowenge\.com)$"): "a mirror host",
+    r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$": "a bare IP address (mirror of unclear origin)",
 }
 PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
 CONFIDENCES = ("high", "medium", "low")
@@ -102,6 +115,7 @@ class Refs:
 
     firm_ids: frozenset[str] = frozenset()
     symbols: frozenset[str] = frozenset()
+    event_ids: frozenset[str] = frozenset()
 
 
 # --- element tests (vectorised; cells are text, "" = empty) ----------------------------------------------
@@ -146,6 +160,7 @@ KIND_TESTS: dict[str, tuple[Callable[..., pd.Series], str]] = {
     "firm_list": (lambda s, c, r: _all_items(s, lambda i: i.isin(r.firm_ids)),
                   "unknown firm_id (not in firms.csv)"),
     "symbol": (lambda s, c, r: s.isin(r.symbols), "unknown symbol (not in securities.csv)"),
+    "event": (lambda s, c, r: s.isin(r.event_ids), "unknown event_id (not in events.csv)"),
     "date": (lambda s, c, r: _iso_date(s), "must be a valid ISO date YYYY-MM-DD"),
     "date_or_month": (lambda s, c, r: _iso_date(s) | _month(s),
                       "must be a valid ISO date YYYY-MM-DD or a month YYYY-MM"),
@@ -158,7 +173,7 @@ KIND_TESTS: dict[str, tuple[Callable[..., pd.Series], str]] = {
                 "every ';'-separated source must be a full http(s) URL"),
 }
 LIST_KINDS = {"vocab_list", "firm_list", "sources"}
-REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols"}
+REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols", "event": "event_ids"}
 
 
 def _column_checks(col: Col, refs: Refs) -> list[pa.Check]:
@@ -195,6 +210,25 @@ def _alignment_value_matches_unit(df: pd.DataFrame) -> pd.Series:
         | ((df["unit"] == "year") & (number % 1 == 0) & number.between(1900, 2100))
         | ~df["unit"].isin(UNITS)  # the unit's own check reports that
     ).fillna(False)
+
+
+def _alignment_value_by_status(df: pd.DataFrame) -> pd.Series:
+    return ((df["status"] == "found") & _filled(df, "value")) | ((df["status"] == "not_found") & _empty(df["value"])) \
+        | ~df["status"].isin(ALIGNMENT_STATUSES)  # the status's own check reports that
+
+
+def source_hosts(sources: pd.Series) -> pd.Series:
+    """The host of every ``;``-separated source URL, indexed by the cell's line (lower case, no port)."""
+    hosts = _items(sources).str.extract(r"^https?://([^/?#\s]+)", expand=False).str.lower()
+    return hosts.str.replace(r"^[^@]*@", "", regex=True).dropna()
+
+
+def blocked_host_reason(hosts: pd.Series) -> pd.Series:
+    """Per host: why it is not an acceptable source (see :data:`BLOCKED_SOURCE_HOSTS`), empty if it is fine."""
+    reason = pd.Series("", index=hosts.index, dtype=object)
+    for pattern, why in reversed(BLOCKED_SOURCE_HOSTS.items()):
+        reason = reason.mask(hosts.str.contains(pattern, regex=True), why)
+    return reason
 
 
 def _delisted_after_listed(df: pd.DataFrame) -> pd.Series:
@@ -251,11 +285,16 @@ TABLES: dict[str, TableSpec] = {
                  lambda d: _implies(d["outcome"] == "listed", _filled(d, "listing_date"))),
     )),
     "alignment": TableSpec("alignment", (
-        Col("firm_id", "firm", True), Col("indicator", "vocab", True, INDICATORS), Col("value", "text", True),
+        Col("firm_id", "firm", True), Col("indicator", "vocab", True, INDICATORS),
+        Col("status", "vocab", True, ALIGNMENT_STATUSES), Col("value", "text"),
         Col("unit", "vocab", True, UNITS), Col("as_of", "date_or_month", True), *_SRC, Col("notes", "text"),
     ), (
+        RowCheck("value", "a found row needs a value and a not_found row must leave value empty",
+                 _alignment_value_by_status),
         RowCheck("value", "value must match unit (share: number 0-1, bool: true/false, year: 1900-2100)",
-                 _alignment_value_matches_unit),
+                 lambda d: _alignment_value_matches_unit(d) | _empty(d["value"])),
+        RowCheck("notes", "a not_found row must say in notes what was looked for",
+                 lambda d: _implies(d["status"] == "not_found", _filled(d, "notes"))),
         RowCheck("unit", "unit must be share for revenue shares and stakes, bool for memberships",
                  lambda d: d["unit"] == d["indicator"].map(INDICATOR_UNITS).fillna(d["unit"])),
         RowCheck("as_of", "duplicate of an earlier row with the same firm_id, indicator and as_of",
@@ -265,7 +304,8 @@ TABLES: dict[str, TableSpec] = {
         Col("penalty_id", "id", True, unique=True), Col("firm_id", "firm", True), Col("date", "date_or_month", True),
         Col("regulator", "text", True), Col("penalty_type", "vocab", True, PENALTY_TYPES), Col("amount", "amount"),
         Col("currency", "vocab", vocab=CURRENCIES), Col("legal_basis", "text"), Col("share_of_revenue", "share"),
-        Col("batch_id", "id"), Col("description", "text", True), *_SRC, Col("notes", "text"),
+        Col("batch_id", "id"), Col("event_id", "event", True), Col("description", "text", True), *_SRC,
+        Col("notes", "text"),
     ), (_CURRENCY_RULE,)),
 }
 TABLE_ORDER = ("firms", "securities", "events", "ipos", "alignment", "penalties")
@@ -386,9 +426,10 @@ def to_typed(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[col.name] = s == "true"
         else:
             out[col.name] = s.where(~empty)
-    if spec.name == "alignment":
+    if spec.name == "alignment":  # not_found rows (empty value) are unknown: NaN, never 0
         number = pd.to_numeric(out["value"].where(out["unit"] != "bool"), errors="coerce")
-        out["value_num"] = number.where(out["unit"] != "bool", (out["value"] == "true").astype(float))
+        boolean = out["value"].map({"true": 1.0, "false": 0.0})
+        out["value_num"] = number.where(out["unit"] != "bool", boolean).where(out["status"] == "found")
     return out
 
 
