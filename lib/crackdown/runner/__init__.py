@@ -22,10 +22,10 @@ from crackdown.data.manifest import data_hash
 from crackdown.runner.execute import KERNEL_NAME, NotebookRun, execute_notebook
 from crackdown.runner.export import REPORT_TITLE, build_index, export_html, git_commit
 from crackdown.runner.pool import run_notebooks
-from crackdown.runner.publish import LOCK_NAME, publish, run_lock, staging
+from crackdown.runner.publish import LOCK_NAME, run_lock, staging
 from crackdown.runner.scrub import scrub_notebook, scrub_text
 
 __all__ = [
     "KERNEL_NAME", "LOCK_NAME", "REPORT_TITLE", "NotebookRun", "build_index", "data_hash", "execute_notebook",
-    "export_html", "git_commit", "publish", "run_lock", "run_notebooks", "scrub_notebook", "scrub_text", "staging",
+    "export_html", "git_commit", "run_lock", "run_notebooks", "scrub_notebook", "scrub_text", "staging",
 ]

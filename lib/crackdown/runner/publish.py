@@ -28,7 +28,8 @@ STAGING_NAME = ".staging"
 
 
 def _shown(path: Path) -> str:
-    return paths.relative_to_root(path) if path.is_absolute() else path.as_posix()
+    """``path`` relative to the project root, without following a link at its end."""
+    return f"{paths.relative_to_root(path.parent)}/{path.name}" if path.is_absolute() else path.as_posix()
 
 
 def _open_lock(path: Path) -> int:
