@@ -711,8 +711,8 @@ def test_disk_full_while_publishing_restores_the_earlier_outputs(tmp_path: Path,
     """The status record cannot be written (ENOSPC) after the notebook and page moved: both are put back."""
     import errno
 
-    from crackdown.errors import OutputsError
     import crackdown.runner.publish as publish_module
+    from crackdown.errors import OutputsError
     from crackdown.runner import NotebookRun
 
     root = _make_project(tmp_path / "project", TEST_NOTEBOOKS)

@@ -18,7 +18,7 @@ import nbformat
 import yaml
 from papermill.translators import PythonTranslator
 
-from crackdown import paths, params
+from crackdown import params, paths
 from crackdown.errors import CrackdownError, ParameterError, unknown_name_error
 
 PROFILES = ("ci", "full")
