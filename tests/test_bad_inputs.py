@@ -736,3 +736,21 @@ def test_disk_full_while_publishing_restores_the_earlier_outputs(tmp_path: Path,
     assert published == {k: v for k, v in before.items() if not k.startswith(".staging/")}
     assert (outputs / "html" / "ok.html").read_text() == "earlier good html of ok\n"
     assert (outputs / "results" / "ok.json").read_text() == "earlier good results of ok\n"
+
+
+def test_dollar_signs_in_figure_text_are_drawn_as_written(tmp_path: Path) -> None:
+    """Data text with ``$`` (amounts, names) would start mathtext; unbalanced ``$`` used to fail the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crackdown import plots
+
+    plots.set_theme()
+    fig, ax = plt.subplots()
+    title = r"fines of US$2.8bn and $\frac{$ and $x^{$"
+    plots.finish(fig, ax, title, "x $", "y", source="US$ amounts as stated")
+    fig.savefig(tmp_path / "figure.png")  # raises ValueError on a mathtext parse error
+    assert ax.get_title() == title
+    plt.close(fig)
