@@ -749,7 +749,7 @@ def test_dollar_signs_in_figure_text_are_drawn_as_written(tmp_path: Path) -> Non
 
     plots.set_theme()
     fig, ax = plt.subplots()
-    title = r"fines of US$2.8bn and $\frac{$ and $x^{$"
+    title = r"$\frac{$ fines of US$2.8bn and US$1bn"
     plots.finish(fig, ax, title, "x $", "y", source="US$ amounts as stated")
     fig.savefig(tmp_path / "figure.png")  # raises ValueError on a mathtext parse error
     assert ax.get_title() == title
