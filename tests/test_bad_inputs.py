@@ -170,6 +170,12 @@ CLI_CASES = [
     Case("params-file-not-utf8", ("run", "-f", "latin1.yaml"), ("latin1.yaml", "not UTF-8"),
          files={"latin1.yaml": b"start: '2020-01-01' # caf\xe9\n"}),
     # NaN and infinities, at the top and nested
+    Case("fractional-window-parameter", ("run", "04_market_reaction", "-p", "window", "[0.5, 1]"),
+         ("parameter 'window'", "window[0] must be int", "0.5")),
+    Case("fractional-grid-window-parameter", ("run", "08_robustness", "-p", "windows", "[[0, 1], [0.5, 2]]"),
+         ("parameter 'windows'", "windows[1][0] must be int")),
+    Case("window-of-three-parameter", ("run", "08_robustness", "-p", "estimations", "[[-250, -11, 3]]"),
+         ("parameter 'estimations'", "must hold 2 values")),
     Case("nan-parameter", ("run", "00_summary", "-p", "alpha", ".nan"), ("parameter 'alpha'", "not a finite number")),
     Case("infinite-parameter", ("run", "03_alignment_index", "-p", "threshold", ".inf"),
          ("parameter 'threshold'", "not a finite number")),

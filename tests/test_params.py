@@ -80,3 +80,5 @@ def test_window_needs_two_integers_in_order_and_within_the_data() -> None:
         params.window("w", [2, 1])
     with pytest.raises(CrackdownError, match=r"^w: \[-10, 1\] reaches beyond the data \(at most 10 sessions"):
         params.window("w", [-10, 1], sessions=10)
+    with pytest.raises(CrackdownError, match=r"^w: \[-100000000, 5\] reaches beyond the data"):
+        params.window("w", [-100_000_000, 5])  # without the data's length, a fixed cap still applies

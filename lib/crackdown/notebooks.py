@@ -228,7 +228,46 @@ def check_value(spec: NotebookSpec, name: str, value: Any, origin: str) -> Any:
             f"{origin}: parameter {name!r} of {spec.name} must be {type(expected).__name__} "
             f"(default {expected!r}), got {type(value).__name__} {value!r}"
         )
+    problem = _element_problem(expected, value, name)
+    if problem:
+        raise ParameterError(f"{origin}: parameter {name!r} of {spec.name}: {problem} (default {expected!r})")
     return value
+
+
+def _element_problem(expected: Any, value: Any, where: str) -> str:
+    """Why ``value``'s elements do not match those of the default ``expected`` ('' when they do).
+
+    Where every element of a default list (or every value of a default mapping) has one type, a new value's
+    elements must have it too (an int where a float is expected is fine), and nested lists the same length: a
+    window ``[0.5, 1]`` or ``[-250, -11, 3]`` is refused here, before a notebook could truncate it.
+    """
+    if isinstance(expected, list) and expected and isinstance(value, list):
+        items, protos = list(enumerate(value)), expected
+    elif isinstance(expected, dict) and expected and isinstance(value, dict):
+        items, protos = list(value.items()), list(expected.values())
+    else:
+        return ""
+    kinds = {type(p) for p in protos}
+    if len(kinds) != 1:
+        return ""
+    proto = protos[0]
+    lengths = {len(p) for p in protos} if isinstance(proto, list) else set()
+    for key, item in items:
+        here = f"{where}[{key!r}]"
+        if type(proto) is float:
+            ok = params.is_number(item)
+        elif type(proto) is int:
+            ok = params.is_integer(item)
+        else:
+            ok = type(item) is type(proto)
+        if not ok:
+            return f"{here} must be {type(proto).__name__} like the default's, got {type(item).__name__} {item!r}"
+        if len(lengths) == 1 and len(item) not in lengths:
+            return f"{here} must hold {next(iter(lengths))} values like the default's, got {item!r}"
+        problem = _element_problem(proto, item, here)
+        if problem:
+            return problem
+    return ""
 
 
 def parse_cli_value(text: str) -> Any:

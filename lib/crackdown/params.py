@@ -16,6 +16,8 @@ import pandas as pd
 
 from crackdown.errors import ParameterError, unknown_name_error
 
+MAX_SESSIONS = 20_000  # about 80 years of trading: no window reaches further from day 0, whatever the data
+
 
 def is_integer(value: Any) -> bool:
     """Whether ``value`` is an integer (Python or numpy), and not a bool (``True`` is an ``int`` in Python)."""
@@ -93,8 +95,8 @@ def subset(name: str, values: Iterable[Any], allowed: Iterable[Any], *, empty_me
 def window(name: str, bounds: Iterable[int], *, sessions: int | None = None) -> tuple[int, int]:
     """A window of trading sessions ``[a, b]`` with integers a <= b.
 
-    With ``sessions`` (how many sessions the data hold), a window reaching further from day 0 than the data
-    could ever cover is refused before anything is allocated for it.
+    A window reaching further from day 0 than ``sessions`` (how many sessions the data hold; by default
+    :data:`MAX_SESSIONS`) is refused before anything is allocated for it.
     """
     try:
         bounds = list(bounds)
@@ -105,7 +107,8 @@ def window(name: str, bounds: Iterable[int], *, sessions: int | None = None) -> 
     first, last = int(bounds[0]), int(bounds[1])
     if first > last:
         raise ParameterError(f"{name}: first session {first} is after last session {last}")
-    if sessions is not None and max(abs(first), abs(last)) >= sessions:
+    sessions = MAX_SESSIONS if sessions is None else sessions
+    if max(abs(first), abs(last)) >= sessions:
         raise ParameterError(f"{name}: [{first}, {last}] reaches beyond the data (at most {sessions} sessions "
                              "of prices); choose offsets within that")
     return first, last
