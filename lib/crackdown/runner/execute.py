@@ -46,6 +46,8 @@ def init_worker(parent_pid: int) -> None:
     worker when the runner is gone (killed with SIGKILL, say), so no worker or kernel outlives it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # born with SIGINT blocked (see pool.sigint_deferred); kernels need it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while os.getppid() == parent_pid:
