@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -664,9 +665,14 @@ def test_killed_runner_takes_its_workers_and_kernels_with_it(test_project: Path)
     stale = [p for p in (test_project / "outputs" / ".staging").iterdir()]
     assert stale, "the killed run left no staging folder (nothing to clean up: the test proves nothing)"
     from crackdown.runner import staging
+    from crackdown.runner.pool import remove_stale_socket_folders
 
     with staging(test_project / "outputs") as stage:
         assert [p for p in (test_project / "outputs" / ".staging").iterdir()] == [stage]
+    sockets = [p for p in Path(tempfile.gettempdir()).glob(f"cdk{proc.pid}-*")]
+    assert sockets, "the killed run left no socket folder (nothing to clean up: the test proves nothing)"
+    remove_stale_socket_folders()
+    assert not any(p.exists() for p in sockets), "the killed run's socket folder was not removed"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -131,13 +132,35 @@ def _run_pool(ordered: list[NotebookSpec], parameters: dict[str, dict[str, Any]]
         pool.shutdown(wait=True)
 
 
+SOCKET_FOLDER = re.compile(r"^cdk(\d+)-[a-z0-9_]+$")  # cdk<runner pid>-<random>, in the temp folder
+
+
+def remove_stale_socket_folders() -> list[Path]:
+    """Remove socket folders left by runners that no longer exist (killed with SIGKILL); returns them."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob("cdk*-*"):
+        match = SOCKET_FOLDER.match(folder.name)
+        if not match or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except OSError:
+            continue
+    return removed
+
+
 @contextlib.contextmanager
 def _socket_folder() -> Iterator[Path | None]:
-    """A short private folder for the kernels' IPC sockets (POSIX), removed when the run ends, however it ends."""
+    """A short private folder for the kernels' IPC sockets (POSIX), removed when the run ends, however it ends
+    (or, after a SIGKILL, by the next run)."""
     if os.name != "posix":
         yield None
         return
-    folder = Path(tempfile.mkdtemp(prefix="cdk"))
+    remove_stale_socket_folders()
+    folder = Path(tempfile.mkdtemp(prefix=f"cdk{os.getpid()}-"))
     try:
         yield folder
     finally:
