@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from conftest import ROOT, TEST_NOTEBOOKS, Completed, run_crackdown
 from crackdown import cli, notebooks
 
 REPORT_NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+MARKER = "PWNED"  # payloads below create this file in the working folder if their text ever runs as code
+PAYLOAD = "'__import__(\"pathlib\").Path(\"PWNED\").touch()'"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -65,6 +68,14 @@ def _snapshot(root: Path) -> dict[str, str]:
     }
 
 
+def _tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            digest.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes())
+    return digest.hexdigest()
+
+
 def _assert_failed_cleanly(root: Path, before: dict[str, str], failed: list[str]) -> None:
     """Earlier outputs of the ``failed`` notebooks are intact and no HTML page but the index was written."""
     after = _snapshot(root)
@@ -89,7 +100,7 @@ class Case:
     id: str
     argv: tuple[str, ...]
     expect: tuple[str, ...]
-    files: dict[str, str] = field(default_factory=dict)  # extra files written into the scratch project
+    files: dict[str, str | bytes] = field(default_factory=dict)  # extra files written into the scratch project
 
 
 # CLI misuse: fails while parsing or checking arguments, before any notebook or data is touched.
@@ -134,6 +145,81 @@ CLI_CASES = [
          ("estimation", "overlaps the event window")),
     Case("event-study-date-outside-calendar", ("event-study", "--date", "2030-01-04", "--symbols", "BABA"),
          ("2030-01-04", "outside")),
+
+    # no code from parameter values: every YAML tag papermill's translator would write unescaped, at any depth,
+    # from every source; each payload would create PWNED if it reached a notebook
+    Case("cli-nested-set", ("run", "01_data_coverage", "-p", "symbols", f"[!!set {{{PAYLOAD}: null}}]"),
+         ("parameter 'symbols'", "symbols[0]", "!!set")),
+    Case("cli-nested-binary", ("run", "03_alignment_index", "-p", "weights", "{govt_revenue_share: !!binary aGk=}"),
+         ("parameter 'weights'", "!!binary")),
+    Case("cli-python-tag", ("run", "01_data_coverage", "-p", "start", f"!!python/object/apply:os.system [{PAYLOAD}]"),
+         ("parameter 'start'", "!!python/object/apply:os.system")),
+    Case("cli-alias-loop", ("run", "01_data_coverage", "-p", "symbols", "&a [BABA, *a]"),
+         ("parameter 'symbols'", "contains itself")),
+    Case("params-file-nested-omap", ("run", "-f", "omap.yaml"), ("-f", "parameter 'symbols'", "!!omap"),
+         files={"omap.yaml": f"01_data_coverage:\n  symbols: [!!omap [{{{PAYLOAD}: 1}}]]\n"}),
+    Case("params-file-nested-pairs", ("run", "03_alignment_index", "-f", "pairs.yaml"), ("-f", "'weights'", "!!pairs"),
+         files={"pairs.yaml": f"weights: {{govt_revenue_share: !!pairs [{{{PAYLOAD}: 1}}]}}\n"}),
+    Case("params-file-nested-timestamp", ("run", "01_data_coverage", "-f", "ts.yaml"), ("-f", "'symbols'", "!!timestamp"),
+         files={"ts.yaml": "symbols: [!!timestamp 2021-01-01]\n"}),
+    Case("params-file-int-key", ("run", "03_alignment_index", "-f", "key.yaml"), ("-f", "'weights'", "key 1", "text keys"),
+         files={"key.yaml": "weights: {1: 1.0}\n"}),
+    Case("profile-file-nested-set", ("run", "01_data_coverage", "--profile", "ci"),
+         ("profiles/ci/01_data_coverage.yaml", "parameter 'symbols'", "!!set"),
+         files={"profiles/ci/01_data_coverage.yaml": f"symbols: [!!set {{{PAYLOAD}: null}}]\n"}),
+    Case("params-file-folder", ("run", "-f", "profiles"), ("-f", "profiles", "folder")),
+    Case("params-file-not-utf8", ("run", "-f", "latin1.yaml"), ("latin1.yaml", "not UTF-8"),
+         files={"latin1.yaml": b"start: '2020-01-01' # caf\xe9\n"}),
+    # NaN and infinities, at the top and nested
+    Case("fractional-window-parameter", ("run", "04_market_reaction", "-p", "window", "[0.5, 1]"),
+         ("parameter 'window'", "window[0] must be int", "0.5")),
+    Case("fractional-grid-window-parameter", ("run", "08_robustness", "-p", "windows", "[[0, 1], [0.5, 2]]"),
+         ("parameter 'windows'", "windows[1][0] must be int")),
+    Case("window-of-three-parameter", ("run", "08_robustness", "-p", "estimations", "[[-250, -11, 3]]"),
+         ("parameter 'estimations'", "must hold 2 values")),
+    Case("nan-parameter", ("run", "00_summary", "-p", "alpha", ".nan"), ("parameter 'alpha'", "not a finite number")),
+    Case("infinite-parameter", ("run", "03_alignment_index", "-p", "threshold", ".inf"),
+         ("parameter 'threshold'", "not a finite number")),
+    Case("nested-nan-parameter", ("run", "03_alignment_index", "-p", "weights", "{govt_revenue_share: .nan}"),
+         ("parameter 'weights'", "govt_revenue_share", "not a finite number")),
+    Case("timeout-infinite", ("run", "--timeout", "inf"), ("--timeout", "not a finite number")),
+    Case("timeout-nan", ("run", "--timeout", "nan"), ("--timeout", "not a finite number")),
+    Case("timeout-fractional", ("run", "--timeout", "2.5"), ("--timeout", "whole seconds", "2.5")),
+    # the sweep checks what notebooks/08_robustness.ipynb checks, before loading anything
+    Case("sweep-alpha-nan", ("sweep", "--serial", "--alpha", "nan"), ("--alpha", "not a finite number")),
+    Case("sweep-alpha-out-of-range", ("sweep", "--serial", "--alpha", "0.9"), ("--alpha", "0.9 is outside")),
+    Case("sweep-min-events-zero", ("sweep", "--serial", "--min-events", "0"), ("--min-events", "0 is outside")),
+    Case("sweep-placebo-negative", ("sweep", "--serial", "--placebo", "-1"), ("--placebo", "-1 is outside")),
+    Case("sweep-threshold-nan", ("sweep", "--serial", "--thresholds", "0.2,nan"), ("threshold[1]", "not a finite number")),
+    Case("sweep-threshold-infinite", ("sweep", "--serial", "--thresholds", "inf"), ("threshold[0]", "not a finite number")),
+    Case("sweep-absurd-window", ("sweep", "--serial", "--windows=0:100000000"), ("window[0]", "beyond the data")),
+    Case("sweep-bad-scheduler", ("sweep", "--scheduler", "tcp://host:port"), ("--scheduler", "'tcp://host:port'")),
+    Case("sweep-scheduler-no-host", ("sweep", "--scheduler", "tcp://:8786"), ("--scheduler", "'tcp://:8786'")),
+    Case("sweep-grid-not-mapping", ("sweep", "--serial", "--grid", "g.yaml"), ("--grid", "must hold a mapping"),
+         files={"g.yaml": "- window\n"}),
+    Case("sweep-grid-axis-not-list", ("sweep", "--serial", "--grid", "g.yaml"), ("--grid", "axis 'model'", "must be a list"),
+         files={"g.yaml": "model: market\n"}),
+    Case("sweep-grid-fractional-window", ("sweep", "--serial", "--grid", "g.yaml"), ("window[0]", "two integers"),
+         files={"g.yaml": "window: [[0.5, 1]]\n"}),
+    Case("sweep-grid-window-shape", ("sweep", "--serial", "--grid", "g.yaml"), ("estimation[0]", "two integers"),
+         files={"g.yaml": "estimation: [[-250, -11, 3]]\n"}),
+    Case("sweep-grid-set", ("sweep", "--serial", "--grid", "g.yaml"), ("--grid", "!!set"),
+         files={"g.yaml": f"model: [!!set {{{PAYLOAD}: null}}]\n"}),
+    Case("sweep-grid-folder", ("sweep", "--serial", "--grid", "profiles"), ("profiles", "folder")),
+    Case("sweep-grid-not-utf8", ("sweep", "--serial", "--grid", "g.yaml"), ("g.yaml", "not UTF-8"),
+         files={"g.yaml": b"model: [caf\xe9]\n"}),
+    # the event-study command
+    Case("event-study-absurd-window", ("event-study", "--event", "ant_ipo_suspended_2020", "--symbols", "BABA",
+                                       "--window", "-100000000", "5"), ("--window", "beyond the data")),
+    Case("event-study-own-benchmark", ("event-study", "--event", "ant_ipo_suspended_2020", "--symbols", "BABA",
+                                       "--benchmark", "BABA"), ("--benchmark", "BABA", "its own benchmark")),
+    Case("event-study-repeated-group", ("event-study", "--event", "ant_ipo_suspended_2020", "--symbols", "BABA",
+                                        "--groups", "a=JD", "a=PDD"), ("--groups", "'a'", "twice")),
+    # data commands
+    Case("refresh-bad-date", ("data", "refresh", "--symbols", "BABA", "--start", "2021-13-01"), ("--start", "2021-13-01")),
+    Case("refresh-reversed-range", ("data", "refresh", "--symbols", "BABA", "--start", "2022-01-01", "--end", "2021-01-01"),
+         ("--start", "2022-01-01", "after --end 2021-01-01")),
+    Case("manifest-missing-folder", ("data", "manifest", "--data-dir", "nosuch"), ("--data-dir", "nosuch", "does not exist")),
 ]
 
 # A value of the wrong type for each type of default (read as YAML, as `-p` reads it).
@@ -206,14 +292,17 @@ def test_cli_misuse_fails_before_running_anything(case: Case, project: Path, mon
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     for rel, text in case.files.items():
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
-        (project / rel).write_text(text)
+        (project / rel).write_bytes(text if isinstance(text, bytes) else text.encode())
     before = _snapshot(project)
+    data_before = _tree_hash(project / "data")
     result = _in_process(project, case.argv, monkeypatch, capsys)
     assert result.returncode != 0
     for text in case.expect:
         assert text in result.stderr, f"{text!r} not in: {result.stderr}"
     assert "Traceback" not in result.stderr
     assert _snapshot(project) == before, "outputs changed although nothing ran"
+    assert _tree_hash(project / "data") == data_before, "data changed although nothing ran"
+    assert not (project / MARKER).exists(), "a parameter value ran as code"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -275,6 +364,10 @@ DATA_CASES = [
              "securities.csv:2:price_basis: no price file prices/BABA.csv"),
     DataCase("prices-changed-after-manifest", _append("prices/JD.csv", b"2030-01-02,1,1,1,1,1,1\n"),
              "MANIFEST.sha256:"),
+    DataCase("prices-infinite-close", _set_cell("prices/BABA.csv", 10, "close", "inf"),
+             "prices/BABA.csv:10:close: must be a finite number"),
+    DataCase("prices-row-outside-calendar", _append("prices/JD.csv", b"2031-01-02,1,1,1,1,1,1\n"),
+             f"prices/JD.csv:{_lines('prices/JD.csv') + 1}:date: 1 row(s) outside the"),
 ]
 
 
@@ -394,7 +487,8 @@ def test_bad_notebook_parameter_stops_the_notebook(case: NotebookCase, wave_outc
     status = json.loads((outcome.root / "outputs" / "status" / f"{case.notebook}.json").read_text())
     assert status["status"] == "failed"
     line = next((ln for ln in outcome.result.stderr.splitlines() if ln.startswith(f"crackdown: error: {case.notebook}:")), "")
-    assert "CrackdownError" in line, f"{case.notebook} did not fail with a CrackdownError:\n{outcome.result.stderr}"
+    assert "CrackdownError" in line or "ParameterError" in line, \
+        f"{case.notebook} did not fail with a CrackdownError:\n{outcome.result.stderr}"
     for text in case.expect:
         assert text in status["error"], f"{text!r} not in {status['error']!r}"
     assert (outcome.root / "outputs" / "failed" / f"{case.notebook}.ipynb").exists()
@@ -460,8 +554,14 @@ def _kernels_of(root: Path) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the kernel")
-def test_ctrl_c_during_a_run_stops_it_cleanly(test_project: Path) -> None:
-    """SIGINT to the whole process group (what Ctrl-C does) while a cell runs: exit 130, nothing published."""
+@pytest.mark.parametrize("settle_s", [0.0, 3.0], ids=["during-kernel-start-up", "while-a-cell-runs"])
+def test_ctrl_c_during_a_run_stops_it_cleanly(test_project: Path, settle_s: float) -> None:
+    """SIGINT to the whole process group (what Ctrl-C does): exit 130, nothing published, no kernel left.
+
+    At 0 s the kernel process exists but is still starting: papermill starts it outside its clean-up, and a worker
+    interrupted there used to hang the run (the runner waited for it without limit). Workers now ignore SIGINT
+    and the runner stops them itself.
+    """
     before = _snapshot(test_project)
     env = {**os.environ, "CRACKDOWN_ROOT": str(test_project)}
     proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--no-progress"],
@@ -472,7 +572,7 @@ def test_ctrl_c_during_a_run_stops_it_cleanly(test_project: Path) -> None:
         while not _kernels_of(test_project) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _kernels_of(test_project), "the kernel never started"
-        time.sleep(3)  # let the kernel reach the sleeping cell
+        time.sleep(settle_s)
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -524,3 +624,145 @@ def test_data_refresh_without_network_changes_nothing(tmp_path: Path) -> None:
     assert "BABA" in proc.stderr and "download" in proc.stderr and "failed" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert {p.name: p.read_bytes() for p in (root / "data").rglob("*") if p.is_file()} == prices_before
+
+
+def _workers_of(root: Path) -> list[int]:
+    """Process ids of the runner's pool workers and kernels for the project at ``root``."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            if b"ipykernel_launcher" not in cmd and b"multiprocessing" not in cmd:
+                continue
+            if f"CRACKDOWN_ROOT={root}".encode() in (proc / "environ").read_bytes().split(b"\0"):
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the workers")
+def test_killed_runner_takes_its_workers_and_kernels_with_it(test_project: Path) -> None:
+    """SIGKILL to the runner alone: its workers and kernels exit; the next run removes the stale staging folder."""
+    env = {**os.environ, "CRACKDOWN_ROOT": str(test_project)}
+    proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--no-progress"],
+                            cwd=test_project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _kernels_of(test_project) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _kernels_of(test_project), "the kernel never started"
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _workers_of(test_project) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _workers_of(test_project), "workers or kernels outlived the killed runner"
+    finally:
+        for pid in _workers_of(test_project):
+            os.kill(pid, signal.SIGKILL)
+    stale = [p for p in (test_project / "outputs" / ".staging").iterdir()]
+    assert stale, "the killed run left no staging folder (nothing to clean up: the test proves nothing)"
+    from crackdown.runner import staging
+    from crackdown.runner.pool import remove_stale_socket_folders
+
+    with staging(test_project / "outputs") as stage:
+        assert [p for p in (test_project / "outputs" / ".staging").iterdir()] == [stage]
+    sockets = [p for p in Path(tempfile.gettempdir()).glob(f"cdk{proc.pid}-*")]
+    assert sockets, "the killed run left no socket folder (nothing to clean up: the test proves nothing)"
+    remove_stale_socket_folders()
+    assert not any(p.exists() for p in sockets), "the killed run's socket folder was not removed"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# outputs/ that cannot be written safely: a planted lock, an unwritable staging folder, a full disk
+
+
+@pytest.mark.parametrize("plant", ["symlink", "hardlink"])
+def test_planted_lock_is_refused_and_its_target_untouched(plant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    root = _make_project(tmp_path / "project", TEST_NOTEBOOKS)
+    victim = tmp_path / "outside.txt"  # a file outside the project
+    victim.write_text("precious\n")
+    lock = root / "outputs" / ".lock"
+    if plant == "symlink":
+        lock.symlink_to(victim)
+    else:
+        os.link(victim, lock)
+    before = _snapshot(root)
+    monkeypatch.setattr(notebooks, "discover", _cached_discover)
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(root))
+    monkeypatch.chdir(root)
+    code = cli.main(["run", "ok", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "outputs/.lock" in err and ("symbolic link" if plant == "symlink" else "hard link") in err, err
+    assert victim.read_text() == "precious\n"
+    assert _snapshot(root) == before
+
+
+def test_unwritable_outputs_fail_before_running_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """outputs/ where the staging folder cannot be made (a file stands in its way, as a read-only folder would)."""
+    root = _make_project(tmp_path / "project", TEST_NOTEBOOKS)
+    (root / "outputs" / ".staging").write_text("in the way\n")
+    before = _snapshot(root)
+    monkeypatch.setattr(notebooks, "discover", _cached_discover)
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(root))
+    monkeypatch.chdir(root)
+    code = cli.main(["run", "ok", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "outputs: cannot write the staging folder" in err and "nothing was run" in err, err
+    assert "Traceback" not in err
+    assert _snapshot(root) == before
+
+
+def test_disk_full_while_publishing_restores_the_earlier_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The status record cannot be written (ENOSPC) after the notebook and page moved: both are put back."""
+    import errno
+
+    import crackdown.runner.publish as publish_module
+    from crackdown.errors import OutputsError
+    from crackdown.runner import NotebookRun
+
+    root = _make_project(tmp_path / "project", TEST_NOTEBOOKS)
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(root))
+    outputs = root / "outputs"
+    stage = outputs / ".staging" / "run"
+    for sub, suffix in (("notebooks", "ipynb"), ("html", "html")):
+        (stage / sub).mkdir(parents=True)
+        (stage / sub / f"ok.{suffix}").write_text("new\n")
+    (stage / "results" / "ok").mkdir(parents=True)
+    (stage / "results" / "ok" / "ok.json").write_text("{}\n")
+    before = _snapshot(root)
+
+    def full(path, content):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(publish_module, "atomic_write", full)
+    with pytest.raises(OutputsError, match="cannot publish ok .No space left on device.; its earlier outputs were kept"):
+        publish_module.publish(stage, NotebookRun("ok", "q", "ok", 1.0), outputs)
+    published = {k: v for k, v in _snapshot(root).items() if not k.startswith(".staging/")}
+    assert published == {k: v for k, v in before.items() if not k.startswith(".staging/")}
+    assert (outputs / "html" / "ok.html").read_text() == "earlier good html of ok\n"
+    assert (outputs / "results" / "ok.json").read_text() == "earlier good results of ok\n"
+
+
+def test_dollar_signs_in_figure_text_are_drawn_as_written(tmp_path: Path) -> None:
+    """Data text with ``$`` (amounts, names) would start mathtext; unbalanced ``$`` used to fail the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crackdown import plots
+
+    plots.set_theme()
+    fig, ax = plt.subplots()
+    title = r"$\frac{$ fines of US$2.8bn and US$1bn"
+    plots.finish(fig, ax, title, "x $", "y", source="US$ amounts as stated")
+    fig.savefig(tmp_path / "figure.png")  # raises ValueError on a mathtext parse error
+    assert ax.get_title() == title
+    plt.close(fig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from crackdown import calendars
 from crackdown.calendars import (
     announcement_instants,
     event_day0,
@@ -118,3 +119,18 @@ def test_session_offset_counts_own_sessions() -> None:
 
 def test_shenzhen_trades_on_shanghai_sessions() -> None:
     assert sessions("XSHE", "2021-01-01", "2021-12-31").equals(sessions("XSHG", "2021-01-01", "2021-12-31"))
+
+
+def test_calendars_reach_back_to_a_fixed_date_whatever_the_day() -> None:
+    """exchange_calendars starts 20 years before today by default; ours start at a fixed date (or earlier)."""
+    # NYSE sessions of the first week of 2001 (New Year's Day closed): Tue 2 to Fri 5 January
+    assert list(calendars.sessions("XNYS", "2001-01-01", "2001-01-07").strftime("%Y-%m-%d")) == [
+        "2001-01-02", "2001-01-03", "2001-01-04", "2001-01-05"]
+    assert calendars.calendar("XHKG").first_session <= pd.Timestamp("2000-01-04")
+    # a request from before the fixed start extends the calendar back (Shanghai: as far as it goes, Dec 1990)
+    assert calendars.sessions("XSHG", "1985-01-01", "1991-12-31")[0] < pd.Timestamp("1991-01-01")
+
+
+def test_outside_lists_dates_beyond_the_calendar() -> None:
+    dates = pd.DatetimeIndex(["2021-01-04", "2031-01-02"])
+    assert list(calendars.outside("XNYS", dates)) == [pd.Timestamp("2031-01-02")]

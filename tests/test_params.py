@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,3 +43,42 @@ def test_window_and_range_checks() -> None:
         params.in_range("alpha", 0.5, 0.001, 0.2)
     with pytest.raises(CrackdownError, match=r"^firms: the selection is empty"):
         params.nonempty("firms", pd.DataFrame())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), np.float64("nan")])
+def test_range_checks_refuse_nan_and_infinities(value: float) -> None:
+    """NaN compares false with every bound, so a plain range check would let it through."""
+    with pytest.raises(CrackdownError, match=r"^alpha: .* is not a finite number"):
+        params.in_range("alpha", value, 0.001, 0.2)
+    with pytest.raises(CrackdownError, match=r"^alpha: .* is not a finite number"):
+        params.number("alpha", value)
+
+
+@pytest.mark.parametrize("value", [True, 2.0, "3", None])
+def test_integer_refuses_bools_floats_and_text(value: object) -> None:
+    with pytest.raises(CrackdownError, match=r"^n: expected an integer"):
+        params.integer("n", value)
+
+
+def test_integer_and_number_accept_numpy_and_check_bounds() -> None:
+    assert params.integer("n", np.int64(5), 1, 10) == 5
+    assert type(params.integer("n", np.int64(5))) is int
+    assert params.number("x", 1) == 1.0
+    with pytest.raises(CrackdownError, match=r"^n: 0 is outside \[1, inf\]"):
+        params.integer("n", 0, 1)
+    with pytest.raises(CrackdownError, match=r"^x: expected a number, got 'a'"):
+        params.number("x", "a")
+
+
+def test_window_needs_two_integers_in_order_and_within_the_data() -> None:
+    assert params.window("w", [-1, 1]) == (-1, 1)
+    assert params.window("w", (np.int64(0), np.int64(2)), sessions=10) == (0, 2)
+    for bad in ([0.5, 1], [0, 1, 2], [True, 1], 3):
+        with pytest.raises(CrackdownError, match=r"^w: expected two integers"):
+            params.window("w", bad)
+    with pytest.raises(CrackdownError, match=r"^w: first session 2 is after last session 1"):
+        params.window("w", [2, 1])
+    with pytest.raises(CrackdownError, match=r"^w: \[-10, 1\] reaches beyond the data \(at most 10 sessions"):
+        params.window("w", [-10, 1], sessions=10)
+    with pytest.raises(CrackdownError, match=r"^w: \[-100000000, 5\] reaches beyond the data"):
+        params.window("w", [-100_000_000, 5])  # without the data's length, a fixed cap still applies

@@ -15,24 +15,49 @@ SUPPORTED_EXCHANGES = ("XNYS", "XNAS", "XHKG", "XSHG", "XSHE")
 # exchange_calendars has no separate Shenzhen calendar: Shenzhen trades on the Shanghai (XSHG) sessions.
 # XNAS resolves to the XNYS calendar inside exchange_calendars.
 _CALENDAR_NAMES = {"XSHE": "XSHG"}
+# Calendars start here, or earlier when a date asks for it: never "20 years before today" (exchange_calendars'
+# default), so no result depends on the day it is computed and no old price row silently falls off a calendar.
+CALENDAR_START = pd.Timestamp("2000-01-01")
+
+
+def calendar(mic: str, start: str | pd.Timestamp | None = None) -> xcals.ExchangeCalendar:
+    """The exchange_calendars calendar for a MIC code, from :data:`CALENDAR_START` (or the year of an earlier
+    ``start``, as far back as the exchange's calendar goes)."""
+    if mic not in SUPPORTED_EXCHANGES:
+        raise ValueError(f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}")
+    first = CALENDAR_START if start is None or pd.isna(pd.Timestamp(start)) else min(CALENDAR_START,
+                                                                                    pd.Timestamp(start))
+    return _calendar(_CALENDAR_NAMES.get(mic, mic), int(first.year))
 
 
 @cache
-def calendar(mic: str) -> xcals.ExchangeCalendar:
-    """The exchange_calendars calendar for a MIC code (cached: building one is slow)."""
-    if mic not in SUPPORTED_EXCHANGES:
-        raise ValueError(f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}")
+def _calendar(name: str, first_year: int) -> xcals.ExchangeCalendar:
+    """Built once per name and first year (building one is slow)."""
+    start = pd.Timestamp(f"{first_year}-01-01")
+    factory = xcals.calendar_utils.global_calendar_dispatcher._calendar_factories.get(name)
+    bound = factory.bound_min() if hasattr(factory, "bound_min") else None
+    if bound is not None:
+        start = max(start, pd.Timestamp(bound).normalize())
     with warnings.catch_warnings():
         # exchange_calendars still calls pandas APIs that pandas 3 deprecates (DatetimeIndex.weekday); the
         # warnings (raised while it builds a calendar) are about its code, not ours, and would clutter every notebook
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        return xcals.get_calendar(_CALENDAR_NAMES.get(mic, mic))
+        return xcals.get_calendar(name, start=start)
+
+
+def outside(mic: str, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The ``dates`` that fall outside the range of ``mic``'s calendar (built to cover them)."""
+    if len(dates) == 0:
+        return dates
+    cal = calendar(mic, dates.min())
+    return dates[(dates < cal.first_session) | (dates > cal.last_session)]
 
 
 def sessions(mic: str, start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
-    """Trading sessions of ``mic`` between ``start`` and ``end`` (inclusive, clipped to the calendar's range)."""
-    cal = calendar(mic)
+    """Trading sessions of ``mic`` between ``start`` and ``end`` (inclusive, clipped to the calendar's range,
+    which is built to reach back to ``start``)."""
+    cal = calendar(mic, start)
     start = max(pd.Timestamp(start), cal.first_session)
     end = min(pd.Timestamp(end), cal.last_session)
     return cal.sessions_in_range(start, end)

@@ -17,3 +17,11 @@ def unknown_name_error(kind: str, name: str, known: Iterable[str], parameter: st
     where = f"{parameter}: " if parameter else ""
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}"
     return CrackdownError(f"{where}unknown {kind} {name!r}{hint}")
+
+
+class ParameterError(CrackdownError):
+    """A parameter value that cannot be used: wrong type, not finite, out of range, or unsafe to inject."""
+
+
+class OutputsError(CrackdownError):
+    """``outputs/`` cannot be written safely: a planted lock, a read-only folder, a full disk."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,88 @@ import nbformat
 import yaml
 from papermill.translators import PythonTranslator
 
-from crackdown import paths
-from crackdown.errors import CrackdownError, unknown_name_error
+from crackdown import params, paths
+from crackdown.errors import CrackdownError, ParameterError, unknown_name_error
 
 PROFILES = ("ci", "full")
+MAX_VALUE_NODES = 10_000  # values a parameter may hold in all (lists and mappings included)
+ALLOWED_VALUES = "text, numbers, true/false, null, lists and mappings with text keys"
+
+
+@dataclass(frozen=True)
+class RefusedYaml:
+    """What the parameter loader builds for a YAML tag that parameters may not hold (``!!set``, ``!!binary``...)."""
+
+    tag: str
+
+
+class ParameterLoader(yaml.SafeLoader):
+    """YAML for parameters: JSON-like values only.
+
+    Unquoted dates stay text (date parameters are strings). Sets, ordered maps, pairs, binary, timestamps and
+    unknown tags become :class:`RefusedYaml` markers, which :func:`check_safe_value` refuses naming the
+    parameter, so no YAML tag ever builds an object papermill would write into the notebook's code.
+    """
+
+
+ParameterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag in ("set", "omap", "pairs", "binary", "timestamp"):
+    ParameterLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: RefusedYaml(node.tag))
+ParameterLoader.add_constructor(None, lambda loader, node: RefusedYaml(node.tag))
+
+
+def load_yaml(text: str):
+    """``text`` parsed with :class:`ParameterLoader` (raises ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=ParameterLoader)  # noqa: S506 - a SafeLoader subclass with fewer types
+
+
+def _describe(value) -> str:
+    if isinstance(value, RefusedYaml):
+        return f"a YAML {value.tag.replace('tag:yaml.org,2002:', '!!')} value"
+    kind = type(value)
+    module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+    return f"a value of type {module}{kind.__qualname__}"
+
+
+def check_safe_value(name: str, value, origin: str) -> None:
+    """Refuse anything but str, int, finite float, bool, None, lists and str-keyed dicts, at every depth.
+
+    papermill writes parameter values into the notebook as Python source, and anything else (a set, a YAML tag,
+    an object) would reach its translator unescaped: its text would run as code. Errors name the parameter,
+    where inside the value, and the type.
+    """
+    stack: list[tuple[object, str, frozenset[int]]] = [(value, name, frozenset())]
+    seen = 0
+    while stack:
+        item, where, parents = stack.pop()
+        seen += 1
+        if seen > MAX_VALUE_NODES:
+            raise ParameterError(f"{origin}: parameter {name!r} holds more than {MAX_VALUE_NODES} values; too large")
+        kind = type(item)
+        if item is None or kind in (str, bool, int):
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                raise ParameterError(f"{origin}: parameter {name!r}: {where} is {item!r}, not a finite number")
+            continue
+        if kind in (list, dict):
+            if id(item) in parents:
+                raise ParameterError(f"{origin}: parameter {name!r}: {where} contains itself (a YAML alias loop)")
+            inner = parents | {id(item)}
+            if kind is list:
+                stack.extend((v, f"{where}[{i}]", inner) for i, v in enumerate(item))
+                continue
+            for key, v in item.items():
+                if type(key) is not str:
+                    raise ParameterError(f"{origin}: parameter {name!r}: {where} has a key {key!r} that is not "
+                                         f"text ({_describe(key)}); mappings need text keys")
+                stack.append((v, f"{where}[{key!r}]", inner))
+            continue
+        raise ParameterError(f"{origin}: parameter {name!r}: {where} is {_describe(item)}, which parameters may "
+                             f"not hold; allowed: {ALLOWED_VALUES}")
 
 
 @dataclass(frozen=True)
@@ -128,32 +207,73 @@ def select(specs: dict[str, NotebookSpec], names: list[str] | None) -> list[Note
 def check_value(spec: NotebookSpec, name: str, value: Any, origin: str) -> Any:
     """``value`` if it is valid for parameter ``name`` of ``spec``; a clear error otherwise.
 
-    Unknown names are errors listing the valid ones (papermill itself only warns); values must have the type of
-    the default (an int is accepted where the default is a float; None as a default accepts anything).
+    Unknown names are errors listing the valid ones (papermill itself only warns); values must be safe to inject
+    (:func:`check_safe_value`) and have the type of the default (an int is accepted where the default is a float;
+    None as a default accepts any safe value).
     """
     if name not in spec.parameters:
         valid = ", ".join(spec.parameters) or "(none)"
         raise CrackdownError(f"{origin}: unknown parameter {name!r} for {spec.name}; valid parameters: {valid}")
     expected = spec.parameters[name].default
+    if isinstance(expected, str) and type(value) in (datetime.date, datetime.datetime):
+        value = value.isoformat()  # a date read by another YAML loader; date parameters are strings
+    check_safe_value(name, value, origin)
     if expected is None:
         return value
-    if isinstance(expected, str) and isinstance(value, datetime.date):
-        value = value.isoformat()  # YAML reads an unquoted 2021-07-23 as a date; date parameters are strings
     ok = isinstance(value, type(expected)) and not (isinstance(value, bool) and not isinstance(expected, bool))
-    if isinstance(expected, float) and isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(expected, float) and params.is_integer(value):
         ok, value = True, float(value)
     if not ok:
         raise CrackdownError(
             f"{origin}: parameter {name!r} of {spec.name} must be {type(expected).__name__} "
             f"(default {expected!r}), got {type(value).__name__} {value!r}"
         )
+    problem = _element_problem(expected, value, name)
+    if problem:
+        raise ParameterError(f"{origin}: parameter {name!r} of {spec.name}: {problem} (default {expected!r})")
     return value
+
+
+def _element_problem(expected: Any, value: Any, where: str) -> str:
+    """Why ``value``'s elements do not match those of the default ``expected`` ('' when they do).
+
+    Where every element of a default list (or every value of a default mapping) has one type, a new value's
+    elements must have it too (an int where a float is expected is fine), and nested lists the same length: a
+    window ``[0.5, 1]`` or ``[-250, -11, 3]`` is refused here, before a notebook could truncate it.
+    """
+    if isinstance(expected, list) and expected and isinstance(value, list):
+        items, protos = list(enumerate(value)), expected
+    elif isinstance(expected, dict) and expected and isinstance(value, dict):
+        items, protos = list(value.items()), list(expected.values())
+    else:
+        return ""
+    kinds = {type(p) for p in protos}
+    if len(kinds) != 1:
+        return ""
+    proto = protos[0]
+    lengths = {len(p) for p in protos} if isinstance(proto, list) else set()
+    for key, item in items:
+        here = f"{where}[{key!r}]"
+        if type(proto) is float:
+            ok = params.is_number(item)
+        elif type(proto) is int:
+            ok = params.is_integer(item)
+        else:
+            ok = type(item) is type(proto)
+        if not ok:
+            return f"{here} must be {type(proto).__name__} like the default's, got {type(item).__name__} {item!r}"
+        if len(lengths) == 1 and len(item) not in lengths:
+            return f"{here} must hold {next(iter(lengths))} values like the default's, got {item!r}"
+        problem = _element_problem(proto, item, here)
+        if problem:
+            return problem
+    return ""
 
 
 def parse_cli_value(text: str) -> Any:
     """A ``-p NAME VALUE`` value as YAML (so ``3`` is an int, ``[a, b]`` a list), like papermill's CLI."""
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError:
         return text
 
@@ -168,12 +288,30 @@ def load_profile(profile: str, notebook: str, directory: Path | None = None) -> 
     return _read_yaml_mapping(path)
 
 
-def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+def read_yaml_file(path: Path, what: str = "parameter file"):
+    """A YAML file read with :class:`ParameterLoader`; clear errors for a folder, unreadable or non-UTF-8 file."""
+    shown = paths.relative_to_root(path) if path.is_absolute() else path.as_posix()
+    if not path.exists():
+        raise CrackdownError(f"{shown}: {what} does not exist")
+    if not path.is_file():
+        raise CrackdownError(f"{shown}: {what} is a folder, not a file")
     try:
-        content = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CrackdownError(f"{shown}: {what} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise CrackdownError(f"{shown}: cannot read the {what} ({exc.strerror})") from None
+    try:
+        return load_yaml(text)
     except yaml.YAMLError as exc:
-        raise CrackdownError(f"{paths.relative_to_root(path)}: not valid YAML: {exc}") from exc
-    if not isinstance(content, dict):
+        raise CrackdownError(f"{shown}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise CrackdownError(f"{shown}: not valid YAML: nested too deeply") from None
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    content = read_yaml_file(path) or {}
+    if type(content) is not dict:
         raise CrackdownError(f"{paths.relative_to_root(path)}: expected a mapping of parameter names to values")
     return content
 
@@ -182,8 +320,10 @@ def load_params_file(path: Path, names: list[str]) -> dict[str, dict[str, Any]]:
     """A ``-f PARAMS.yaml`` file: either one mapping for every notebook, or a mapping per notebook name."""
     if not path.exists():
         raise CrackdownError(f"-f: parameter file {path} does not exist")
+    if not path.is_file():
+        raise CrackdownError(f"-f: {path} is a folder, not a parameter file")
     content = _read_yaml_mapping(path)
-    if content and all(isinstance(v, dict) for v in content.values()) and set(content) <= set(names) | {
+    if content and all(type(v) is dict for v in content.values()) and set(content) <= set(names) | {
         Path(n).stem for n in names
     }:
         return {Path(k).stem: v for k, v in content.items()}

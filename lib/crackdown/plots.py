@@ -11,9 +11,14 @@ FIGURE_DPI = 100  # keeps each HTML page small (figures are embedded as PNG)
 
 
 def set_theme() -> None:
-    """The project's plotting theme (call once per notebook, before plotting)."""
+    """The project's plotting theme (call once per notebook, before plotting).
+
+    Text is drawn as written: ``$`` in a firm name, an amount ("US$2.8bn") or a title taken from the data never
+    starts matplotlib's mathtext (which would garble the label or fail the figure on unbalanced ``$``).
+    """
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    matplotlib.rcParams.update({"figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "figure.autolayout": False})
+    matplotlib.rcParams.update({"figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "figure.autolayout": False,
+                                "text.parse_math": False})
 
 
 def label(ax: plt.Axes, title: str, xlabel: str, ylabel: str) -> plt.Axes:

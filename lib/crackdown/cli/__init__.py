@@ -27,9 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    try:  # Ctrl-C while the command modules load is an interruption too, not a traceback
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except CrackdownError as exc:
         print(f"crackdown: error: {exc}", file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from crackdown import paths
+from crackdown.errors import CrackdownError
 
 CHECK_HELP = """Validate every data file: the tables (types, vocabularies, unique ids, references between
 tables, sources, dates, amounts, shares), every price file (ISO dates strictly increasing, positive prices,
@@ -17,7 +18,12 @@ there are no errors (warnings allowed), 1 otherwise."""
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
+    folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
+    if not folder.is_dir():
+        shown = args.data_dir or paths.relative_to_root(folder)
+        raise CrackdownError(f"--data-dir: {shown} is not a folder" if folder.exists()
+                             else f"--data-dir: data folder {shown} does not exist")
+    return folder
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import sys
 
 import pandas as pd
 
+from crackdown import params, paths
 from crackdown.errors import CrackdownError, unknown_name_error
 
 DESCRIPTION = """Abnormal returns (ARs) and cumulative abnormal returns (CARs) of each security around each event.
@@ -36,6 +37,8 @@ def _parse_groups(specs: list[str] | None) -> dict[str, list[str]] | None:
         symbols = [s.strip() for s in members.split(",") if s.strip()]
         if not sep or not name.strip() or not symbols:
             raise CrackdownError(f"--groups: expected NAME=SYM1,SYM2, got {spec!r}")
+        if name.strip() in groups:
+            raise CrackdownError(f"--groups: group name {name.strip()!r} is given twice; use one NAME=... per group")
         groups[name.strip()] = symbols
     return groups
 
@@ -92,9 +95,27 @@ def _load(args: argparse.Namespace, groups: dict[str, list[str]] | None):
     return returns, securities, events, symbols
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Windows within the data's length, counts in range, no security as its own benchmark (before loading)."""
+    from crackdown.data.prices import longest_history
+
+    sessions = longest_history(paths.prices_dir())
+    params.window("--window", args.window, sessions=sessions)
+    params.window("--estimation", args.estimation, sessions=sessions)
+    params.integer("--min-obs", args.min_obs, 1, sessions)
+    params.integer("--placebo", args.placebo, 0, 10_000)
+    params.integer("--seed", args.seed, 0)
+    params.integer("--max-span", args.max_span, 1, 250)
+    members = [s for g in (_parse_groups(args.groups) or {}).values() for s in g]
+    if args.benchmark and args.benchmark in args.symbols + members:
+        raise CrackdownError(f"--benchmark: {args.benchmark} is also a studied security (--symbols/--groups); a "
+                             "security cannot be its own benchmark (its abnormal return would be zero by construction)")
+
+
 def _handler(args: argparse.Namespace) -> int:
     from crackdown import eventstudy as es
 
+    _check_options(args)
     groups = _parse_groups(args.groups)
     returns, securities, events, symbols = _load(args, groups)
     window = tuple(args.window)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from crackdown import notebooks, paths
+from crackdown import notebooks, params, paths
 from crackdown.errors import CrackdownError
 
 
@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="YAML mapping of parameters, or of notebook name to parameters")
     runner.add_argument("--profile", default="full", help="parameter profile: ci (small, fast) or full (default)")
     runner.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: number of CPUs)")
-    runner.add_argument("--timeout", type=float, default=None, help="seconds a single cell may run (default: no limit)")
+    runner.add_argument("--timeout", type=float, default=None,
+                        help="whole seconds a single cell may run (default: no limit)")
     runner.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     runner.set_defaults(func=run_command)
 
@@ -47,8 +48,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CrackdownError(f"--jobs: must be at least 1, got {args.jobs}")
-    if args.timeout is not None and args.timeout <= 0:
-        raise CrackdownError(f"--timeout: must be positive seconds, got {args.timeout}")
+    timeout = None if args.timeout is None else whole_seconds("--timeout", args.timeout)
     if args.profile not in notebooks.PROFILES:
         raise CrackdownError(f"--profile: unknown profile {args.profile!r}; expected one of {', '.join(notebooks.PROFILES)}")
     specs = notebooks.discover()
@@ -60,7 +60,7 @@ def run_command(args: argparse.Namespace) -> int:
         spec.name: notebooks.resolve_parameters(spec, args.profile, file_params.get(spec.name), cli_params)
         for spec in selected
     }
-    results = run_notebooks(selected, resolved, list(specs.values()), jobs=args.jobs, timeout=args.timeout,
+    results = run_notebooks(selected, resolved, list(specs.values()), jobs=args.jobs, timeout=timeout,
                             progress=not args.no_progress)
     failed = [r for r in results if r.status != "ok"]
     for r in results:
@@ -71,3 +71,13 @@ def run_command(args: argparse.Namespace) -> int:
     index = paths.relative_to_root(paths.outputs_dir() / "html" / "index.html")
     print(f"report: {index}" + (f" ({len(failed)} of {len(results)} notebooks failed)" if failed else ""))
     return 1 if failed else 0
+
+
+def whole_seconds(name: str, value: float) -> int:
+    """A positive, finite, whole number of seconds (papermill's cell timeout is an integer)."""
+    seconds = params.number(name, value)
+    if seconds <= 0:
+        raise CrackdownError(f"{name}: must be positive seconds, got {value:g}")
+    if not seconds.is_integer():
+        raise CrackdownError(f"{name}: expected whole seconds, got {value:g}")
+    return int(seconds)

@@ -7,9 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
-from crackdown import paths
+from crackdown import notebooks, params, paths
 from crackdown.errors import CrackdownError
 
 DESCRIPTION = """Estimate the long-short CAR (targeted platforms minus aligned AI firms) under every combination of
@@ -59,29 +57,74 @@ AXIS_OPTIONS = {  # axis -> (option, parser, help)
 }
 
 
+WINDOW_AXES = ("window", "estimation")
+# the same bounds as notebooks/08_robustness.ipynb's checks of its parameters
+SETTINGS = {  # option -> (attribute, check)
+    "--placebo": ("placebo", lambda name, v: params.integer(name, v, 0, 10_000)),
+    "--seed": ("seed", lambda name, v: params.integer(name, v, 0)),
+    "--alpha": ("alpha", lambda name, v: params.number(name, v, 0.001, 0.5)),
+    "--min-events": ("min_events", lambda name, v: params.integer(name, v, 1)),
+    "--min-firms": ("min_firms", lambda name, v: params.integer(name, v, 1)),
+    "--max-span": ("max_span", lambda name, v: params.integer(name, v, 1, 250)),
+}
+
+
+def _read_grid(path: Path) -> dict:
+    """A grid file: a mapping axis -> list of values, read with the parameters' safe YAML loader."""
+    grid = notebooks.read_yaml_file(path, "grid file") or {}
+    if type(grid) is not dict:
+        raise CrackdownError(f"--grid: {path} must hold a mapping axis -> list of values, got {type(grid).__name__}")
+    for axis, values in grid.items():
+        notebooks.check_safe_value(str(axis), values, f"--grid {path}")
+        if type(values) is not list:
+            raise CrackdownError(f"--grid: axis {axis!r} must be a list of values, got {values!r}")
+    return grid
+
+
+def check_axes(axes: dict, sessions: int) -> dict:
+    """Window axes hold integer windows within the data, thresholds finite numbers in [0, 1]."""
+    for axis in WINDOW_AXES:
+        for i, window in enumerate(axes.get(axis, [])):
+            params.window(f"{axis}[{i}]", window if isinstance(window, list | tuple) else [window],
+                          sessions=sessions)
+    for i, threshold in enumerate(axes.get("threshold", [])):
+        params.number(f"threshold[{i}]", threshold, 0, 1)
+    return axes
+
+
+def check_scheduler_address(scheduler: str) -> str:
+    """'' (serial), 'local' or tcp://HOST:PORT with a host and a port number 1-65535."""
+    if scheduler in ("", "local"):
+        return scheduler
+    host, sep, port = scheduler.removeprefix("tcp://").rpartition(":")
+    if not scheduler.startswith("tcp://") or not sep or not host or not port.isdigit() \
+            or not 0 < int(port) < 65536 or any(c in host for c in "/@ "):
+        raise CrackdownError(f"--scheduler: expected tcp://HOST:PORT (port 1-65535), got {scheduler!r}")
+    return scheduler
+
+
 def _axes(args: argparse.Namespace) -> dict:
-    axes = {}
-    if args.grid:
-        try:
-            axes = yaml.safe_load(args.grid.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise CrackdownError(f"--grid: cannot read {args.grid}: {exc}") from None
-        if not isinstance(axes, dict):
-            raise CrackdownError(f"--grid: {args.grid} must hold a mapping axis -> list of values")
+    from crackdown.data.prices import longest_history
+
+    axes = _read_grid(args.grid) if args.grid else {}
     for axis in AXIS_OPTIONS:
         value = getattr(args, axis)
         if value is not None:
             axes[axis] = value
-    return axes
+    return check_axes(axes, longest_history(paths.prices_dir()))
 
 
 def _handler(args: argparse.Namespace) -> int:
+    for option, (attribute, check) in SETTINGS.items():
+        setattr(args, attribute, check(option, getattr(args, attribute)))
+    scheduler = "" if args.serial else check_scheduler_address(args.scheduler or "local")
+    axes = _axes(args)  # every option checked before the sweep loads anything
+
     from crackdown import robustness as rb
 
-    scheduler = "" if args.serial else (args.scheduler or "local")
     config = rb.PlaceboConfig(n=args.placebo, seed=args.seed, pool=args.placebo_pool,
                               regime_benchmark=args.regime_benchmark)
-    result = rb.run_sweep(_axes(args), placebo=config, scheduler=scheduler, cache=not args.no_cache,
+    result = rb.run_sweep(axes, placebo=config, scheduler=scheduler, cache=not args.no_cache,
                           progress=not args.no_progress, gaps=args.gaps, max_span=args.max_span)
     summary = rb.curve_summary(result.specs, alpha=args.alpha, min_events=args.min_events, min_firms=args.min_firms)
     summary.pop("placebo_medians")

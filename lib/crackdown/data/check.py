@@ -105,9 +105,16 @@ def _session_warnings(frame: pd.DataFrame, exchange: str, shown_as: str) -> list
     if dates.empty or exchange not in calendars.SUPPORTED_EXCHANGES:
         return []
     try:
+        beyond = calendars.outside(exchange, dates)
         own = calendars.sessions(exchange, dates.min(), dates.max())
     except Exception as exc:  # noqa: BLE001 - a calendar problem must not hide the data problems
         return [Violation(shown_as, 0, "date", f"could not check {exchange} sessions: {exc}", "warning")]
+    if len(beyond):
+        cal = calendars.calendar(exchange, dates.min())
+        line = int(frame.index.get_loc(beyond[0])) + 2 if frame.index.is_unique else 0
+        return [Violation(shown_as, line, "date",
+                          f"{len(beyond)} row(s) outside the {exchange} calendar ({cal.first_session.date()} to "
+                          f"{cal.last_session.date()}), first {beyond[0].date()}; they could not be used")]
     if own.empty:
         return []
     checked = (frame.index >= own[0]) & (frame.index <= own[-1])

@@ -7,12 +7,11 @@ After a deliberate change run ``crackdown data manifest --update``.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from crackdown import paths
 from crackdown.data.violations import Violation
+from crackdown.fileio import atomic_write
 
 MANIFEST_NAME = "MANIFEST.sha256"
 UPDATE_HINT = "run `crackdown data manifest --update` if the change is deliberate"
@@ -30,18 +29,6 @@ def sha256(path: Path) -> str:
 def compute_manifest(data_dir: Path) -> dict[str, str]:
     """``{path relative to data_dir: sha256}`` for every covered file."""
     return {p.relative_to(data_dir).as_posix(): sha256(p) for p in manifest_files(data_dir)}
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render_manifest(hashes: dict[str, str]) -> str:

@@ -22,6 +22,11 @@ def price_files(prices_dir: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(prices_dir.glob("*.csv")) if p.name != PROVENANCE_NAME}
 
 
+def longest_history(prices_dir: Path) -> int:
+    """Rows of the longest price file: no event window can reach further from day 0 than this."""
+    return max((p.read_bytes().count(b"\n") for p in price_files(prices_dir).values()), default=0)
+
+
 def yahoo_symbol(symbol: str) -> str:
     """The Yahoo spelling of a file symbol (``IDX_HSI`` -> ``^HSI``), as used in PROVENANCE.csv."""
     return "^" + symbol[4:] if symbol.startswith("IDX_") else symbol
@@ -87,6 +92,8 @@ def read_price_file(path: Path, shown_as: str) -> tuple[pd.DataFrame, list[Viola
     report(values["close"].isna() & ~raw["close"].notna(), "close", "must not be empty")
     for column in ("open", "high", "low", "close", "adj_close"):
         report(values[column] <= 0, column, "must be a positive price", values[column])
+    for column in VALUE_COLUMNS:
+        report(np.isinf(values[column]), column, "must be a finite number", values[column])
     report(values["volume"] < 0, "volume", "must not be negative", values["volume"])
     warnings = [Violation(shown_as, int(lines[i]), "high", "high is below low", "warning")
                 for i in _rows(values["high"] < values["low"])]

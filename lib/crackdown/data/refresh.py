@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crackdown import paths
+from crackdown import params, paths
 from crackdown.data.check import shown
 from crackdown.data.loaders import clear_cache, load_securities, priced_exchanges
 from crackdown.data.manifest import MANIFEST_NAME, read_manifest, render_manifest
@@ -165,8 +165,10 @@ def refresh_prices(symbols: Iterable[str], start: object = None, end: object = N
     symbols = list(symbols)
     exchanges = priced_exchanges(symbols, str(root))
     securities = load_securities(data_dir=root).set_index("symbol")
-    lo = pd.Timestamp(start) if start is not None else None
-    hi = pd.Timestamp(end) if end is not None else pd.Timestamp.today().normalize()
+    lo = params.date("--start", start) if start is not None else None
+    hi = params.date("--end", end) if end is not None else pd.Timestamp.today().normalize()
+    if lo is not None and lo > hi:
+        raise CrackdownError(f"--start: {lo.date()} is after --end {hi.date()}; nothing to download")
     contents: dict[Path, bytes] = {}
     updates: dict[str, tuple[pd.Timestamp, pd.Timestamp, int, str]] = {}
     added: dict[str, int] = {}

@@ -1,0 +1,165 @@
+"""Executing one notebook with papermill in a worker process, into the run's staging folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crackdown.fileio import atomic_write
+from crackdown.notebooks import NotebookSpec
+from crackdown.results import RESULTS_DIR_ENV
+from crackdown.runner.export import export_html
+from crackdown.runner.scrub import scrub_notebook, scrub_text
+
+KERNEL_NAME = "crackdown-python"
+STAGE_FOLDERS = ("notebooks", "html", "results", "failed")
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of running one notebook."""
+
+    name: str
+    question: str
+    status: str  # "ok" or "failed"
+    duration_s: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    answer: str = ""
+
+
+def init_worker(parent_pid: int) -> None:
+    """Set up a pool worker: Ctrl-C is the runner's to handle, and the worker dies with the runner.
+
+    Ctrl-C reaches every process of the terminal's group. A worker interrupted while it starts a kernel would
+    leave that kernel running (papermill starts it before its clean-up is armed), so workers ignore SIGINT and
+    the runner stops them (their kernels watch their parent and exit with them). A watchdog thread ends the
+    worker when the runner is gone (killed with SIGKILL, say), so no worker or kernel outlives it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # born with SIGINT blocked (see pool.sigint_deferred); kernels need it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="crackdown-parent-watchdog", daemon=True).start()
+
+
+def _kernel_config(socket_dir: Path | None):
+    """Kernels talk over private IPC sockets where the OS has them (no open TCP port, no plain-text warning).
+
+    Each kernel gets its own short socket folder: IPC socket paths must be unique per kernel and short.
+    """
+    from traitlets.config import Config
+
+    if socket_dir is None:
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(socket_dir / "k")}})
+
+
+def _install_kernelspec(jupyter_dir: Path) -> None:
+    """A private kernelspec running this environment's own Python, found through ``JUPYTER_PATH``.
+
+    The runner always uses it, whatever kernel a notebook's metadata names (a kernel-name mismatch is the most
+    common papermill failure).
+    """
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "crackdown (project environment)",
+        "language": "python",
+    }
+    atomic_write(jupyter_dir / "kernels" / KERNEL_NAME / "kernel.json", json.dumps(spec))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_dir), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
+
+
+def error_message(name: str, exc: BaseException) -> str:
+    """One line saying why notebook ``name`` failed, with local paths scrubbed."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return (
+            f"{name}: failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
+            f"{exc.ename}: {scrub_text(str(exc.evalue))}"
+        )
+    kind = type(exc).__name__
+    if kind == "DeadKernelError":
+        return f"{name}: the kernel died while running the notebook ({scrub_text(str(exc))})"
+    if kind in ("CellTimeoutError", "TimeoutError"):
+        return f"{name}: a cell exceeded the timeout ({scrub_text(str(exc)).splitlines()[0] if str(exc) else kind})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{name}: cannot write the staged outputs ({exc.strerror})"
+    return f"{name}: {kind}: {scrub_text(str(exc))}"
+
+
+def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path, timeout: float | None,
+                     sockets: Path | None = None) -> NotebookRun:
+    """Run one notebook into ``stage`` (notebooks/, html/, results/, failed/); never touches the live outputs.
+
+    The kernel's connection file goes under the stage and its IPC sockets under ``sockets`` (a short folder the
+    runner owns), so nothing is left behind in shared folders even when the run is interrupted.
+    """
+    import nbformat
+    import papermill
+
+    for sub in STAGE_FOLDERS:
+        (stage / sub).mkdir(parents=True, exist_ok=True)
+    results_dir = stage / "results" / spec.name
+    results_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[RESULTS_DIR_ENV] = str(results_dir)
+    _install_kernelspec(stage / "jupyter" / spec.name)
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(stage / "jupyter" / spec.name / "runtime")
+    executed = stage / "notebooks" / f"{spec.name}.ipynb"
+    started = time.perf_counter()
+    error = ""
+    socket_dir = Path(tempfile.mkdtemp(prefix="k", dir=sockets)) if os.name == "posix" else None
+    try:
+        papermill.execute_notebook(
+            str(spec.path),
+            str(executed),
+            parameters=parameters,
+            cwd=str(spec.path.parent),
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            config=_kernel_config(socket_dir),
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal to the run
+        error = error_message(spec.name, exc)
+    finally:
+        if socket_dir is not None:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+    duration = time.perf_counter() - started
+    answer = ""
+    if executed.exists():
+        nb = nbformat.read(executed, as_version=4)
+        scrub_notebook(nb)
+        if error:
+            nbformat.write(nb, stage / "failed" / f"{spec.name}.ipynb")
+            executed.unlink()
+        else:
+            nbformat.write(nb, executed)
+            (stage / "html" / f"{spec.name}.html").write_text(export_html(nb), encoding="utf-8")
+            answer = _read_answer(results_dir / f"{spec.name}.json")
+    elif not error:
+        error = f"{spec.name}: papermill wrote no output notebook"
+    return NotebookRun(spec.name, spec.question, "failed" if error else "ok", round(duration, 2), parameters, error, answer)
+
+
+def _read_answer(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text()).get("answer", ""))
+    except (OSError, ValueError):
+        return ""
