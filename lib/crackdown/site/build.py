@@ -216,7 +216,7 @@ class SiteBuilder:
         box = BeautifulSoup(_answer_box(page, self.evidence, soup), "html.parser")
         status = self.run.status(page.name)
         if status is not None and status.status == "failed":
-            box.insert(0, BeautifulSoup('<p class="notice">The last run of this notebook failed; this page shows '
+            box.find("section").insert(1, BeautifulSoup('<p class="notice">The last run of this notebook failed; this page shows '
                                         'its last good output. See <a href="index.html#run-details">run details</a>.'
                                         "</p>", "html.parser"))
         if h1 is not None:
