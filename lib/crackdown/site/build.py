@@ -186,10 +186,10 @@ class SiteBuilder:
         (self.stage / file).write_text(text, encoding="utf-8")
 
     # --- pages -------------------------------------------------------------------------------------------
-    def finish(self, page_html: str, file: str, stem: str, *, terms: bool = True,
+    def finish(self, page: str | BeautifulSoup, stem: str, *, terms: bool = True,
                extra_downloads: list[tuple[str, str]] | None = None) -> str:
         """Tables, glossary links, figure/table downloads, downloads section and table of contents."""
-        soup = BeautifulSoup(page_html, "html.parser")
+        soup = page if isinstance(page, BeautifulSoup) else BeautifulSoup(page, "html.parser")
         enhance.tidy_tables(soup, self.firm_names)
         if terms:
             enhance.link_terms(soup, GLOSSARY_PAGE)
@@ -228,13 +228,13 @@ class SiteBuilder:
             downloads.append(("Results record (JSON)", f"downloads/results/{page.name}.json"))
         downloads.append(("The executed notebook, with its code (.ipynb)", f"downloads/notebooks/{page.name}.ipynb"))
         downloads += [(f"Data: {t}", f"downloads/data/{t}") for t in _data_used(nb, self.tables)]
-        self.write(page.file, self.finish(str(soup), page.file, page.name, extra_downloads=downloads))
+        self.write(page.file, self.finish(soup, page.name, extra_downloads=downloads))
 
     def standalone(self, file: str, title: str, body: str, *, terms: bool = True,
                    extra_downloads: list[tuple[str, str]] | None = None) -> None:
         page = layout.standalone_page(title, body, layout.header(self.refs, file, with_code_toggle=False),
                                       layout.footer(self.refs, file, _citation_short(self.run)))
-        self.write(file, self.finish(page, file, file.removesuffix(".html"), terms=terms, extra_downloads=extra_downloads))
+        self.write(file, self.finish(page, file.removesuffix(".html"), terms=terms, extra_downloads=extra_downloads))
 
     def glossary_page(self) -> None:
         entries = "".join(f'<dt id="{t.id}">{html.escape(t.term)}</dt><dd>{html.escape(t.definition)}</dd>' for t in TERMS)
@@ -258,7 +258,7 @@ class SiteBuilder:
             nb = line.get("notebook", "")
             link = f'<a href="{html.escape(nb)}.html">{html.escape(refs[nb].label)}</a>' if nb in refs else html.escape(nb)
             rows.append(f"<tr><td>{html.escape(line.get('line_of_evidence', ''))}</td><td>{_verdict_badge(line.get('verdict', ''))}</td>"
-                        f"<td>{html.escape(str(line.get('answer', '')))}</td><td>{fmt_p(line.get('p_value'))}</td>"
+                        f"<td>{html.escape(str(line.get('answer', '')))}</td><td class=\"num\">{fmt_p(line.get('p_value')).removeprefix('= ')}</td>"
                         f"<td class=\"num\">{line.get('n', '')}</td><td>{link}</td></tr>")
         verdicts = ("<p>No line of evidence has been computed yet.</p>" if not rows else
                     '<div class="table-scroll"><table><thead><tr><th>Line of evidence</th><th>Verdict</th>'

@@ -16,6 +16,7 @@ Code is kept in the page but hidden until the reader presses "Show code" (a clas
 from __future__ import annotations
 
 import copy
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,15 @@ def export_reader_html(nb: nbformat.NotebookNode, shell: dict[str, str]) -> str:
     """The notebook as one self-contained page of the site (lab styles inlined, figures embedded, no script
     from the network), wrapped in the site's ``shell`` (keys ``title``, ``css``, ``header``, ``footer``,
     ``script``: ready-made HTML)."""
+    body, _ = _exporter().from_notebook_node(copy.deepcopy(nb), resources={"site": shell})
+    return body
+
+
+@cache
+def _exporter():
+    """One exporter per process: loading the templates once saves a second per page."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="crackdown_site", extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.register_preprocessor(ReaderViewPreprocessor(), enabled=True)
-    body, _ = exporter.from_notebook_node(copy.deepcopy(nb), resources={"site": shell})
-    return body
+    return exporter
