@@ -104,7 +104,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 RUN = RunInfo(commit="0123456789ab", data_hash="f" * 64, notebooks=[
-    NotebookStatus("00_summary", "Were the aligned firms spared?", "ok", 1.5, {"alpha": 0.05}),
+    NotebookStatus("00_summary", "Were the aligned firms spared?", "ok", 1.5, {"alpha": 0.05}, reused=True),
     NotebookStatus("01_market", "How did markets react?", "failed", 2.0, {}, "01_market: failed in cell 3: boom"),
 ])
 PAGES = ["index.html", "00_summary.html", "01_market.html", "data.html", "glossary.html"]
@@ -273,6 +273,7 @@ def test_index_leads_with_question_answer_verdicts_and_caveats(site: Path) -> No
     assert "Few firms" in main.find(id="caveats").find_next("ul").get_text()
     details = main.find(id="run-details").find_next("table").get_text(" ")
     assert "failed" in details and "01_market: failed in cell 3: boom" in details and "alpha=0.05" in details
+    assert "ok (reused)" in details
     cite = main.find(id="how-to-cite").find_next("blockquote").get_text()
     assert RUN.commit in cite and RUN.data_hash in cite
 
@@ -312,6 +313,6 @@ def test_a_missing_input_folder_is_named(inputs: dict[str, Any], tmp_path: Path)
 def test_run_info_reads_the_runner_status_records(tmp_path: Path) -> None:
     (tmp_path / "04_x.json").write_text(json.dumps({"name": "04_x", "question": "q", "status": "ok", "duration_s": 3.2,
                                                     "parameters": {"window": [0, 1]}, "error": "", "answer": "a",
-                                                    "reused": True}))
+                                                    "reused": True, "cache_key": "abc"}))
     run = RunInfo.from_status_dir(tmp_path, "c", "h")
-    assert run.notebooks == [NotebookStatus("04_x", "q", "ok", 3.2, {"window": [0, 1]}, "", "a")]
+    assert run.notebooks == [NotebookStatus("04_x", "q", "ok", 3.2, {"window": [0, 1]}, "", "a", reused=True)]

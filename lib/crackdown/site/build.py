@@ -46,6 +46,7 @@ class NotebookStatus:
     parameters: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     answer: str = ""
+    reused: bool = False  # outputs republished from the execution cache, not re-executed
 
 
 @dataclass
@@ -280,7 +281,8 @@ class SiteBuilder:
         for status in sorted(run.notebooks, key=lambda s: s.name):
             params = ", ".join(f"{k}={v!r}" for k, v in status.parameters.items()) or "defaults"
             error = f'<div class="notice">{html.escape(status.error)}</div>' if status.error else ""
-            run_rows.append(f"<tr><td>{html.escape(status.name)}</td><td>{html.escape(status.status)}{error}</td>"
+            state = f"{status.status} (reused)" if status.reused else status.status
+            run_rows.append(f"<tr><td>{html.escape(status.name)}</td><td>{html.escape(state)}{error}</td>"
                             f'<td class="num">{"" if status.duration_s is None else status.duration_s}</td>'
                             f"<td><code>{html.escape(params)}</code></td></tr>")
         results_links = "".join(f'<li><a class="download" download href="downloads/results/{html.escape(n)}.json">{html.escape(n)}.json</a></li>'

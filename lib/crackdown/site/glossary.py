@@ -74,8 +74,9 @@ TERMS: tuple[Term, ...] = (
          r"\bBMP\b|\bBoehmer\b"),
     Term("kolari-pynnonen", "Kolari-Pynnönen adjustment",
          "A correction of the BMP (or Patell) statistic for securities whose events fall on the same day: their "
-         "abnormal returns are correlated, which makes the plain tests too confident. The statistic is shrunk by a "
-         "factor that grows with the average correlation of the securities' estimation-window residuals.",
+         "abnormal returns are correlated, which makes the plain tests too confident. The statistic is multiplied "
+         "by a factor below 1 that gets smaller as the average correlation of the securities' estimation-window "
+         "residuals grows.",
          r"\bKolari[-‐–\s]Pynn[oö]nen\b|\bKolari\b"),
     Term("corrado", "Corrado rank test",
          "A test that uses ranks instead of returns: each security's abnormal returns over the estimation and "
