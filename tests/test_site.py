@@ -47,8 +47,9 @@ def _png() -> str:
 
 
 FRAME_HTML = ('<table border="1" class="dataframe"><thead><tr style="text-align: right;"><th></th><th>firm_id</th>'
-              "<th>fine_CNY</th></tr></thead><tbody><tr><th>0</th><td>alibaba</td><td>18228.0</td></tr>"
-              "<tr><th>1</th><td>ant_group</td><td>0.5</td></tr></tbody></table>")
+              "<th>fine_CNY</th><th>event_id</th></tr></thead><tbody><tr><th>0</th><td>alibaba</td><td>18228.0</td>"
+              "<td>alibaba_fined_2021</td></tr><tr><th>1</th><td>ant_group</td><td>0.5</td>"
+              "<td>ant_ipo_suspended_2020; meituan_probe_2021</td></tr></tbody></table>")
 
 
 def _summary_notebook() -> nbformat.NotebookNode:
@@ -203,11 +204,24 @@ def test_remove_tags_work_as_in_jupyter_book() -> None:
 def test_tables_lose_row_numbers_and_show_firm_names(site: Path) -> None:
     table = soup(site, "00_summary.html").find("main").find("table")
     assert table.parent["class"] == ["table-scroll"]
-    rows = [[c.get_text(strip=True) for c in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
+    rows = [[c.get_text().strip() for c in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
     with open(FIXTURE_DATA / "firms.csv", encoding="utf-8") as handle:
         names = {r["firm_id"]: r["name"] for r in csv.DictReader(handle)}
-    assert rows == [["firm_id", "fine_CNY"], [names["alibaba"], "18228.0"], [names["ant_group"], "0.5"]]
+    assert rows == [["firm_id", "fine_CNY", "event_id"], [names["alibaba"], "18228.0", "alibaba_fined_2021"],
+                    [names["ant_group"], "0.5", "ant_ipo_suspended_2020, meituan_probe_2021"]]
     assert table.find("td", title="alibaba") is not None
+
+
+def test_event_ids_in_tables_link_to_their_row_and_sources(site: Path) -> None:
+    table = soup(site, "00_summary.html").find("main").find("table")
+    hrefs = [a["href"] for a in table.find_all("a")]
+    assert hrefs == ["data.html#events-alibaba_fined_2021", "data.html#events-ant_ipo_suspended_2020",
+                     "data.html#events-meituan_probe_2021"]
+    row = soup(site, "data.html").find(id="events-alibaba_fined_2021")
+    with open(FIXTURE_DATA / "events.csv", encoding="utf-8", newline="") as handle:
+        record = next(r for r in csv.DictReader(handle) if r["event_id"] == "alibaba_fined_2021")
+    assert row.name == "tr" and {a["href"] for a in row.select("td.sources a")} == {
+        u.strip() for u in record["sources"].split(";") if u.strip()}
 
 
 def test_glossary_links_only_the_first_occurrence_outside_code_and_headings(site: Path) -> None:
@@ -258,7 +272,7 @@ def test_downloads_match_the_page(site: Path, inputs: dict[str, Any]) -> None:
     assert figure.read_bytes() == base64.b64decode(inputs["png"])
     assert json.loads((site / "downloads/results/01_market.json").read_text())["answer"] == ANSWER_01
     table_csv = (site / "downloads" / "tables" / "00_summary-table-1.csv").read_text().splitlines()
-    assert table_csv[0] == "firm_id,fine_CNY" and table_csv[1].endswith(",18228.0")
+    assert table_csv[0] == "firm_id,fine_CNY,event_id" and table_csv[1].endswith(",18228.0,alibaba_fined_2021")
 
 
 def test_index_leads_with_question_answer_verdicts_and_caveats(site: Path) -> None:

@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 
 from crackdown import paths
 from crackdown.site import enhance, layout
-from crackdown.site.datapage import data_page_body, data_tables
+from crackdown.site.datapage import data_page_body, data_tables, firm_names, row_links
 from crackdown.site.glossary import TERMS
 from crackdown.site.reader import export_reader_html
 from crackdown.text import fmt_p
@@ -166,8 +166,8 @@ class SiteBuilder:
                      layout.PageRef(GLOSSARY_PAGE, "Glossary", "Glossary")]
         summary = self.results.get(SUMMARY, {})
         self.evidence = {e["notebook"]: e for e in summary.get("evidence", []) if e.get("notebook")}
-        from crackdown.site.datapage import firm_names
         self.firm_names = firm_names(data_dir)
+        self.row_links = row_links(data_dir, DATA_PAGE)
 
     # --- files -------------------------------------------------------------------------------------------
     def copy_downloads(self) -> None:
@@ -189,9 +189,10 @@ class SiteBuilder:
     # --- pages -------------------------------------------------------------------------------------------
     def finish(self, page: str | BeautifulSoup, stem: str, *, terms: bool = True,
                extra_downloads: list[tuple[str, str]] | None = None) -> str:
-        """Tables, glossary links, figure/table downloads, downloads section and table of contents."""
+        """Tables (row links to the data page except on it), glossary links, figure/table downloads, the
+        downloads section and the table of contents."""
         soup = page if isinstance(page, BeautifulSoup) else BeautifulSoup(page, "html.parser")
-        enhance.tidy_tables(soup, self.firm_names)
+        enhance.tidy_tables(soup, self.firm_names, None if stem == DATA_PAGE.removesuffix(".html") else self.row_links)
         if terms:
             enhance.link_terms(soup, GLOSSARY_PAGE)
         files = enhance.export_figures_and_tables(soup, stem, self.downloads)

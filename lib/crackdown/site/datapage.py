@@ -29,6 +29,11 @@ TABLES: dict[str, tuple[str, list[str]]] = {
                        ["symbol", "firm_id", "name", "security_type", "exchange", "currency", "price_basis", "confidence"]),
 }
 FIRM_COLUMNS = ("firm_id", "firm_ids")
+# The id column of each table: its rows get the anchor ``<table stem>-<id>`` on the page.
+ID_COLUMNS = {"events.csv": "event_id", "penalties.csv": "penalty_id", "ipos.csv": "ipo_id", "claims.csv": "claim_id",
+              "firms.csv": "firm_id", "securities.csv": "symbol"}
+# ids that notebook tables link to their data row (firm ids are shown as names instead)
+LINKED_TABLES = ("events.csv", "penalties.csv", "ipos.csv", "claims.csv")
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -69,16 +74,29 @@ def table_section(name: str, frame: pd.DataFrame, names: dict[str, str], href: s
     head = "".join(f"<th>{html.escape('firm' if c == 'firm_id' else 'firms' if c == 'firm_ids' else c)}</th>"
                    for c in shown)
     rows = []
+    stem = name.removesuffix(".csv")
+    id_column = ID_COLUMNS.get(name)
     for record in frame.to_dict(orient="records"):
         cells = "".join(_cell(c, record[c], names) for c in shown)
-        rows.append(f'<tr>{cells}<td class="sources">{source_links(record.get("sources", ""))}</td></tr>')
-    stem = name.removesuffix(".csv")
+        anchor = f' id="{html.escape(stem)}-{html.escape(record[id_column])}"' if id_column in record else ""
+        rows.append(f'<tr{anchor}>{cells}<td class="sources">{source_links(record.get("sources", ""))}</td></tr>')
     return (f'<section id="{stem}"><h2 id="table-{stem}">{html.escape(name)}</h2>'
             f"<p>{html.escape(about)}. <strong>{len(frame)} rows.</strong> "
             f'<a class="download" download href="{html.escape(href)}">Download {html.escape(name)}</a> '
             "(every column, including notes).</p>"
             f'<div class="table-scroll"><table><thead><tr>{head}<th>sources</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div></section>")
+
+
+def row_links(data_dir: Path, page: str = "data.html") -> dict[str, str]:
+    """Event, penalty, IPO and claim ids -> the link to their row (with its sources) on the data page."""
+    links: dict[str, str] = {}
+    for name in reversed(LINKED_TABLES):  # earlier tables win if two share an id
+        path = data_dir / name
+        if path.exists():
+            ids = read_table(path)[ID_COLUMNS[name]]
+            links.update({i: f"{page}#{name.removesuffix('.csv')}-{i}" for i in ids if i})
+    return links
 
 
 def data_tables(data_dir: Path) -> list[Path]:

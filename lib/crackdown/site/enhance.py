@@ -74,8 +74,9 @@ def _is_row_number_column(table: Tag) -> bool:
     return [c.get_text(strip=True) for c in firsts] == [str(i) for i in range(len(firsts))]
 
 
-def tidy_table(table: Tag, firm_names: dict[str, str]) -> None:
-    """Drop a 0..n-1 row-number column, show firm names for firm ids, right-align numbers."""
+def tidy_table(table: Tag, firm_names: dict[str, str], row_links: dict[str, str] | None = None) -> None:
+    """Drop a 0..n-1 row-number column, link event/IPO/penalty/claim ids to their data row (``row_links``),
+    show firm names for firm ids, right-align numbers."""
     if _is_row_number_column(table):
         for row in table.select("thead > tr, tbody > tr"):
             first = row.find(["th", "td"], recursive=False)
@@ -85,18 +86,26 @@ def tidy_table(table: Tag, firm_names: dict[str, str]) -> None:
         text = cell.get_text(strip=True)
         if cell.parent.parent.name != "thead" and text:
             tokens = [t for t in re.split(r"\s*[;,]\s*", text) if t]
-            if tokens and all(t in firm_names for t in tokens):
+            if row_links and tokens and all(t in row_links for t in tokens):
+                cell.clear()
+                for n, token in enumerate(tokens):
+                    if n:
+                        cell.append(", ")
+                    link = Tag(name="a", attrs={"href": row_links[token], "title": "data row and sources"})
+                    link.string = token
+                    cell.append(link)
+            elif tokens and all(t in firm_names for t in tokens):
                 cell["title"] = text
                 cell.string = ", ".join(firm_names[t] for t in tokens)
             elif NUMBER.match(text):
                 cell["class"] = [*cell.get("class", []), "num"]
 
 
-def tidy_tables(soup: BeautifulSoup, firm_names: dict[str, str]) -> None:
+def tidy_tables(soup: BeautifulSoup, firm_names: dict[str, str], row_links: dict[str, str] | None = None) -> None:
     """:func:`tidy_table` on every table of ``<main>``, each wrapped in a scrolling box."""
     main = soup.find("main")
     for table in main.find_all("table") if main else []:
-        tidy_table(table, firm_names)
+        tidy_table(table, firm_names, row_links)
         parent = table.parent
         if not (parent.name == "div" and "table-scroll" in (parent.get("class") or [])):
             box = soup.new_tag("div", attrs={"class": "table-scroll"})
