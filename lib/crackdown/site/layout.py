@@ -33,7 +33,10 @@ def script() -> str:
 def _link(page: PageRef | None, rel: str, arrow: str) -> str:
     if page is None:
         return ""
-    text = f"{arrow} {html.escape(page.label)}" if rel == "prev" else f"{html.escape(page.label)} {arrow}"
+    number, dot, name = page.label.partition(" · ")
+    label = (f'{html.escape(number)}<span class="nav-name"> · {html.escape(name)}</span>' if dot
+             else html.escape(page.label))
+    text = f"{arrow} {label}" if rel == "prev" else f"{label} {arrow}"
     return f'<a rel="{rel}" href="{html.escape(page.file)}" title="{html.escape(page.title)}">{text}</a>'
 
 
