@@ -189,6 +189,12 @@ def test_screenshot_saved(crawl: dict[str, dict[str, PageReport]], label: str, n
     assert shot is not None and shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_every_page_is_at_most_3_mb(site_dir: Path) -> None:
+    sizes = {p.name: p.stat().st_size for p in site_dir.glob("*.html")}
+    assert sorted(sizes) == sorted(PAGES)
+    assert {n: s for n, s in sizes.items() if s > 3 * 1024 * 1024} == {}
+
+
 @pytest.mark.skipif("04_market_reaction" not in NOTEBOOKS, reason="04_market_reaction has not landed")
 def test_show_code_reveals_the_code(site_dir: Path) -> None:
     from playwright.sync_api import sync_playwright

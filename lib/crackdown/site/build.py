@@ -282,7 +282,7 @@ class SiteBuilder:
         for status in sorted(run.notebooks, key=lambda s: s.name):
             params = ", ".join(f"{k}={v!r}" for k, v in status.parameters.items()) or "defaults"
             error = f'<div class="notice">{html.escape(status.error)}</div>' if status.error else ""
-            state = f"{status.status} (reused)" if status.reused else status.status
+            state = f"{status.status} (reused)" if getattr(status, "reused", False) else status.status
             run_rows.append(f"<tr><td>{html.escape(status.name)}</td><td>{html.escape(state)}{error}</td>"
                             f'<td class="num">{"" if status.duration_s is None else status.duration_s}</td>'
                             f"<td><code>{html.escape(params)}</code></td></tr>")
