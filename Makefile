@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.crackdown-installed
 PYTEST_ARGS ?=
 
-.PHONY: report test lab lock clean-outputs
+.PHONY: report test lab lock clean-outputs mutation
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,14 @@ lock:
 
 clean-outputs:
 	find outputs -mindepth 1 ! -name README.md -exec rm -rf {} +
+
+# Mutation testing of the statistics modules (minutes of CPU; not part of `make test`). Result: MUTATION.md.
+MODULES ?= eventstudy
+MUTVENV := .venv-mutation
+$(MUTVENV)/bin/mutmut: $(STAMP)
+	$(BIN)/python -m venv --system-site-packages $(MUTVENV)
+	$(MUTVENV)/bin/python -m pip install --disable-pip-version-check mutmut==3.8.1
+	ls -d "$(CURDIR)"/$(VENV)/lib/python3*/site-packages > "$$(ls -d $(MUTVENV)/lib/python3*/site-packages)/zz_project_venv.pth"
+
+mutation: $(MUTVENV)/bin/mutmut
+	MUTMUT=$(CURDIR)/$(MUTVENV)/bin/mutmut benchmarks/mutation.sh $(MODULES)

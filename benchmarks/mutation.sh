@@ -4,14 +4,10 @@
 #   benchmarks/mutation.sh [MODULE ...]        default MODULE: eventstudy
 #
 # Runs mutmut (3.x) in a scratch copy of lib/ and of the tests that check MODULE, so the worktree is never touched:
-#   MUTMUT=/path/to/mutmut     mutmut executable (default: mutmut on PATH). Install it in its own venv so the
-#                              project's pinned environment stays untouched, and let that venv see the project's
-#                              packages with a .pth file:
-#                                .venv/bin/python -m venv --system-site-packages /tmp/mutvenv
-#                                /tmp/mutvenv/bin/pip install mutmut
-#                                ls -d "$PWD"/.venv/lib/python3*/site-packages \
-#                                  > /tmp/mutvenv/lib/python3.11/site-packages/zz_project_venv.pth
-#   MUTATION_DIR=/tmp/...      scratch folder (default /tmp/crackdown-mutation-$MODULE); deleted and re-created
+#   MUTMUT=/path/to/mutmut     mutmut executable (default: mutmut on PATH). `make mutation` sets it up in its own
+#                              venv (.venv-mutation, mutmut 3.8.1, seeing the project's packages through a .pth
+#                              file) so the project's pinned environment stays untouched.
+#   MUTATION_DIR=DIR           scratch folder (default $TMPDIR/crackdown-mutation-$MODULE); deleted and re-created
 #   MUTATION_CHILDREN=1        parallel mutant workers (default 1: the machine is shared)
 #   MUTATION_FUNCTIONS="..."   mutmut name globs to run (default: the statistics functions listed in functions_for;
 #                              "all" for every function of the module: ~2700 mutants for eventstudy, ~25 min)
@@ -60,7 +56,7 @@ functions_for() {
 
 run_one() {
   local module="$1"
-  local work="${MUTATION_DIR:-/tmp/crackdown-mutation-$module}"
+  local work="${MUTATION_DIR:-${TMPDIR:-/tmp}/crackdown-mutation-$module}"
   local tests
   tests="$(tests_for "$module")"
   local names

@@ -77,3 +77,17 @@ def monthly_coverage(symbols: Iterable[str] | None = None, start=None, end=None)
     sessions = session_mask(prices, securities.loc[prices.columns, "exchange"]) & _priced_span(observed)
     share = (observed & sessions).resample("MS").sum() / sessions.resample("MS").sum().replace(0, float("nan"))
     return share.T
+
+
+def snapshot_span(*, data_dir=None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last session on which any security of the snapshot has a price (the range a notebook's dates
+    may take; read from the price files, so it follows the data)."""
+    observed = load_prices(field="close", data_dir=data_dir).notna().any(axis=1)
+    dates = observed.index[observed.to_numpy()]
+    return dates.min(), dates.max()
+
+
+def unpriced_securities(*, data_dir=None) -> pd.DataFrame:
+    """Securities listed in securities.csv without a price file (``price_basis`` none): symbol, name, exchange."""
+    securities = load_securities(data_dir=data_dir)
+    return securities.loc[securities["price_basis"] == "none", ["symbol", "name", "exchange"]].reset_index(drop=True)
