@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from crackdown import claims
+from crackdown.data.schemas import CORE_INDICATORS
 
 # the article under test: a source that every synthetic row can name
 SOURCE = claims.ARTICLE_URL
@@ -25,9 +26,9 @@ HEADERS = {
     "confidence,notes",
     "ipos": "ipo_id,firm_id,venue,exchange,filing_date,approval_date,planned_listing_date,listing_date,outcome,"
     "outcome_date,amount,currency,delayed_by,sources,confidence,notes",
-    "alignment": "firm_id,indicator,value,unit,as_of,sources,confidence,notes",
-    "penalties": "penalty_id,firm_id,date,regulator,penalty_type,amount,currency,legal_basis,share_of_revenue,"
-    "batch_id,description,sources,confidence,notes",
+    "alignment": "firm_id,indicator,status,value,unit,as_of,sources,confidence,notes",
+    "penalties": "penalty_id,event_id,firm_id,date,regulator,penalty_type,amount,currency,legal_basis,"
+    "share_of_revenue,batch_id,description,sources,confidence,notes",
 }
 # firms some evaluators name by id (load_events rejects an unknown firm id): present in every world
 BASE_FIRMS = [
@@ -55,7 +56,21 @@ def firm(firm_id: str, sector: str, ai: bool = False) -> dict[str, Any]:
 def fact(firm_id: str, indicator: str, value: Any, as_of: str) -> dict[str, Any]:
     unit = UNITS.get(indicator, "bool")
     text = ("true" if value else "false") if unit == "bool" else str(value)
-    return {"firm_id": firm_id, "indicator": indicator, "value": text, "unit": unit, "as_of": as_of}
+    return {"firm_id": firm_id, "indicator": indicator, "status": "found", "value": text, "unit": unit,
+            "as_of": as_of}
+
+
+def _not_searched(firm_id: str, indicator: str) -> dict[str, Any]:
+    """The panel's completeness rule wants a row per firm x core indicator: a synthetic firm's unknowns."""
+    return {"firm_id": firm_id, "indicator": indicator, "status": "not_found", "value": "",
+            "unit": UNITS.get(indicator, "bool"), "as_of": "2023-12-31",
+            "notes": f"{NOTE}: nothing recorded for this synthetic firm"}
+
+
+def _penalty_event(penalty: dict[str, Any]) -> dict[str, Any]:
+    """Every penalty is linked to an event naming its firm: a synthetic fine event on the penalty's date."""
+    return {"event_id": f"fine_{penalty['penalty_id']}", "date": penalty["date"], "type": "fine",
+            "firm_ids": penalty["firm_id"], "description": "Synthetic fine event."}
 
 
 def write_world(root: Path, **tables: list[dict[str, Any]]) -> Path:
@@ -67,6 +82,13 @@ def write_world(root: Path, **tables: list[dict[str, Any]]) -> Path:
     rows = {name: list(tables.get(name, [])) for name in HEADERS}
     known = {r["firm_id"] for r in rows["firms"]}
     rows["firms"] = [f for f in BASE_FIRMS if f["firm_id"] not in known] + rows["firms"]
+    covered = {(r["firm_id"], r["indicator"]) for r in rows["alignment"]}
+    rows["alignment"] += [_not_searched(f["firm_id"], i) for f in rows["firms"] for i in CORE_INDICATORS
+                          if (f["firm_id"], i) not in covered]
+    for penalty in rows["penalties"]:
+        if not penalty.get("event_id"):
+            rows["events"].append(_penalty_event(penalty))
+            penalty["event_id"] = rows["events"][-1]["event_id"]
     for name, header in HEADERS.items():
         columns = header.split(",")
         filled = [{**DEFAULTS[name], "sources": SOURCE, "notes": NOTE, **r} for r in rows[name]]
