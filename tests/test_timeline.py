@@ -151,7 +151,27 @@ def test_timeline_narrative_lists_quiet_groups_and_failed_ipos() -> None:
     shown = timeline.outcomes_in(OUTCOMES, START, END, timeline.LANES)
     text = timeline.timeline_narrative(lanes, shown, START, END)
     assert text.startswith("In 2021-01-01..2021-12-31 the selection holds **4 events**")
-    assert "fell mainly on **consumer platform** (2 of 4, 50%)" in text
+    assert "fell most often on **consumer platform** (2 of 4, 50%)" in text  # half is not "mainly"
     assert "no Beijing enforcement action: " in text and "education" in text.split("no Beijing enforcement")[1]
     assert "US measures" not in text  # none in the fixture
     assert "1 listed; those that did not: c_star (suspended, beijing regulators)." in text
+
+
+def test_narrative_says_mainly_only_for_a_majority() -> None:
+    """Three of four enforcement markers on one lane (75%) is "mainly"; the answer has no US clause without
+    US measures (not "fell mostly on" a lane with 0)."""
+    events = _events([
+        ("f1", "2021-01-05", "day", "fine", "SAMR", "a", "consumer_platform"),
+        ("f2", "2021-02-05", "day", "fine", "SAMR", "b", "consumer_platform"),
+        ("f3", "2021-03-05", "day", "probe", "SAMR", "a", "consumer_platform"),
+        ("f4", "2021-04-05", "day", "fine", "PBoC", "c", "fintech"),
+    ])
+    lanes = timeline.event_lanes(events, FIRMS)
+    text = timeline.timeline_narrative(lanes, OUTCOMES.iloc[:0], START, END)
+    assert "fell mainly on **consumer platform** (3 of 4, 75%)" in text
+    record = timeline.timeline_record(lanes, OUTCOMES.iloc[:0], START, END, {})
+    assert record["answer"].endswith("no US measures in the selection.")
+
+
+def test_event_span_is_the_first_and_last_event_date() -> None:
+    assert timeline.event_span(EVENTS) == (pd.Timestamp("2021-01-05"), pd.Timestamp("2021-04-01"))

@@ -154,7 +154,7 @@ NOTEBOOK_PHRASES = {
 
 
 # notebooks whose typed-in sentences have been replaced by computed ones (their cases run as plain tests)
-FIXED_NOTEBOOKS = {"01_data_coverage"}
+FIXED_NOTEBOOKS = {"01_data_coverage", "02_timeline"}
 
 
 @pytest.mark.parametrize("notebook", [nb if nb in FIXED_NOTEBOOKS else pytest.param(nb, marks=typed_in)

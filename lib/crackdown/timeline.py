@@ -175,6 +175,24 @@ def _findings(lanes: pd.DataFrame) -> dict:
             "first": by_lane["first_enforcement"].dropna().sort_values()}
 
 
+def event_span(events: pd.DataFrame | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last event date of data/events.csv (month-only dates count from the 1st): the period a
+    timeline can show, read from the data."""
+    dates = (load_events() if events is None else events)["date"]
+    return dates.min(), dates.max()
+
+
+def _fell_on(count: int, total: int) -> str:
+    """"mainly" only for a majority of the actions, else "most often" (the word follows the computed share)."""
+    return "mainly" if total and count / total > 0.5 else "most often"
+
+
+def _us_clause(us: pd.Series) -> str:
+    if not us.sum():
+        return "no US measures in the selection"
+    return f"US measures fell {_fell_on(int(us.max()), int(us.sum()))} on {_label(us.idxmax())} ({int(us.max())})"
+
+
 def timeline_record(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                     parameters: dict) -> dict:
     """Notebook 02's results: event counts per lane, Beijing enforcement and US measures per lane, first
@@ -201,7 +219,7 @@ def timeline_record(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Times
         results["answer"] = (
             f"{_label(top_lane)} took {int(hit.max())} of {total_hits} Beijing enforcement actions "
             f"(lane counts) in {start.year}-{end.year}; most-hit firm {top_firms.index[0]} "
-            f"({int(top_firms.iloc[0])}); US measures fell mostly on {_label(us.idxmax())} ({int(us.max())})."
+            f"({int(top_firms.iloc[0])}); {_us_clause(us)}."
         )
     else:
         results["answer"] = f"No Beijing enforcement actions in the selection ({start.date()}..{end.date()})."
@@ -218,7 +236,7 @@ def timeline_narrative(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Ti
     if total_hits:
         others = ", ".join(f"{_label(k)} {int(v)}" for k, v in hit.drop(top_lane).items() if v)
         lines.append(
-            f"Beijing's enforcement actions fell mainly on **{_label(top_lane)}** "
+            f"Beijing's enforcement actions fell {_fell_on(int(hit.max()), total_hits)} on **{_label(top_lane)}** "
             f"({int(hit.max())} of {total_hits}, {float(hit.max() / total_hits):.0%}); other groups: "
             f"{others or 'none'}. The first enforcement action in the window came on {first.iloc[0].date()} "
             f"({_label(first.index[0])}). Most-hit firms: "
@@ -227,7 +245,8 @@ def timeline_narrative(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Ti
         if quiet:
             lines.append(f"Groups with events but no Beijing enforcement action: {', '.join(quiet)}.")
     if us.sum():
-        lines.append(f"US measures ({int(us.sum())} lane counts) fell mostly on **{_label(us.idxmax())}** "
+        lines.append(f"US measures ({int(us.sum())} lane counts) fell {_fell_on(int(us.max()), int(us.sum()))} on "
+                     f"**{_label(us.idxmax())}** "
                      f"({int(us.max())}), the group Beijing enforced against "
                      f"{int(hit.get(us.idxmax(), 0))} time(s).")
     if len(outcomes):
