@@ -66,7 +66,6 @@ def us_only_reaction():
     return r, text
 
 
-@typed_in
 def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
     """reaction.narrative names the S&P 500, Hang Seng and CSI 300 whatever the studied securities' benchmarks."""
     r, text = us_only_reaction
@@ -75,7 +74,6 @@ def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
     assert "CSI 300" not in text and "Hang Seng" not in text
 
 
-@typed_in
 def test_market_caveat_reads_the_announcement_times(us_only_reaction) -> None:
     """reaction.narrative says "most events have no announcement time" whatever events.csv records."""
     _, text = us_only_reaction
