@@ -52,7 +52,7 @@ AXIS_OPTIONS = {  # axis -> (option, parser, help)
     "event_set": ("--event-sets", _names, "event sets: all, enforcement, rules, fines"),
     "aligned_rule": ("--aligned-rules", _names, "aligned-group rules: sector, score"),
     "threshold": ("--thresholds", _numbers, "alignment score thresholds for the score rule, e.g. 0.2,0.4"),
-    "weights": ("--weights", _names, "indicator weight schemes: equal, revenue, state_links, no_us_lists"),
+    "weights": ("--weights", _names, "indicator weight schemes: equal, revenue, state_links, no_us_lists, with_us_lists"),
     "leave_out": ("--leave-out", _names, "none, each (every firm in turn) and/or firm ids"),
 }
 

@@ -29,10 +29,11 @@ EVENT_SETS: dict[str, tuple[str, ...]] = {  # name -> event types
     "fines": ("fine",),
 }
 WEIGHT_SCHEMES: dict[str, dict[str, float] | None] = {
-    "equal": None,
+    "equal": None,  # alignment.DEFAULT_WEIGHTS: equal over the state-tie indicators, US sanctions weigh 0
     "revenue": {"govt_revenue_share": 1.0},
     "state_links": {"state_shareholder": 1.0, "golden_share": 1.0, "ai_platform_member": 1.0},
-    "no_us_lists": {k: 1.0 for k in alignment.INDICATORS if k != "us_sanctioned"},
+    "no_us_lists": {k: 1.0 for k in alignment.INDICATORS if k != "us_sanctioned"},  # = equal (kept for old names)
+    "with_us_lists": dict.fromkeys(alignment.INDICATORS, 1.0),  # US sanctions counted as alignment
 }
 DEFAULT_GRID: dict[str, list] = {
     "window": [[0, 0], [0, 1], [-1, 1], [0, 5]],
