@@ -110,6 +110,29 @@ def adverse_events(firm_ids: Iterable[str], types: Iterable[str] = ADVERSE_TYPES
     return rows[rows["firm_id"].isin(wanted)].sort_values(["date", "event_id", "firm_id"]).reset_index(drop=True)
 
 
+ECONOMY_WIDE_TYPES: tuple[str, ...] = ("rule", "law", "policy")
+
+
+def economy_wide_events(start: str = "2020-11-01", end: str = "2022-12-31", types: Iterable[str] = ECONOMY_WIDE_TYPES,
+                        *, events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Events not chosen by target: day-precision rules, laws and policy statements (``types``) in [start, end]
+    whose ``firm_ids`` is empty, i.e. that name no firm and applied to every firm they cover (data security and
+    personal-information laws, platform antitrust guidelines, "common prosperity", cybersecurity review rules...).
+    Their ``sectors`` (what the sources report on) do not select them. Adds ``targets`` (empty), sorted by date."""
+    from crackdown.data import load_events
+    from crackdown.data.schemas import EVENT_TYPES
+
+    types = params.subset("economy_wide_types", list(types), EVENT_TYPES, empty_means_all=False)
+    lo, hi = params.date_range(start, end, names=("start", "end"))
+    events = load_events() if events is None else events.copy()
+    precise = events["date_precision"].eq("day") if "date_precision" in events else True
+    unnamed = events["firm_ids"].map(lambda c: not _split(c))
+    keep = events["type"].isin(types) & events["date"].between(lo, hi) & precise & unnamed
+    out = events[keep].assign(targets="")
+    return params.nonempty("economy_wide_types/start/end", out.sort_values(["date", "event_id"]),
+                           "economy-wide events").reset_index(drop=True)
+
+
 def merge_same_day0(events: pd.DataFrame, exchanges: Iterable[str]) -> pd.DataFrame:
     """Events with the same day 0 on every one of ``exchanges`` merged into one row (their windows coincide).
 
@@ -277,6 +300,14 @@ def benchmark_rule_tests(returns: pd.DataFrame, securities: pd.DataFrame, events
                                        .groupby("exchange")["benchmark_symbol"].agg(lambda s: ";".join(sorted(set(s))))
                                        .items()},
             "tests": tests, "headline": h, "n_pairs": n_pairs, "events_with_both_legs_by_market": cells}
+
+
+def all_firm_members(groups: pd.Series, securities: pd.DataFrame, coverage: pd.DataFrame,
+                     market: str = "all") -> pd.DataFrame:
+    """One listing per firm of ``groups`` (every group, ``other`` included; :func:`choose_listings`), group =
+    the firm's group: the pair-level study of alignment as a measure uses every firm, not only the two legs."""
+    chosen = choose_listings(groups.index, securities, coverage, market)
+    return chosen.assign(group=chosen["firm_id"].map(groups).astype(str))
 
 
 def by_benchmark_record(studies: Mapping[str, Mapping[str, Any]], window: Sequence[int]) -> dict[str, Any]:
