@@ -131,7 +131,8 @@ def two_way_regression(pairs: pd.DataFrame, regressor: str = SCORE,
     """OLS of pair CARs on ``regressor`` with the sanction indicator, event fixed effects and ``controls``;
     standard errors clustered two-way by event and firm (statsmodels ``cov_type="cluster"`` with a two-column
     groups array: Cameron-Gelbach-Miller V_event + V_firm - V_intersection, each with the small-sample factor
-    G/(G-1) (N-1)/(N-K)); t with min(G) - 1 df. Returns coef, se, t, p_value, n_pairs, n_events, n_firms,
+    G/(G-1) (N-1)/(N-K)); t with min(G) - 1 df. Where that variance is not positive for a reported coefficient,
+    its se comes from the matrix with negative eigenvalues set to 0 (:func:`psd_truncate`; ``variance_fix``). Returns coef, se, t, p_value, n_pairs, n_events, n_firms,
     the sanction coefficient (``sanction_coef``, ``sanction_se``, ``sanction_p``) and the regressor."""
     X, y, clusters = design(pairs, regressor, controls, sanction)
     codes = np.column_stack([pd.factorize(clusters["event_id"])[0], pd.factorize(clusters["firm_id"])[0]])
@@ -140,12 +141,11 @@ def two_way_regression(pairs: pd.DataFrame, regressor: str = SCORE,
         raise CrackdownError(f"pairs: two-way clustering needs at least 2 events and 2 firms, got {n_events} and "
                              f"{n_firms}")
     res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-    cov = res.cov_params().to_numpy()
-    reported = [list(X.columns).index(c) for c in (regressor, SANCTIONED) if c in X]
-    fixed = bool((np.diag(cov)[reported] <= 0).any())  # only when a reported coefficient has no variance
-    if fixed:
-        cov = psd_truncate(cov)
-    se = pd.Series(np.sqrt(np.clip(np.diag(cov), 0, None)), index=X.columns)
+    raw = np.diag(res.cov_params().to_numpy())
+    fixed = raw <= 0  # the two-way variance is not positive for these coefficients: use the truncated matrix's
+    variance = np.where(fixed, np.diag(psd_truncate(res.cov_params().to_numpy())) if fixed.any() else raw, raw)
+    se = pd.Series(np.sqrt(np.clip(variance, 0, None)), index=X.columns)
+    fixed = pd.Series(fixed, index=X.columns)
     df = min(n_events, n_firms) - 1  # statsmodels' inference df for two-way clustering
 
     def test(name: str) -> tuple[float, float, float]:
@@ -157,7 +157,8 @@ def two_way_regression(pairs: pd.DataFrame, regressor: str = SCORE,
     out = {"regressor": regressor, "coef": float(res.params[regressor]), "se": s_r, "t": t_r, "p_value": p_r,
            "n_pairs": int(len(y)), "n_events": n_events, "n_firms": n_firms, "controls": list(controls),
            "clustering": "two-way by event and firm", "df": df,
-           "variance_fix": "negative eigenvalues set to 0 (Cameron, Gelbach and Miller 2011)" if fixed else None}
+           "variance_fix": ("negative eigenvalues set to 0 (Cameron, Gelbach and Miller 2011)" if fixed[regressor]
+                            else None)}
     if sanction and regressor != SANCTIONED and SANCTIONED in X:
         s_s, _, p_s = test(SANCTIONED)
         out.update(sanction_coef=float(res.params[SANCTIONED]), sanction_se=s_s, sanction_p=p_s)
