@@ -404,7 +404,7 @@ def test_results_record_reports_the_curve_and_its_permutation_test(synthetic_swe
     by_model = ok.groupby("model")["estimate"].median()
     assert rec["axis_spread"]["model"] == pytest.approx(by_model.max() - by_model.min())
     assert list(rec["axis_spread"].values()) == sorted(rec["axis_spread"].values(), reverse=True)
-    assert rec["answer"].startswith(f"The negative long-short reaction {verdict}: 100% of {len(specs)} specifications")
+    assert rec["answer"].startswith(f"The negative median long-short reaction {verdict}: 100% of {len(specs)} specifications")
 
 
 def test_most_influential_firm_is_farthest_from_the_median() -> None:
@@ -415,7 +415,7 @@ def test_most_influential_firm_is_farthest_from_the_median() -> None:
     assert rb.most_influential_firm(effects[effects["choice"].isin(["none", "raw"])], -0.02).empty
     text = rb.narrative({"share_thesis_sign": 1.0, "n_specs": 3, "median_estimate": -0.02,
                          "share_significant_thesis": 0.5, "permutation_p": 0.01}, "survives", effects)
-    assert text.startswith("**The negative long-short reaction survives: 100% of 3 specifications")
+    assert text.startswith("**The negative median long-short reaction survives: 100% of 3 specifications")
     assert "moves the estimate most is the leave out (medians differ by 1.60%" in text
     assert "Leaving out a2 moves the median most among single firms, to -3.10%." in text
 

@@ -39,7 +39,6 @@ def test_contrast_narrative_reads_the_ipo_verdict() -> None:
     assert "fared worse" not in claims.contrast_narrative(table, pd.Timestamp("2023-12-31"))
 
 
-@typed_in
 def test_robustness_answer_reads_the_sign_of_the_curve() -> None:
     """robustness.answer says "The negative long-short reaction" whatever the median's sign."""
     summary_ = {"share_thesis_sign": 0.2, "n_specs": 40, "median_estimate": 0.015, "share_significant_thesis": 0.0,
@@ -152,8 +151,11 @@ NOTEBOOK_PHRASES = {
 }
 
 
-@typed_in
-@pytest.mark.parametrize("notebook", sorted(NOTEBOOK_PHRASES))
+FIXED_NOTEBOOKS = {"04_market_reaction", "05_ipo_outcomes", "08_robustness"}  # typed-in phrases removed
+
+
+@pytest.mark.parametrize("notebook", [pytest.param(n, marks=() if n in FIXED_NOTEBOOKS else typed_in)
+                                      for n in sorted(NOTEBOOK_PHRASES)])
 def test_notebook_text_states_no_typed_in_fact(notebook: str) -> None:
     nb = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())
     text = re.sub(r"\s+", " ", " ".join("".join(c["source"]) for c in nb["cells"]))
