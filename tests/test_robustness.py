@@ -445,3 +445,25 @@ def test_sweep_table_and_note_count_every_specification(synthetic_sweep: rb.Swee
     note = rb.sweep_note(synthetic_sweep, summary, 5, 2)
     assert note.startswith(f"**{len(specs):,} specifications** ({synthetic_sweep.n_computed:,} computed now")
     assert f"{(~ok).sum():,} are left out" in note
+
+
+def test_china_market_benchmark_choice_measures_each_security_against_its_exchange_china_market() -> None:
+    """The curve's china_market choice builds the panel with reaction.rule_securities' benchmarks."""
+    from crackdown import eventstudy as es
+    from crackdown import reaction as rx
+    from crackdown.robustness import evaluation as ev
+    from crackdown.robustness.grid import CHINA, SweepData
+
+    sec = pd.DataFrame({"symbol": ["A", "B", "IDX", "MCHI"], "firm_id": ["fa", "fb", None, None],
+                        "exchange": ["XNYS", "XNYS", "XNYS", "XNYS"], "benchmark_symbol": ["IDX", "IDX", None, None]})
+    days = pd.bdate_range("2021-01-04", periods=30)
+    rng = np.random.default_rng(0)
+    returns = pd.DataFrame(rng.normal(0, 0.01, (30, 4)), index=days, columns=["A", "B", "IDX", "MCHI"])
+    data = SweepData(returns=returns, securities=sec,
+                     events=pd.DataFrame({"event_id": ["e"], "date": [days[20]], "time_beijing": [""], "type": ["fine"]}),
+                     event_sets={}, firm_symbol={"fa": "A", "fb": "B"}, groups=pd.Series(dtype=str))
+    panel, _ = ev._panel_and_pairs(data, "market", CHINA)
+    assert set(panel.benchmarks) == {"MCHI"}
+    expected = es.panel_from_securities(returns, rx.rule_securities(sec, "china_market"), ["A", "B"],
+                                        None, with_benchmark=True)
+    np.testing.assert_array_equal(np.nan_to_num(panel.m), np.nan_to_num(expected.m))

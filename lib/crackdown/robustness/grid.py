@@ -16,7 +16,9 @@ from crackdown.vocab import CRACKDOWN_EVENT_TYPES
 
 AXES = ("window", "estimation", "model", "benchmark", "event_set", "aligned_rule", "threshold", "weights",
         "leave_out")
-LOCAL = "local"  # each security's own market benchmark (securities.csv benchmark_symbol)
+LOCAL = "local"  # each security's own market benchmark (securities.csv benchmark_symbol): reaction's local_market
+CHINA = "china_market"  # every firm security against the China market of its exchange (reaction.CHINA_MARKET)
+RULE_BENCHMARKS = (LOCAL, CHINA)  # benchmark choices that are rules (per security), not one symbol for all
 NO_BENCHMARK = "none"  # raw and constant-mean models use no benchmark
 NOT_APPLICABLE = "n/a"
 CRACKDOWN_PERIOD = ("2020-11-01", "2022-12-31")  # notebook 04's default span
@@ -39,7 +41,7 @@ DEFAULT_GRID: dict[str, list] = {
     "window": [[0, 0], [0, 1], [-1, 1], [0, 5]],
     "estimation": [[-250, -11], [-120, -11]],
     "model": ["market", "market-adjusted", "constant-mean"],
-    "benchmark": [LOCAL, "ACWI"],
+    "benchmark": [LOCAL, CHINA],  # the benchmark rules of notebook 04 (same_market needs per-market legs: 04 only)
     "event_set": ["punitive", "enforcement", "rules"],
     "aligned_rule": ["sector", "score"],
     "threshold": [0.2, 0.4],
@@ -86,7 +88,7 @@ def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame
             for name, types in EVENT_SETS.items()}
 
 
-def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI"), gaps: str = "drop", max_span: int | None = None,
+def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "drop", max_span: int | None = None,
                     regime_benchmark: str | None = "KWEB") -> SweepData:
     """:class:`SweepData` from the shipped tables and price snapshot: one security per firm of the targeted and
     aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks, the
@@ -105,10 +107,13 @@ def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI"), gaps: str = "dr
     firm_symbol = dict(zip(chosen["firm_id"], chosen["symbol"], strict=True))
     sec = securities.set_index("symbol")
     for b in benchmarks:
-        if b != LOCAL and b not in sec.index:
+        if b not in RULE_BENCHMARKS and b not in sec.index:
             raise unknown_name_error("benchmark symbol", b, sec.index, "benchmark")
     local = sec.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
-    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b != LOCAL),
+    if CHINA in benchmarks:
+        china = reaction.rule_securities(securities, CHINA).set_index("symbol")
+        local += china.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
+    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b not in RULE_BENCHMARKS),
                                 *([regime_benchmark] if regime_benchmark else [])]))
     if regime_benchmark and regime_benchmark not in sec.index:
         raise unknown_name_error("symbol", regime_benchmark, sec.index, "regime_benchmark")
