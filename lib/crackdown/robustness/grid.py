@@ -220,7 +220,7 @@ def expand_grid(axes: Mapping[str, Sequence], data: SweepData) -> pd.DataFrame:
         if not data.event_sets.get(name):
             raise CrackdownError(f"event_set: {name!r} holds no crackdown event with a day-precision date")
     for b in ax["benchmark"]:
-        if b != LOCAL and b not in data.returns.columns:
+        if b not in RULE_BENCHMARKS and b not in data.returns.columns:
             raise unknown_name_error("benchmark symbol", str(b), data.returns.columns, "benchmark")
     groupings = _groupings(ax, data)
     known_firms = {f for legs in groupings.values() for leg in legs for f in leg}
