@@ -315,3 +315,20 @@ def test_ipo_codings_by_hand() -> None:
     assert record["beijing_cause"]["p_value"] == pytest.approx(stats.fisher_exact(table.to_numpy())[1])
     assert record["as_listed"]["failed"]["a1_hk"] == {"cause": "us_sanctions", "punished_by": None}
     assert record["punished_within_year"]["listed_share_aligned"] == 0.0
+
+
+def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() -> None:
+    table, tests, against = _enforcement_inputs()
+    args = (tests, against, pd.Series(dtype=str), pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31"), 0.5, 199)
+    record = outcomes.enforcement_record(table, tests, against, {"n_permutations": 199})
+    facts = pd.Series(2, index=table.index)
+    text = outcomes.enforcement_narrative(table, *args, facts=facts)
+    expect = "enforcement is concentrated" if record["top5_action_share"] >= 0.5 else "spread rather than concentrated"
+    assert expect in text
+    low = table[table["score"] == table["score"].min()]
+    assert "median 2 recorded alignment facts" in text and str(len(low)) in text
+    spread = table.assign(actions=1)  # every firm acted against once: top five's share = 5 / n
+    rec = outcomes.enforcement_record(spread, tests, against, {"n_permutations": 199})
+    assert rec["top5_action_share"] == pytest.approx(min(5, len(table)) / len(table))
+    wording = outcomes.enforcement_narrative(spread, *args, facts=facts)
+    assert ("spread rather than concentrated" in wording) == (rec["top5_action_share"] < 0.5)

@@ -94,7 +94,6 @@ def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.Monk
     assert "early 2022" not in text
 
 
-@typed_in
 def test_enforcement_narrative_reads_which_firms_tie_at_the_lowest_score() -> None:
     """outcomes.enforcement_narrative says "the index records few indicators for most consumer platforms"
     whatever firms share the lowest score."""

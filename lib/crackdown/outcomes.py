@@ -19,7 +19,7 @@ other currency is reported separately and left out of the CNY total.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -490,10 +490,38 @@ def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult],
     return {**results, "parameters": dict(parameters)}
 
 
+def _concentration_words(table: pd.DataFrame, record: Mapping[str, Any], n: int, facts: pd.Series | None) -> str:
+    """Which firms tie at the lowest score (per sector group, with their median number of recorded alignment
+    facts) and how concentrated the actions are (the top five's share and sector groups), all computed."""
+    if facts is None:
+        facts = alignment.indicator_matrix().notna().sum(axis=1)
+    low = table[table["score"] == table["score"].min()]
+    by_sector = low.groupby("sector_group").size().sort_values(ascending=False) if "sector_group" in low else None
+    median_facts = float(facts.reindex(low.index).fillna(0).median()) if len(low) else float("nan")
+    sectors = ("" if by_sector is None else " (" + ", ".join(f"{g.replace('_', ' ')} {k}" for g, k in by_sector.items())
+               + f"; median {median_facts:.0f} recorded alignment facts each)")
+    top = table.sort_values("actions", ascending=False).head(5)
+    share = record["top5_action_share"]
+    top_sectors = (", ".join(sorted(set(top["sector_group"].astype(str).str.replace("_", " "))))
+                   if "sector_group" in top else "")
+    concentrated = (f"so enforcement is concentrated: the five most-targeted firms ({top_sectors}) account for "
+                    f"{share:.0%} of all actions" if share >= CONCENTRATED_SHARE else
+                    f"the five most-targeted firms ({top_sectors}) account for {share:.0%} of all actions, so "
+                    "enforcement is spread rather than concentrated")
+    return (f"Reading: {record['tied_at_min_score']} of {n} firms share the lowest score "
+            f"({table['score'].min():.2f}{sectors}), and the rank correlation gives ties their average rank; "
+            f"{concentrated}, while {record['firms_without_action']} firms were never named in a counted action "
+            "(see notebook 02).")
+
+
+CONCENTRATED_SHARE = 0.5  # the top five's share of actions at or above which enforcement is called concentrated
+
+
 def enforcement_narrative(table: pd.DataFrame, tests: Mapping[str, SpearmanResult], against: pd.DataFrame,
                           events_by_firm: pd.Series, start: pd.Timestamp, end: pd.Timestamp, threshold: float,
-                          n_permutations: int) -> str:
-    """Notebook 06's "What this shows" (markdown); ``events_by_firm``: :func:`counted_events`."""
+                          n_permutations: int, facts: pd.Series | None = None) -> str:
+    """Notebook 06's "What this shows" (markdown); ``events_by_firm``: :func:`counted_events`; ``facts``: firm ->
+    number of recorded alignment indicators (default: from :func:`crackdown.alignment.indicator_matrix`)."""
     ra, rp, rf = tests["actions"], tests["penalties"], tests[f"fined_{BASE_CURRENCY}"]
     record = enforcement_record(table, tests, against, {"n_permutations": n_permutations})
     hit_aligned, spared = _split_against(against)
@@ -513,10 +541,5 @@ def enforcement_narrative(table: pd.DataFrame, tests: Mapping[str, SpearmanResul
            if len(hit_aligned) else "no aligned firm was acted against or penalised; ")
         + (f"unaligned targeted-sector firms with no action or penalty: {', '.join(sorted(spared.index))}."
            if len(spared) else "every unaligned targeted-sector firm faced an action or penalty."),
-        f"Reading: {record['tied_at_min_score']} of {ra.n} firms share the lowest score "
-        f"({table['score'].min():.2f}; the index records few indicators for most consumer platforms), and the rank "
-        "correlation gives ties their average rank. The five most-targeted firms account for "
-        f"{record['top5_action_share']:.0%} of all actions, while {record['firms_without_action']} firms were never "
-        "named in a counted action: a rank correlation over all firms can stay weak even where enforcement is "
-        "concentrated on a few platforms (see notebook 02).",
+        _concentration_words(table, record, ra.n, facts),
     ])
