@@ -245,19 +245,41 @@ def test_market_reaction_long_short_matches_a_recomputation_through_lib(ci_repor
         assert results["inference"]["long_short"][name]["t"] == pytest.approx(tests[name].t, rel=1e-9)
     chosen = results["inference"]["headline"]["test"]
     assert chosen != "pairs"
-    assert results["headline"]["p_value"] == pytest.approx(tests[chosen].p_value, rel=1e-9)
-    assert results["headline"]["p_value"] >= max(tests[k].p_value for k in ("events", "clusters", "calendar_time")
-                                                 if tests[k].n >= {"events": 6, "clusters": 6,
+    assert results["inference"]["headline"]["p_value"] == pytest.approx(tests[chosen].p_value, rel=1e-9)
+    # the headline measures both legs alike: the China-market rule, recomputed on the same members
+    rule = results["headline"]["benchmark_rule"]
+    assert rule == rx.HEADLINE_BENCHMARK_RULE and rule in rx.ALIKE_RULES
+    china = list(dict.fromkeys([*symbols, *rx.CHINA_MARKET.values()]))
+    returns = load_returns(china, gaps=p["gaps"], max_span=p["max_span"])
+    spans = load_return_spans(china, gaps=p["gaps"], max_span=p["max_span"]) if p["gaps"] != "drop" else None
+    r = rx.run_reaction(returns, rx.rule_securities(securities, rule), events, members, p["model"], p["estimation"],
+                        p["window"], p["min_obs"], p["min_n"], spans=spans)
+    alike = rx.inference_tests(r)["long_short"]
+    recorded = results["by_benchmark"][rule]
+    for name in ("events", "clusters", "calendar_time"):
+        assert recorded["inference"][name]["t"] == pytest.approx(alike[name].t, rel=1e-9)
+    chosen = recorded["headline"]["test"]
+    assert results["headline"]["p_value"] == pytest.approx(alike[chosen].p_value, rel=1e-9)
+    assert results["headline"]["p_value"] >= max(alike[k].p_value for k in ("events", "clusters", "calendar_time")
+                                                 if alike[k].n >= {"events": 6, "clusters": 6,
                                                                    "calendar_time": 30}[k]) - 1e-12
     assert results["headline"]["thesis_sign"] == -1
 
 
 def test_summary_numbers_equal_the_individual_results(ci_report: Path) -> None:
-    """Every estimate and p-value the summary shows is the one its notebook published, and verdicts follow the rule."""
+    """Every estimate and p-value the summary shows is the one its notebook published, and verdicts follow the rule
+    on the Holm-adjusted p-values (checked against statsmodels)."""
+    from statsmodels.stats.multitest import multipletests
+
     from crackdown.summary import verdict
 
     summary = _results(ci_report, "00_summary")
     assert summary["evidence"], "the summary shows no line of evidence"
+    ran = [row for row in summary["evidence"] if row["verdict"] != "not run"]
+    adjusted = multipletests([row["p_value"] for row in ran], method="holm")[1]
+    for row, holm_p in zip(ran, adjusted, strict=True):
+        assert row["p_holm"] == pytest.approx(holm_p, rel=1e-12)
+    assert "08_robustness" not in {row["notebook"] for row in summary["evidence"]}
     for row in summary["evidence"]:
         name = row["notebook"]
         if row["verdict"] == "not run":
@@ -266,7 +288,7 @@ def test_summary_numbers_equal_the_individual_results(ci_report: Path) -> None:
         headline = _results(ci_report, name)["headline"]
         assert row["estimate"] == headline["estimate"] and row["p_value"] == headline["p_value"]
         assert row["n"] == headline["n"]
-        expected = verdict(headline["estimate"], headline["p_value"], headline["thesis_sign"], summary["alpha"])
+        expected = verdict(headline["estimate"], row["p_holm"], headline["thesis_sign"], summary["alpha"])
         assert summary["verdicts"][name] == row["verdict"] == expected
     claims = _results(ci_report, "07_article_claims")
     assert summary["claims_counts"] == claims["counts"]

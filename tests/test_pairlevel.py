@@ -108,3 +108,16 @@ def test_psd_truncate_sets_negative_eigenvalues_to_zero() -> None:
     assert pl.psd_truncate(v) == pytest.approx(np.full((2, 2), 1.5))
     ok = np.array([[2.0, 0.5], [0.5, 1.0]])
     assert pl.psd_truncate(ok) == pytest.approx(ok)
+
+
+def test_narrative_reads_the_records() -> None:
+    pairs = _pairs()
+    sanctions = pl.sanctions_record(pl.sanctions_table(pairs), 6)
+    regression = pl.regression_record(pairs.assign(**{k: pairs["score"] for k in ("golden_share",)}),
+                                      components=("golden_share",))
+    regression["score_counting_sanctions"] = pl.two_way_regression(pairs, "score", sanction=False)
+    text = pl.narrative(sanctions, regression)
+    assert f"coefficient of {regression['coef']:.4f}" in text
+    assert f"t = {regression['t']:.2f}" in text and f"{regression['n_pairs']} event CARs" in text
+    assert "aligned not sanctioned: " in text and "6 pairs with an unknown sanction status" in text
+    assert f"{regression['score_counting_sanctions']['coef']:.4f}" in text

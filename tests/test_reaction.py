@@ -484,3 +484,20 @@ def test_within_market_long_short_is_pooled_by_hand() -> None:
     assert d.sort_values("stratum")["ar"].tolist() == pytest.approx([-0.04, 0.01])
     with pytest.raises(CrackdownError, match="needs \\(long, short\\)"):
         inference.within_strata_inputs(cars, None, "L")
+
+
+def test_economy_wide_events_are_the_rules_that_name_no_firm() -> None:
+    events = pd.DataFrame({
+        "event_id": ["law_all", "rule_named", "policy_sector", "fine_all", "late_law", "month_rule"],
+        "date": pd.to_datetime(["2021-06-10", "2021-07-06", "2021-08-17", "2021-04-10", "2023-06-01",
+                                "2021-09-01"]),
+        "date_precision": ["day", "day", "day", "day", "day", "month"],
+        "type": ["law", "rule", "policy", "fine", "law", "rule"],
+        "firm_ids": ["", "didi;kanzhun", "", "", "", ""],
+        "sectors": ["", "", "consumer_platform", "", "", ""]})
+    out = rx.economy_wide_events("2020-11-01", "2022-12-31", events=events)
+    # named firms, enforcement types, dates outside the span and month precision are left out; sectors do not matter
+    assert out["event_id"].tolist() == ["law_all", "policy_sector"]
+    assert out["targets"].eq("").all()
+    with pytest.raises(CrackdownError, match="economy_wide_types"):
+        rx.economy_wide_events("2020-11-01", "2022-12-31", types=["review"], events=events)

@@ -213,7 +213,10 @@ def narrative(sanctions: Mapping[str, Any], regression: Mapping[str, Any],
         f"{r['se']:.4f}, t = {r['t']:.2f}, p {fmt_p(r['p_value'])}); the thesis predicts a positive one (more "
         "aligned, smaller falls). Components in turn: " + "; ".join(
             (f"{k} {v['coef']:.4f} (p {fmt_p(v['p_value'])})" if "coef" in v else f"{k} not estimated")
-            for k, v in r["components"].items()) + f". Missing rule: {r['missing_rule']}.")
+            for k, v in r["components"].items()) + f". Missing rule: {r['missing_rule']}."
+        + (f" Counting US sanctions inside the score instead (no separate indicator) the coefficient is "
+           f"{r['score_counting_sanctions']['coef']:.4f} (p {fmt_p(r['score_counting_sanctions']['p_value'])})."
+           if r.get("score_counting_sanctions") else ""))
     if economy_wide and rule and economy_wide.get(rule, {}).get("headline"):
         h = economy_wide[rule]["headline"]
         lines.append(f"**Rules that applied to every firm** ({economy_wide['n_events']} events naming no firm): the "
