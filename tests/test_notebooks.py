@@ -14,13 +14,13 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 # The keys each notebook's results file must hold (besides "notebook", "answer" and "parameters").
 RESULT_KEYS: dict[str, set[str]] = {
-    "00_summary": {"verdicts", "counts", "evidence", "claims_counts", "caveats", "alpha"},
+    "00_summary": {"verdicts", "counts", "evidence", "claims_counts", "caveats", "alpha", "adjustment"},
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
     "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
                     "most_enforced_firms", "top_enforced_lane"},
     "05_ipo_outcomes": {"n_attempts", "n_firms", "n_listed", "table_2x2", "odds_ratio", "p_value",
                         "listed_share_aligned", "listed_share_not_aligned", "listed_share_by_group", "aligned_failed",
-                        "aligned_failed_delayed_by", "targeted_listed", "targeted_failed", "headline"},
+                        "aligned_failed_delayed_by", "targeted_listed", "targeted_failed", "headline", "by_coding"},
     "06_enforcement": {"n_firms", "rho_actions", "p_actions", "p_actions_asymptotic", "rho_fined_cny", "p_fined_cny",
                        "rho_penalties", "p_penalties", "n_permutations", "total_actions", "total_fined_cny",
                        "aligned_yet_penalised", "spared_unaligned_targeted", "currencies", "headline"},
@@ -29,7 +29,8 @@ RESULT_KEYS: dict[str, set[str]] = {
     "08_robustness": {"n_specs", "share_thesis_sign", "share_significant", "median_estimate", "permutation_p",
                       "headline"},
     "04_market_reaction": {"long_short_car", "long_short_se", "long_short_t", "long_short_p", "placebo_p", "n_events",
-                           "n_by_group", "caar_by_group", "reverse_caar", "headline", "event_ids", "members"},
+                           "n_by_group", "caar_by_group", "reverse_caar", "headline", "event_ids", "members",
+                           "by_benchmark", "sanctions", "regression", "economy_wide"},
 }
 
 
