@@ -501,3 +501,21 @@ def test_economy_wide_events_are_the_rules_that_name_no_firm() -> None:
     assert out["targets"].eq("").all()
     with pytest.raises(CrackdownError, match="economy_wide_types"):
         rx.economy_wide_events("2020-11-01", "2022-12-31", types=["review"], events=events)
+
+
+def test_by_benchmark_record_quotes_the_most_conservative_test_per_rule() -> None:
+    from crackdown import inference
+
+    tests = {"pairs": inference.Inference(-0.02, 0.005, -4.0, 0.0001, 300),
+             "events": inference.Inference(-0.02, 0.01, -2.0, 0.06, 20),
+             "clusters": inference.Inference(-0.018, 0.012, -1.5, 0.15, 12),
+             "calendar_time": inference.Inference(-0.004, 0.003, -1.33, 0.19, 60)}
+    study = {"alike": True, "markets": ["all"], "benchmarks_by_exchange": {"XNYS": "MCHI"}, "tests": tests,
+             "headline": rx.headline_choice(tests), "n_pairs": {"targeted_platform": 200, "aligned_ai": 100}}
+    record = rx.by_benchmark_record({"china_market": study}, (-1, 1))["china_market"]
+    assert record["headline"]["test"] == "calendar_time"  # the largest p among events, clusters, calendar time
+    assert record["headline"]["car_scale_estimate"] == pytest.approx(-0.004 * 3)
+    assert record["inference"]["pairs"]["p_value"] == 0.0001
+    head = rx.headline(tests, (-1, 1), "china_market")
+    assert head["benchmark_rule"] == "china_market" and head["p_value"] == 0.19
+    assert "china market benchmarks" in head["label"]
