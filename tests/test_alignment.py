@@ -131,10 +131,19 @@ def test_scores_lie_in_unit_interval_and_ranks_follow_scores(missing: str) -> No
 
 def test_equal_weights_give_the_plain_mean() -> None:
     m = al.indicator_matrix(alignment=TINY)
-    zero = tiny_scores(missing="zero")["score"]
-    drop = tiny_scores(missing="drop")["score"]
+    equal = {k: 1.0 for k in al.INDICATORS}
+    zero = tiny_scores(weights=equal, missing="zero")["score"]
+    drop = tiny_scores(weights=equal, missing="drop")["score"]
     pd.testing.assert_series_equal(zero.sort_index(), m.fillna(0).mean(axis=1).sort_index(), check_names=False)
     pd.testing.assert_series_equal(drop.sort_index(), m.mean(axis=1).sort_index(), check_names=False)
+
+
+def test_default_weights_leave_us_sanctions_out() -> None:
+    m = al.indicator_matrix(alignment=TINY).drop(columns="us_sanctioned")
+    default = tiny_scores(missing="zero")["score"]
+    pd.testing.assert_series_equal(default.sort_index(), m.fillna(0).mean(axis=1).sort_index(), check_names=False)
+    assert al.check_weights(None)["us_sanctioned"] == 0.0
+    assert al.check_weights(None).drop("us_sanctioned").tolist() == pytest.approx([0.25] * 4)
 
 
 def test_mean_policy_imputes_the_indicator_mean() -> None:
@@ -307,9 +316,9 @@ def test_shipped_facts_count_from_their_date_on() -> None:
 
 
 def test_shipped_scores_are_the_weighted_means_of_the_matrix() -> None:
-    """The default scores on the shipped data are the equal-weight mean of the five indicators, a missing fact
-    counting as 0 (``zero``) or left out (``drop``), recomputed here from the indicator matrix."""
-    matrix = al.indicator_matrix("2021-12-31")
+    """The default scores on the shipped data are the equal-weight mean of the indicators other than US sanctions,
+    a missing fact counting as 0 (``zero``) or left out (``drop``), recomputed here from the indicator matrix."""
+    matrix = al.indicator_matrix("2021-12-31").drop(columns="us_sanctioned")
     zero = al.alignment_scores()
     np.testing.assert_allclose(zero["score"], matrix.fillna(0.0).mean(axis=1).loc[zero.index], rtol=0, atol=1e-12)
     drop = al.alignment_scores(missing="drop")
@@ -346,6 +355,17 @@ def test_results_record_counts_follow_the_facts() -> None:
     assert set(record["robustly_aligned"]).isdisjoint(record["depends_on_weights"])
     assert record["parameters"] == parameters
     assert record["answer"].startswith(f"1 of {len(FIRMS)} firms aligned (score >= 0.5), led by full")
+
+
+def test_results_record_shows_the_sensitivity_to_counting_sanctions() -> None:
+    # default weights: sanctions weigh 0; counting them like the others (1/5 each) puts "thin" (on a US list,
+    # one more fact) and "full" above the threshold exactly when their mean over five indicators is >= 0.5
+    scores, summary, matrix, parameters = record_inputs(dict(al.DEFAULT_WEIGHTS))
+    record = al.results_record(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
+    by_hand = matrix.fillna(0.0).mean(axis=1)
+    assert set(record["aligned_with_sanctions"]) == set(by_hand.index[by_hand >= 0.5])
+    assert "Counting US sanctions as alignment" in al.narrative(scores, summary, matrix, parameters,
+                                                                alignment=TINY, firms=FIRMS)
 
 
 def test_results_record_without_sanctions_is_none_when_only_sanctions_weigh() -> None:

@@ -93,10 +93,14 @@ def test_market_answer_text_reads_every_number() -> None:
     groups = {"targeted_platform": {"car": -0.021}, "aligned_ai": {"car": 0.0102}}
     text = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1))
     assert text == ("Over 7 crackdown events targeted platforms' CAR (-1,1) averaged -2.1% against 1.0% for "
-                    "aligned AI firms; long-short -3.1% (t = -3.12; placebo p = 0.012).")
+                    "aligned AI firms (each against its local market); long-short -3.1% (t = -3.12; placebo p = 0.012).")
     head = {"test": "clusters", "t": -1.064, "p_value": 0.3049}
     text = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1), head)
     assert text.endswith("long-short -3.1% (clusters of overlapping events t = -1.06, p = 0.305; placebo p = 0.012).")
+    ruled = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1), {**head, "rule": "china_market", "estimate": -0.0071})
+    assert ruled.endswith("measuring both legs alike (china market benchmarks) the long-short is -0.7% (clusters of "
+                          "overlapping events t = -1.06, p = 0.305); against local markets it is -3.1% "
+                          "(placebo p = 0.012).")
 
 
 def _hand_long_short(reaction: rx.Reaction, returns: pd.DataFrame, securities: pd.DataFrame,
@@ -219,5 +223,7 @@ def test_overall_answer_every_branch(counts: dict, lead: str) -> None:
 
     ran = sum(counts.values())
     assert summary.overall_answer({**counts, "not run": 2}) == (
-        f"{lead}: {counts['supports']} of {ran} lines support it, {counts['contradicts']} contradict it, "
-        f"{counts['inconclusive']} are inconclusive at the chosen significance level.")
+        f"{lead}: {counts['supports']} of {ran} independent lines support it, {counts['contradicts']} contradict "
+        f"it, {counts['inconclusive']} are inconclusive at the chosen significance level, after a Holm adjustment "
+        f"of the p-values across the {ran} lines (one vote per line; each line's p-value is its notebook's most "
+        "conservative defensible test).")

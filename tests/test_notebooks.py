@@ -14,13 +14,13 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 # The keys each notebook's results file must hold (besides "notebook", "answer" and "parameters").
 RESULT_KEYS: dict[str, set[str]] = {
-    "00_summary": {"verdicts", "counts", "evidence", "claims_counts", "caveats", "alpha"},
+    "00_summary": {"verdicts", "counts", "evidence", "claims_counts", "caveats", "alpha", "adjustment"},
     "01_data_coverage": {"securities", "priced_sessions", "window", "securities_missing_over_1pct"},
     "02_timeline": {"n_events", "n_lane_markers", "events_by_lane", "enforcement_by_lane", "us_measures_by_lane",
                     "most_enforced_firms", "top_enforced_lane"},
     "05_ipo_outcomes": {"n_attempts", "n_firms", "n_listed", "table_2x2", "odds_ratio", "p_value",
                         "listed_share_aligned", "listed_share_not_aligned", "listed_share_by_group", "aligned_failed",
-                        "aligned_failed_delayed_by", "targeted_listed", "targeted_failed", "headline"},
+                        "aligned_failed_delayed_by", "targeted_listed", "targeted_failed", "headline", "by_coding"},
     "06_enforcement": {"n_firms", "rho_actions", "p_actions", "p_actions_asymptotic", "rho_fined_cny", "p_fined_cny",
                        "rho_penalties", "p_penalties", "n_permutations", "total_actions", "total_fined_cny",
                        "aligned_yet_penalised", "spared_unaligned_targeted", "currencies", "headline"},
@@ -29,7 +29,8 @@ RESULT_KEYS: dict[str, set[str]] = {
     "08_robustness": {"n_specs", "share_thesis_sign", "share_significant", "median_estimate", "permutation_p",
                       "headline"},
     "04_market_reaction": {"long_short_car", "long_short_se", "long_short_t", "long_short_p", "placebo_p", "n_events",
-                           "n_by_group", "caar_by_group", "reverse_caar", "headline", "event_ids", "members"},
+                           "n_by_group", "caar_by_group", "reverse_caar", "headline", "event_ids", "members",
+                           "by_benchmark", "sanctions", "regression", "economy_wide"},
 }
 
 
@@ -245,19 +246,41 @@ def test_market_reaction_long_short_matches_a_recomputation_through_lib(ci_repor
         assert results["inference"]["long_short"][name]["t"] == pytest.approx(tests[name].t, rel=1e-9)
     chosen = results["inference"]["headline"]["test"]
     assert chosen != "pairs"
-    assert results["headline"]["p_value"] == pytest.approx(tests[chosen].p_value, rel=1e-9)
-    assert results["headline"]["p_value"] >= max(tests[k].p_value for k in ("events", "clusters", "calendar_time")
-                                                 if tests[k].n >= {"events": 6, "clusters": 6,
+    assert results["inference"]["headline"]["p_value"] == pytest.approx(tests[chosen].p_value, rel=1e-9)
+    # the headline measures both legs alike: the China-market rule, recomputed on the same members
+    rule = results["headline"]["benchmark_rule"]
+    assert rule == rx.HEADLINE_BENCHMARK_RULE and rule in rx.ALIKE_RULES
+    china = list(dict.fromkeys([*symbols, *rx.CHINA_MARKET.values()]))
+    returns = load_returns(china, gaps=p["gaps"], max_span=p["max_span"])
+    spans = load_return_spans(china, gaps=p["gaps"], max_span=p["max_span"]) if p["gaps"] != "drop" else None
+    r = rx.run_reaction(returns, rx.rule_securities(securities, rule), events, members, p["model"], p["estimation"],
+                        p["window"], p["min_obs"], p["min_n"], spans=spans)
+    alike = rx.inference_tests(r)["long_short"]
+    recorded = results["by_benchmark"][rule]
+    for name in ("events", "clusters", "calendar_time"):
+        assert recorded["inference"][name]["t"] == pytest.approx(alike[name].t, rel=1e-9)
+    chosen = recorded["headline"]["test"]
+    assert results["headline"]["p_value"] == pytest.approx(alike[chosen].p_value, rel=1e-9)
+    assert results["headline"]["p_value"] >= max(alike[k].p_value for k in ("events", "clusters", "calendar_time")
+                                                 if alike[k].n >= {"events": 6, "clusters": 6,
                                                                    "calendar_time": 30}[k]) - 1e-12
     assert results["headline"]["thesis_sign"] == -1
 
 
 def test_summary_numbers_equal_the_individual_results(ci_report: Path) -> None:
-    """Every estimate and p-value the summary shows is the one its notebook published, and verdicts follow the rule."""
+    """Every estimate and p-value the summary shows is the one its notebook published, and verdicts follow the rule
+    on the Holm-adjusted p-values (checked against statsmodels)."""
+    from statsmodels.stats.multitest import multipletests
+
     from crackdown.summary import verdict
 
     summary = _results(ci_report, "00_summary")
     assert summary["evidence"], "the summary shows no line of evidence"
+    ran = [row for row in summary["evidence"] if row["verdict"] != "not run"]
+    adjusted = multipletests([row["p_value"] for row in ran], method="holm")[1]
+    for row, holm_p in zip(ran, adjusted, strict=True):
+        assert row["p_holm"] == pytest.approx(holm_p, rel=1e-12)
+    assert "08_robustness" not in {row["notebook"] for row in summary["evidence"]}
     for row in summary["evidence"]:
         name = row["notebook"]
         if row["verdict"] == "not run":
@@ -266,7 +289,7 @@ def test_summary_numbers_equal_the_individual_results(ci_report: Path) -> None:
         headline = _results(ci_report, name)["headline"]
         assert row["estimate"] == headline["estimate"] and row["p_value"] == headline["p_value"]
         assert row["n"] == headline["n"]
-        expected = verdict(headline["estimate"], headline["p_value"], headline["thesis_sign"], summary["alpha"])
+        expected = verdict(headline["estimate"], row["p_holm"], headline["thesis_sign"], summary["alpha"])
         assert summary["verdicts"][name] == row["verdict"] == expected
     claims = _results(ci_report, "07_article_claims")
     assert summary["claims_counts"] == claims["counts"]

@@ -289,3 +289,46 @@ def test_ipo_narrative_explains_each_failure() -> None:
     assert "not significant at 5%" in text  # six attempts cannot reach p < 0.05 with these margins
     assert "a1_hk (lapsed; us sanctions)" in text
     assert "did not list: p2_star (suspended; beijing regulators)" in text
+
+
+# --- IPO codings (issue 15) ----------------------------------------------------------------------------------
+def test_ipo_codings_by_hand() -> None:
+    ipos = pd.concat([IPOS, IPOS.iloc[[1]].assign(ipo_id="p2_hk", venue="HKEX Main Board")], ignore_index=True)
+    attempts = outcomes.ipo_attempts(SCORED, 2019, 2023, ipos=ipos)
+    events = _dates(pd.DataFrame({
+        "event_id": ["review_p1", "fine_p3_late", "rule_p1"],
+        "date": ["2021-07-02", "2022-06-01", "2021-07-01"],  # p1 listed 2021-06-30; p3 listed 2021-03-23
+        "type": ["review", "fine", "rule"], "firm_ids": ["p1", "p3", "p1"]}), "date")
+    codings = outcomes.ipo_codings(attempts, events)
+    listed = {name: set(a.loc[a["listed"], "ipo_id"]) for name, a in codings.items()}
+    assert listed["as_listed"] == {"p1_nyse", "p3_hk"}
+    assert listed["punished_within_year"] == {"p3_hk"}  # p1 reviewed 2 days after listing; p3's fine 435 days on
+    assert codings["punished_within_year"].set_index("ipo_id").loc["p1_nyse", "punished_by"] == "review_p1"
+    assert len(codings["one_per_firm_date"]) == len(attempts) - 1  # p2's two simultaneous attempts count once
+    # stopped by Beijing: p2's two suspended attempts and p1's punished listing; a1's sanctions-lapsed attempt is not
+    assert set(codings["beijing_cause"].loc[~codings["beijing_cause"]["listed"], "ipo_id"]) == {
+        "p1_nyse", "p2_star", "p2_hk"}
+    record = outcomes.by_coding_record(codings)
+    b = codings["beijing_cause"]
+    table = pd.crosstab(b["aligned"], b["listed"]).reindex(index=[True, False], columns=[True, False], fill_value=0)
+    assert record["beijing_cause"]["table_2x2"] == table.to_numpy().tolist()
+    assert record["beijing_cause"]["p_value"] == pytest.approx(stats.fisher_exact(table.to_numpy())[1])
+    assert record["as_listed"]["failed"]["a1_hk"] == {"cause": "us_sanctions", "punished_by": None}
+    assert record["punished_within_year"]["listed_share_aligned"] == 0.0
+
+
+def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() -> None:
+    table, tests, against = _enforcement_inputs()
+    args = (tests, against, pd.Series(dtype=str), pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31"), 0.5, 199)
+    record = outcomes.enforcement_record(table, tests, against, {"n_permutations": 199})
+    facts = pd.Series(2, index=table.index)
+    text = outcomes.enforcement_narrative(table, *args, facts=facts)
+    expect = "enforcement is concentrated" if record["top5_action_share"] >= 0.5 else "spread rather than concentrated"
+    assert expect in text
+    low = table[table["score"] == table["score"].min()]
+    assert "median 2 recorded alignment facts" in text and str(len(low)) in text
+    spread = table.assign(actions=1)  # every firm acted against once: top five's share = 5 / n
+    rec = outcomes.enforcement_record(spread, tests, against, {"n_permutations": 199})
+    assert rec["top5_action_share"] == pytest.approx(min(5, len(table)) / len(table))
+    wording = outcomes.enforcement_narrative(spread, *args, facts=facts)
+    assert ("spread rather than concentrated" in wording) == (rec["top5_action_share"] < 0.5)

@@ -445,3 +445,77 @@ def test_coverage_note_counts_thin_cells_and_dropped_pairs(reaction) -> None:
     assert f"`min_n` = {reaction.min_n}" in note
     assert f"hard tech in {thin_hard_tech} of {len(reaction.events)} events" in note
     assert f"{len(reaction.result.dropped)} (event, security) pairs" in note
+
+
+# --- benchmark rules (issue 15) ------------------------------------------------------------------------------
+def test_rule_securities_gives_firm_securities_the_china_market_of_their_exchange() -> None:
+    sec = pd.DataFrame({"symbol": ["BABA", "0700.HK", "002415.SZ", "KWEB"],
+                        "firm_id": ["alibaba", "tencent", "hikvision", None],
+                        "exchange": ["XNYS", "XHKG", "XSHE", "XNYS"],
+                        "benchmark_symbol": ["IDX_GSPC", "IDX_HSI", "000300.SS", "IDX_GSPC"]})
+    china = rx.rule_securities(sec, "china_market", {"XNYS": "MCHI", "XHKG": "IDX_HSI", "XSHE": "000300.SS"})
+    assert china["benchmark_symbol"].tolist() == ["MCHI", "IDX_HSI", "000300.SS", "IDX_GSPC"]
+    assert rx.rule_securities(sec, "local_market")["benchmark_symbol"].tolist() == sec["benchmark_symbol"].tolist()
+    with pytest.raises(CrackdownError, match="china_market: no China benchmark for exchange 'XSHE'"):
+        rx.rule_securities(sec, "china_market", {"XNYS": "MCHI", "XHKG": "IDX_HSI"})
+    with pytest.raises(CrackdownError, match="benchmark_rule"):
+        rx.rule_securities(sec, "world")
+
+
+def test_within_market_long_short_is_pooled_by_hand() -> None:
+    from scipy import stats
+
+    from crackdown import inference
+
+    cars = pd.DataFrame({
+        "event_id": ["E1"] * 6 + ["E2"] * 3,
+        "stratum": ["US", "US", "US", "HK", "HK", "HK", "US", "HK", "HK"],
+        "group": ["L", "L", "S", "L", "S", "S", "L", "L", "S"],
+        "car": [0.1, 0.3, -0.1, 0.0, 0.2, 0.4, 0.9, 0.5, 0.1]})
+    within, _ = inference.within_strata_inputs(cars, None, ("L", "S"))
+    cell = within.set_index(["event_id", "stratum"])["car"]
+    assert cell.to_dict() == pytest.approx({("E1", "HK"): -0.3, ("E1", "US"): 0.3, ("E2", "HK"): 0.4})
+    ev = inference.events_test(within, inference.WITHIN)  # E1 averages its markets: 0.0; E2: 0.4
+    ref = stats.ttest_1samp([0.0, 0.4], 0.0)
+    assert (ev.estimate, ev.t, ev.p_value, ev.n) == pytest.approx((0.2, ref.statistic, ref.pvalue, 2))
+    daily = pd.DataFrame({"date": pd.to_datetime(["2021-01-04"] * 4), "stratum": ["US", "US", "HK", "HK"],
+                          "group": ["L", "S", "L", "S"], "ar": [0.02, 0.01, -0.03, 0.01], "event_id": "E1"})
+    _, d = inference.within_strata_inputs(cars, daily, ("L", "S"))
+    assert d.sort_values("stratum")["ar"].tolist() == pytest.approx([-0.04, 0.01])
+    with pytest.raises(CrackdownError, match="needs \\(long, short\\)"):
+        inference.within_strata_inputs(cars, None, "L")
+
+
+def test_economy_wide_events_are_the_rules_that_name_no_firm() -> None:
+    events = pd.DataFrame({
+        "event_id": ["law_all", "rule_named", "policy_sector", "fine_all", "late_law", "month_rule"],
+        "date": pd.to_datetime(["2021-06-10", "2021-07-06", "2021-08-17", "2021-04-10", "2023-06-01",
+                                "2021-09-01"]),
+        "date_precision": ["day", "day", "day", "day", "day", "month"],
+        "type": ["law", "rule", "policy", "fine", "law", "rule"],
+        "firm_ids": ["", "didi;kanzhun", "", "", "", ""],
+        "sectors": ["", "", "consumer_platform", "", "", ""]})
+    out = rx.economy_wide_events("2020-11-01", "2022-12-31", events=events)
+    # named firms, enforcement types, dates outside the span and month precision are left out; sectors do not matter
+    assert out["event_id"].tolist() == ["law_all", "policy_sector"]
+    assert out["targets"].eq("").all()
+    with pytest.raises(CrackdownError, match="economy_wide_types"):
+        rx.economy_wide_events("2020-11-01", "2022-12-31", types=["review"], events=events)
+
+
+def test_by_benchmark_record_quotes_the_most_conservative_test_per_rule() -> None:
+    from crackdown import inference
+
+    tests = {"pairs": inference.Inference(-0.02, 0.005, -4.0, 0.0001, 300),
+             "events": inference.Inference(-0.02, 0.01, -2.0, 0.06, 20),
+             "clusters": inference.Inference(-0.018, 0.012, -1.5, 0.15, 12),
+             "calendar_time": inference.Inference(-0.004, 0.003, -1.33, 0.19, 60)}
+    study = {"alike": True, "markets": ["all"], "benchmarks_by_exchange": {"XNYS": "MCHI"}, "tests": tests,
+             "headline": rx.headline_choice(tests), "n_pairs": {"targeted_platform": 200, "aligned_ai": 100}}
+    record = rx.by_benchmark_record({"china_market": study}, (-1, 1))["china_market"]
+    assert record["headline"]["test"] == "calendar_time"  # the largest p among events, clusters, calendar time
+    assert record["headline"]["car_scale_estimate"] == pytest.approx(-0.004 * 3)
+    assert record["inference"]["pairs"]["p_value"] == 0.0001
+    head = rx.headline(tests, (-1, 1), "china_market")
+    assert head["benchmark_rule"] == "china_market" and head["p_value"] == 0.19
+    assert "china market benchmarks" in head["label"]

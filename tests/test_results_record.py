@@ -17,9 +17,20 @@ HEADLINE_NOTEBOOKS = ("04_market_reaction", "05_ipo_outcomes", "06_enforcement",
 def test_headline_schema() -> None:
     h = Headline(label="a", statistic="b", estimate=-0.1, p_value=0.02, n=12, thesis_sign=-1)
     assert list(h.as_record()) == ["label", "statistic", "estimate", "p_value", "n", "thesis_sign"]
-    assert set(HEADLINE_KEYS) == {*h.as_record(), "p_value_rule"}
+    assert set(HEADLINE_KEYS) == {*h.as_record(), "p_value_rule", "benchmark_rule"}
     assert Headline(**{**h.as_record(), "p_value_rule": "max"}).as_record()["p_value_rule"] == "max"
     assert Headline.from_record(h.as_record()) == h
+
+
+def test_headline_benchmark_rule_is_recorded_and_read_back() -> None:
+    h = Headline(label="a", statistic="b", estimate=-0.1, p_value=0.02, n=12, thesis_sign=-1,
+                 benchmark_rule="china_market")
+    record = h.as_record()
+    assert record["benchmark_rule"] == "china_market"
+    assert list(record)[-1] == "benchmark_rule"
+    assert Headline.from_record(record) == h
+    with pytest.raises(CrackdownError, match="headline.benchmark_rule"):
+        Headline(label="a", statistic="b", estimate=-0.1, p_value=0.02, n=12, thesis_sign=-1, benchmark_rule=" ")
 
 
 @pytest.mark.parametrize("bad", [{"thesis_sign": 0}, {"label": ""}, {"statistic": None}])

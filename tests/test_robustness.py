@@ -404,7 +404,7 @@ def test_results_record_reports_the_curve_and_its_permutation_test(synthetic_swe
     by_model = ok.groupby("model")["estimate"].median()
     assert rec["axis_spread"]["model"] == pytest.approx(by_model.max() - by_model.min())
     assert list(rec["axis_spread"].values()) == sorted(rec["axis_spread"].values(), reverse=True)
-    assert rec["answer"].startswith(f"The negative long-short reaction {verdict}: 100% of {len(specs)} specifications")
+    assert rec["answer"].startswith(f"The negative median long-short reaction {verdict}: 100% of {len(specs)} specifications")
 
 
 def test_most_influential_firm_is_farthest_from_the_median() -> None:
@@ -415,7 +415,7 @@ def test_most_influential_firm_is_farthest_from_the_median() -> None:
     assert rb.most_influential_firm(effects[effects["choice"].isin(["none", "raw"])], -0.02).empty
     text = rb.narrative({"share_thesis_sign": 1.0, "n_specs": 3, "median_estimate": -0.02,
                          "share_significant_thesis": 0.5, "permutation_p": 0.01}, "survives", effects)
-    assert text.startswith("**The negative long-short reaction survives: 100% of 3 specifications")
+    assert text.startswith("**The negative median long-short reaction survives: 100% of 3 specifications")
     assert "moves the estimate most is the leave out (medians differ by 1.60%" in text
     assert "Leaving out a2 moves the median most among single firms, to -3.10%." in text
 
@@ -445,3 +445,25 @@ def test_sweep_table_and_note_count_every_specification(synthetic_sweep: rb.Swee
     note = rb.sweep_note(synthetic_sweep, summary, 5, 2)
     assert note.startswith(f"**{len(specs):,} specifications** ({synthetic_sweep.n_computed:,} computed now")
     assert f"{(~ok).sum():,} are left out" in note
+
+
+def test_china_market_benchmark_choice_measures_each_security_against_its_exchange_china_market() -> None:
+    """The curve's china_market choice builds the panel with reaction.rule_securities' benchmarks."""
+    from crackdown import eventstudy as es
+    from crackdown import reaction as rx
+    from crackdown.robustness import evaluation as ev
+    from crackdown.robustness.grid import CHINA, SweepData
+
+    sec = pd.DataFrame({"symbol": ["A", "B", "IDX", "MCHI"], "firm_id": ["fa", "fb", None, None],
+                        "exchange": ["XNYS", "XNYS", "XNYS", "XNYS"], "benchmark_symbol": ["IDX", "IDX", None, None]})
+    days = pd.bdate_range("2021-01-04", periods=30)
+    rng = np.random.default_rng(0)
+    returns = pd.DataFrame(rng.normal(0, 0.01, (30, 4)), index=days, columns=["A", "B", "IDX", "MCHI"])
+    data = SweepData(returns=returns, securities=sec,
+                     events=pd.DataFrame({"event_id": ["e"], "date": [days[20]], "time_beijing": [""], "type": ["fine"]}),
+                     event_sets={}, firm_symbol={"fa": "A", "fb": "B"}, groups=pd.Series(dtype=str))
+    panel, _ = ev._panel_and_pairs(data, "market", CHINA)
+    assert set(panel.benchmarks) == {"MCHI"}
+    expected = es.panel_from_securities(returns, rx.rule_securities(sec, "china_market"), ["A", "B"],
+                                        None, with_benchmark=True)
+    np.testing.assert_array_equal(np.nan_to_num(panel.m), np.nan_to_num(expected.m))

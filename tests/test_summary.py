@@ -53,8 +53,10 @@ def test_evidence_table_reads_headlines_and_marks_missing_notebooks(tmp_path: Pa
     assert table.loc["05_ipo_outcomes", "verdict"] == "contradicts"
     assert table.loc["06_enforcement", "verdict"] == "not run"
     counts = summary.verdict_counts(table.reset_index())
-    assert counts == {"supports": 1, "contradicts": 1, "inconclusive": 0, "not run": 2}
-    assert summary.overall_answer(counts).startswith("The evidence is mixed: 1 of 2 lines support it")
+    assert counts == {"supports": 1, "contradicts": 1, "inconclusive": 0, "not run": 1}
+    assert summary.overall_answer(counts).startswith("The evidence is mixed: 1 of 2 independent lines support it")
+    assert "Holm" in summary.overall_answer(counts)
+    assert "08_robustness" not in set(table.index)  # a robustness check is not a line of its own
 
 
 def test_overall_answer_when_nothing_ran() -> None:
@@ -66,3 +68,36 @@ def test_direction_ignores_significance() -> None:
     assert summary.direction(-0.01, -1) == "as the thesis predicts"
     assert summary.direction(0.01, -1) == "against the thesis"
     assert summary.direction(float("nan"), 1) == "no direction"
+
+
+def test_holm_matches_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    p = [0.01, 0.04, 0.03, 0.20, 0.002]
+    assert summary.holm(p).tolist() == pytest.approx(multipletests(p, method="holm")[1].tolist())
+    with_nan = summary.holm([0.01, float("nan"), 0.04])
+    assert with_nan.iloc[1] != with_nan.iloc[1]  # NaN stays NaN and is not counted in m
+    assert with_nan.dropna().tolist() == pytest.approx(multipletests([0.01, 0.04], method="holm")[1].tolist())
+    with pytest.raises(CrackdownError, match="p_values"):
+        summary.holm([0.5, 1.5])
+
+
+def test_verdicts_use_holm_and_robustness_is_reported_with_its_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
+    _write(tmp_path, "04_market_reaction", {"answer": "a", "headline": {
+        "label": "ls", "estimate": -0.02, "p_value": 0.03, "n": 20, "thesis_sign": -1}})
+    _write(tmp_path, "05_ipo_outcomes", {"answer": "b", "headline": {
+        "label": "ipo", "estimate": 0.3, "p_value": 0.04, "n": 20, "thesis_sign": 1}})
+    _write(tmp_path, "06_enforcement", {"answer": "c", "headline": {
+        "label": "enf", "estimate": -0.1, "p_value": 0.5, "n": 30, "thesis_sign": -1}})
+    _write(tmp_path, "08_robustness", {"answer": "d", "share_thesis_sign": 0.7, "share_significant_thesis": 0.2,
+                                       "permutation_p": 0.15, "n_specs": 1200, "headline": {
+                                           "label": "curve", "estimate": -0.01, "p_value": 0.001, "n": 1200,
+                                           "thesis_sign": -1}})
+    table = summary.evidence_table(0.05).set_index("notebook")
+    # unadjusted 0.03 and 0.04 would support the thesis; Holm over three lines: 0.09, 0.08 -> 0.09, 0.5
+    assert table["p_holm"].tolist() == pytest.approx([0.09, 0.09, 0.5])
+    assert set(table["verdict"]) == {"inconclusive"}
+    assert table.loc["04_market_reaction", "robustness_share_thesis_sign"] == 0.7
+    assert table.loc["04_market_reaction", "robustness_permutation_p"] == 0.15
+    assert "70% of 1,200 specifications (08_robustness)" in summary.robustness_sentence(table.reset_index())

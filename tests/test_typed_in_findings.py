@@ -38,7 +38,6 @@ def test_contrast_narrative_reads_the_ipo_verdict() -> None:
     assert "fared worse" not in claims.contrast_narrative(table, pd.Timestamp("2023-12-31"))
 
 
-@typed_in
 def test_robustness_answer_reads_the_sign_of_the_curve() -> None:
     """robustness.answer says "The negative long-short reaction" whatever the median's sign."""
     summary_ = {"share_thesis_sign": 0.2, "n_specs": 40, "median_estimate": 0.015, "share_significant_thesis": 0.0,
@@ -65,7 +64,6 @@ def us_only_reaction():
     return r, text
 
 
-@typed_in
 def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
     """reaction.narrative names the S&P 500, Hang Seng and CSI 300 whatever the studied securities' benchmarks."""
     r, text = us_only_reaction
@@ -74,14 +72,12 @@ def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
     assert "CSI 300" not in text and "Hang Seng" not in text
 
 
-@typed_in
 def test_market_caveat_reads_the_announcement_times(us_only_reaction) -> None:
     """reaction.narrative says "most events have no announcement time" whatever events.csv records."""
     _, text = us_only_reaction
     assert "no announcement time" not in text
 
 
-@typed_in
 def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """summary.caveats says "windows that reach past early 2022" whatever the easing events' dates."""
     write_world(tmp_path, events=[{"event_id": "easing_2019", "date": "2019-03-01", "type": "easing",
@@ -96,7 +92,6 @@ def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.Monk
     assert "early 2022" not in text
 
 
-@typed_in
 def test_enforcement_narrative_reads_which_firms_tie_at_the_lowest_score() -> None:
     """outcomes.enforcement_narrative says "the index records few indicators for most consumer platforms"
     whatever firms share the lowest score."""
@@ -154,7 +149,7 @@ NOTEBOOK_PHRASES = {
 
 
 # notebooks whose typed-in sentences have been replaced by computed ones (their cases run as plain tests)
-FIXED_NOTEBOOKS = {"01_data_coverage", "02_timeline"}
+FIXED_NOTEBOOKS = {"01_data_coverage", "02_timeline", "04_market_reaction", "05_ipo_outcomes", "08_robustness"}
 
 
 @pytest.mark.parametrize("notebook", [nb if nb in FIXED_NOTEBOOKS else pytest.param(nb, marks=typed_in)

@@ -13,9 +13,10 @@ Indicators (each in [0, 1], NaN where no fact is recorded), built from the long 
   (designation date on or before ``as_of``), 0 where a checked "not a member" fact is recorded.
 - ``golden_share``: 1 if a state entity holds a "special management share" in a firm unit by ``as_of``.
 - ``us_sanctioned``: 1 if the firm is on any of the US Entity List, the NS-CMIC list or the SDN list by
-  ``as_of``. Reading: in the thesis tested here, a US listing for surveillance or military end uses is a marker of
-  closeness to the Chinese state's security apparatus (it is not a choice of the firm, and it is an outside
-  government's judgement). Set its weight to 0 to leave it out.
+  ``as_of``. Not counted as alignment by default (:data:`DEFAULT_WEIGHTS` gives it weight 0): a US listing is an
+  outside government's judgement, not a tie to the Chinese state, and the market study treats it as a variable of
+  its own (the aligned x US-sanctioned table and the sanction indicator of the pair-level regression). Give it a
+  positive weight to see the sensitivity of the index to counting it.
 
 As-of handling: only facts dated on or before ``as_of`` (default 2021-12-31) count, so later facts (for example
 Alibaba's 2022 golden share) do not leak into the crackdown period. A fact known only to the month
@@ -59,6 +60,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "golden_share": ("golden_share",),
     "us_sanctioned": ("us_entity_list", "ns_cmic_list", "sdn_list"),
 }
+#: Default weights: equal over the indicators of ties to the Chinese state; US sanctions are their own variable.
+DEFAULT_WEIGHTS: dict[str, float] = {name: (0.0 if name == "us_sanctioned" else 1.0) for name in INDICATORS}
+SANCTIONS = "us_sanctioned"
 MISSING_POLICIES = ("zero", "mean", "drop")
 GROUP_RULES = ("sector", "score")
 GROUPS = ("targeted_platform", "aligned_ai", "hard_tech", "other")
@@ -156,9 +160,10 @@ def panel_coverage(as_of: str | None = DEFAULT_AS_OF, *, alignment: pd.DataFrame
 
 # --- scores --------------------------------------------------------------------------------------------------
 def check_weights(weights: Mapping[str, float] | None) -> pd.Series:
-    """Weights over :data:`INDICATORS`, normalised to sum 1; None = equal; unnamed indicators get 0."""
+    """Weights over :data:`INDICATORS`, normalised to sum 1; None = :data:`DEFAULT_WEIGHTS` (equal over every
+    indicator but ``us_sanctioned``, which gets 0); unnamed indicators get 0."""
     if weights is None:
-        return pd.Series(1.0 / len(INDICATORS), index=list(INDICATORS), name="weight")
+        weights = DEFAULT_WEIGHTS
     if not isinstance(weights, Mapping):
         raise CrackdownError(f"weights: expected a dict indicator -> weight, got {weights!r}")
     for name, value in weights.items():
@@ -227,6 +232,11 @@ def alignment_scores(weights: Mapping[str, float] | None = None, missing: str = 
     out["rank"] = out["score"].rank(ascending=False, method="min").astype(int)
     out["aligned"] = out["score"] >= threshold
     return out[["score", "rank", "aligned", "n_indicators"]].sort_values(["rank", "score"]).rename_axis("firm_id")
+
+
+def weight_of_sanctions(parameters: Mapping[str, object]) -> float:
+    """The normalised weight of ``us_sanctioned`` under ``parameters["weights"]`` (None = the default)."""
+    return float(check_weights(parameters.get("weights")).loc[SANCTIONS])  # type: ignore[arg-type]
 
 
 # --- groups --------------------------------------------------------------------------------------------------
@@ -349,9 +359,14 @@ def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
     n_facts = matrix.notna().sum(axis=1)
     aligned = scores.index[scores["aligned"]].tolist()
     only_true = coverage.index[(coverage["firms_with_fact"] > 0) & (coverage["at_zero"] == 0)].tolist()
-    no_sanctions = {**weight.to_dict(), "us_sanctioned": 0.0}
+    no_sanctions = {**weight.to_dict(), SANCTIONS: 0.0}
     aligned_wo = (alignment_scores(no_sanctions, missing, threshold, as_of, alignment=alignment, firms=firms)
                   .query("aligned").index.tolist() if sum(no_sanctions.values()) > 0 else None)
+    # the sensitivity to counting sanctions: us_sanctioned weighted like the mean positive other indicator
+    others = weight.drop(SANCTIONS)
+    with_sanctions = {**weight.to_dict(), SANCTIONS: float(others[others > 0].mean())} if (others > 0).any() else None
+    aligned_with = (alignment_scores(with_sanctions, missing, threshold, as_of, alignment=alignment, firms=firms)
+                    .query("aligned").index.tolist() if with_sanctions and weight[SANCTIONS] == 0 else None)
     groups = firm_groups(scores, threshold, rule="sector", firms=firms)
     platforms = scores[groups.reindex(scores.index).eq("targeted_platform")]
     panel = panel_coverage(as_of, alignment=alignment, firms=firms)  # type: ignore[arg-type]
@@ -359,7 +374,7 @@ def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
         "panel": panel, "weight": weight, "n_facts": n_facts, "aligned": aligned, "only_true": only_true,
         "robust": summary.index[summary["classification"] == CLASSES[0]].tolist(),
         "depends": summary.index[summary["classification"] == CLASSES[1]].tolist(),
-        "aligned_wo": aligned_wo, "aligned_by_sector": sector.reindex(aligned).value_counts().to_dict(),
+        "aligned_wo": aligned_wo, "aligned_with": aligned_with, "aligned_by_sector": sector.reindex(aligned).value_counts().to_dict(),
         "platforms": platforms, "best_platform": platforms.index[0] if len(platforms) else None,
         "imputed": coverage.loc[only_true, "mean_recorded"],
         "top": scores[scores["score"] > 0].head(3).index.tolist(),
@@ -385,6 +400,7 @@ def results_record(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataF
         "depends_on_weights": f["depends"],
         "share_aligned": summary["share_aligned"].round(4).to_dict(),
         "aligned_without_sanctions": f["aligned_wo"],
+        "aligned_with_sanctions": f["aligned_with"],
         "aligned_by_sector": f["aligned_by_sector"],
         "best_targeted_platform": f["best_platform"],
         "n_firms": int(len(scores)),
@@ -427,10 +443,16 @@ def narrative(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
         f"weightings and not others ({names(depends)}); the remaining {len(summary) - len(robust) - len(depends)} "
         f"are aligned in at most {NEVER_SHARE:.0%} of the draws."
     )
-    sanctions = ("" if aligned_wo is None else
-                 "**Without the sanctions marker** (`us_sanctioned` weight 0, other weights as chosen) the aligned "
-                 f"firms are: {names(aligned_wo)}" + (" (the same firms)" if aligned_wo == aligned else "")
-                 + ".\n\n")
+    aligned_with = f.get("aligned_with")
+    if aligned_with is not None:
+        sanctions = ("**Counting US sanctions as alignment** (`us_sanctioned` weighted like the other indicators; "
+                     f"by default it weighs 0 and is a variable of its own) the aligned firms would be: "
+                     f"{names(aligned_with)}" + (" (the same firms)" if aligned_with == aligned else "") + ".\n\n")
+    else:
+        sanctions = ("" if aligned_wo is None or weight_of_sanctions(parameters) == 0 else
+                     "**Without the sanctions marker** (`us_sanctioned` weight 0, other weights as chosen) the "
+                     f"aligned firms are: {names(aligned_wo)}" + (" (the same firms)" if aligned_wo == aligned else "")
+                     + ".\n\n")
     thin = (
         f"**Where the data thin out.** Of {len(matrix)} firms, {int((n_facts == 0).sum())} have no alignment fact "
         f"recorded by {as_of} and {int((n_facts <= 1).sum())} have at most one of the five indicators; only "

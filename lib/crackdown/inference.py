@@ -335,3 +335,36 @@ def most_conservative(results: Mapping[str, Inference], min_n: Mapping[str, int]
     else:
         reason = "no test reaches its minimum n; largest p-value quoted, treat as indicative only"
     return Headline(best, r, f"{best}: {reason} (n={r.n})")
+
+
+WITHIN = "within"  # the group label of :func:`within_strata_inputs`' long-short differences
+
+
+def within_strata_inputs(
+    cars: pd.DataFrame, daily: pd.DataFrame | None, target: tuple[str, str], stratum: str = "stratum"
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A long-short measured within strata (e.g. listing markets: Hong Kong vs Hong Kong) and pooled.
+
+    ``cars`` / ``daily``: this module's inputs with a ``stratum`` column. Returns (cars, daily) whose only group is
+    :data:`WITHIN`: one row per (event, stratum) with both legs holding long mean minus short mean CAR, and one
+    row per (date, stratum) with both legs holding long mean minus short mean AR. Run :func:`side_by_side` (or
+    any test) on them with target :data:`WITHIN`: events then average their strata's differences, clusters
+    average events, the calendar-time series averages strata per date, and "pairs" are (event, stratum) cells.
+    """
+    _require(cars, ("event_id", "group", "car", stratum), "cars")
+    long, short = _legs(target)
+    if short is None:
+        raise CrackdownError(f"target: a within-strata long-short needs (long, short), got {target!r}")
+
+    def diff(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+        d = frame[frame["group"].isin([long, short]) & frame[value].notna()]
+        means = d.groupby([*keys, "group"])[value].mean().unstack("group").reindex(columns=[long, short])
+        out = (means[long] - means[short]).dropna().rename(value).reset_index()
+        return out.assign(group=WITHIN)
+
+    within_cars = diff(cars, ["event_id", stratum], "car")
+    within_daily = None
+    if daily is not None:
+        _require(daily, ("date", "group", "ar", stratum), "daily")
+        within_daily = diff(daily, ["date", stratum], "ar")
+    return within_cars, within_daily

@@ -19,7 +19,7 @@ other currency is reported separately and left out of the CNY total.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -121,6 +121,67 @@ def ipo_counterexamples(attempts: pd.DataFrame, targeted_group: str = "targeted_
     return pd.concat([failed_aligned, listed_targeted])[cols].reset_index(drop=True)
 
 
+IPO_CODINGS: tuple[str, ...] = ("as_listed", "punished_within_year", "one_per_firm_date", "beijing_cause")
+PUNISHED_WITHIN_DAYS = 365
+BEIJING_CAUSE = "beijing_regulators"
+
+
+def punished_after_listing(attempts: pd.DataFrame, events: pd.DataFrame, days: int = PUNISHED_WITHIN_DAYS,
+                           types: Iterable[str] = ENFORCEMENT_TYPES) -> pd.Series:
+    """Per attempt (index of ``attempts``): the first punitive event (``types``) naming the firm within ``days``
+    days after a listing, or None (not listed, or not punished in that year)."""
+    ev = events[events["type"].isin(list(types))].assign(firm_id=lambda d: d["firm_ids"].map(
+        lambda c: [f.strip() for f in c.split(";") if f.strip()] if isinstance(c, str) else [])).explode("firm_id")
+    listed = attempts[attempts["listed"]].reset_index()
+    m = listed.merge(ev[["firm_id", "event_id", "date"]], on="firm_id")
+    gap = (m["date"] - m["outcome_date"]).dt.days
+    hit = m[(gap > 0) & (gap <= days)].sort_values("date").drop_duplicates("index")
+    return hit.set_index("index")["event_id"].reindex(attempts.index)
+
+
+def ipo_codings(attempts: pd.DataFrame, events: pd.DataFrame, days: int = PUNISHED_WITHIN_DAYS) -> dict[str, pd.DataFrame]:
+    """The attempts under each coding of success (:data:`IPO_CODINGS`), each with its own ``listed``:
+
+    - ``as_listed``: the success rule of the module docstring;
+    - ``punished_within_year``: a listing followed within ``days`` days by a punitive event naming the firm
+      (:func:`punished_after_listing`, column ``punished_by``) counts as a failure;
+    - ``one_per_firm_date``: attempts of one firm with the same first date and outcome (Ant Group's simultaneous
+      Shanghai and Hong Kong attempts) count once;
+    - ``beijing_cause``: the outcome that bears on the thesis: success = not stopped by Beijing, i.e. a failure
+      whose ``delayed_by`` is Beijing's regulators, or a listing punished within ``days`` days, is a failure; a
+      failure with another cause (US sanctions, the firm, unknown) counts as not stopped by Beijing.
+    """
+    punished = punished_after_listing(attempts, events, days)
+    base = attempts.assign(punished_by=punished)
+    after = base.assign(listed=base["listed"] & base["punished_by"].isna())
+    once = base.drop_duplicates(["firm_id", "start", "outcome"]).reset_index(drop=True)
+    stopped = (~base["listed"] & base["delayed_by"].eq(BEIJING_CAUSE)) | base["punished_by"].notna()
+    return {"as_listed": base, "punished_within_year": after, "one_per_firm_date": once,
+            "beijing_cause": base.assign(listed=~stopped)}
+
+
+def by_coding_record(codings: Mapping[str, pd.DataFrame]) -> dict[str, dict]:
+    """05's ``by_coding``: per coding the aligned x listed table, listed shares, Fisher's odds ratio and p (None
+    with the reason where the table has an empty row or column) and the failed attempts with their cause."""
+    out: dict[str, dict] = {}
+    for name, a in codings.items():
+        shares = a.groupby(a["aligned"].astype(bool))["listed"].mean()
+        entry: dict = {"n_attempts": int(len(a)), "n_listed": int(a["listed"].sum()),
+                       "listed_share_aligned": float(shares.get(True, np.nan)),
+                       "listed_share_not_aligned": float(shares.get(False, np.nan)),
+                       "failed": {r.ipo_id: {"cause": r.delayed_by, "punished_by": (None if pd.isna(r.punished_by)
+                                                                                     else r.punished_by)}
+                                  for r in a[~a["listed"]].itertuples()}}
+        try:
+            f = fisher_aligned_listed(a)
+            entry.update(table_2x2=f.table.to_numpy().tolist(),
+                         odds_ratio=f.odds_ratio if np.isfinite(f.odds_ratio) else None, p_value=f.p_value)
+        except CrackdownError as exc:
+            entry.update(table_2x2=None, odds_ratio=None, p_value=None, not_tested=str(exc))
+        out[name] = entry
+    return out
+
+
 def aligned_label(threshold: float) -> str:
     """The row label of aligned attempts in :func:`outcome_by_alignment` (the others: ``"not aligned"``)."""
     return f"aligned (score >= {threshold})"
@@ -145,11 +206,12 @@ def _ipo_findings(attempts: pd.DataFrame, cases: pd.DataFrame, threshold: float)
 
 
 def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame,
-               parameters: Mapping[str, object]) -> dict:
+               parameters: Mapping[str, object], by_coding: Mapping[str, dict] | None = None) -> dict:
     """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples, answer, parameters.
 
     ``attempts``: :func:`ipo_attempts`; ``fisher``: :func:`fisher_aligned_listed`; ``cases``:
-    :func:`ipo_counterexamples`; ``parameters`` must hold the threshold.
+    :func:`ipo_counterexamples`; ``parameters`` must hold the threshold; ``by_coding``: :func:`by_coding_record`
+    (recorded as given).
     """
     f = _ipo_findings(attempts, cases, parameters["threshold"])  # type: ignore[arg-type]
     sa, sn = f["sa"], f["sn"]
@@ -175,7 +237,30 @@ def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame
         f"{table.iloc[1, 0]}/{int(table.iloc[1].sum())} other attempts listed; Fisher odds ratio "
         f"{fisher.odds_ratio:.2f}, p {fisher.p_value:.3f})"
     )
+    if by_coding is not None:
+        results["by_coding"] = dict(by_coding)
     return {**results, "parameters": dict(parameters)}
+
+
+def coding_narrative(by_coding: Mapping[str, dict]) -> str:
+    """Markdown: the Fisher test under each coding of success (:func:`by_coding_record`) and the failed attempts'
+    causes, all read from the record."""
+    from crackdown.text import fmt_p
+
+    words = {"as_listed": "as listed", "punished_within_year": "listings punished within a year counted as failures",
+             "one_per_firm_date": "simultaneous attempts of one firm counted once",
+             "beijing_cause": "success = not stopped by Beijing (the cause that bears on the thesis)"}
+    parts = []
+    for name, e in by_coding.items():
+        shares = f"aligned {e['listed_share_aligned']:.0%} vs others {e['listed_share_not_aligned']:.0%} succeeded"
+        test = (f"Fisher p {fmt_p(e['p_value'])}, odds ratio {e['odds_ratio']:.2f}" if e.get("p_value") is not None
+                and e.get("odds_ratio") is not None else
+                f"Fisher p {fmt_p(e.get('p_value'))}" if e.get("p_value") is not None else "not testable")
+        parts.append(f"**{words.get(name, name)}**: {shares} ({test}; n = {e['n_attempts']})")
+    causes = pd.Series({k: v["cause"] for k, v in by_coding.get("as_listed", {}).get("failed", {}).items()})
+    cause_text = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in causes.value_counts().items()) or "none"
+    return ("Under each coding of success: " + "; ".join(parts) + f". Causes of the failed attempts as listed: "
+            f"{cause_text}.")
 
 
 def _why(frame: pd.DataFrame) -> str:
@@ -405,10 +490,38 @@ def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult],
     return {**results, "parameters": dict(parameters)}
 
 
+def _concentration_words(table: pd.DataFrame, record: Mapping[str, Any], n: int, facts: pd.Series | None) -> str:
+    """Which firms tie at the lowest score (per sector group, with their median number of recorded alignment
+    facts) and how concentrated the actions are (the top five's share and sector groups), all computed."""
+    if facts is None:
+        facts = alignment.indicator_matrix().notna().sum(axis=1)
+    low = table[table["score"] == table["score"].min()]
+    by_sector = low.groupby("sector_group").size().sort_values(ascending=False) if "sector_group" in low else None
+    median_facts = float(facts.reindex(low.index).fillna(0).median()) if len(low) else float("nan")
+    sectors = ("" if by_sector is None else " (" + ", ".join(f"{g.replace('_', ' ')} {k}" for g, k in by_sector.items())
+               + f"; median {median_facts:.0f} recorded alignment facts each)")
+    top = table.sort_values("actions", ascending=False).head(5)
+    share = record["top5_action_share"]
+    top_sectors = (", ".join(sorted(set(top["sector_group"].astype(str).str.replace("_", " "))))
+                   if "sector_group" in top else "")
+    concentrated = (f"so enforcement is concentrated: the five most-targeted firms ({top_sectors}) account for "
+                    f"{share:.0%} of all actions" if share >= CONCENTRATED_SHARE else
+                    f"the five most-targeted firms ({top_sectors}) account for {share:.0%} of all actions, so "
+                    "enforcement is spread rather than concentrated")
+    return (f"Reading: {record['tied_at_min_score']} of {n} firms share the lowest score "
+            f"({table['score'].min():.2f}{sectors}), and the rank correlation gives ties their average rank; "
+            f"{concentrated}, while {record['firms_without_action']} firms were never named in a counted action "
+            "(see notebook 02).")
+
+
+CONCENTRATED_SHARE = 0.5  # the top five's share of actions at or above which enforcement is called concentrated
+
+
 def enforcement_narrative(table: pd.DataFrame, tests: Mapping[str, SpearmanResult], against: pd.DataFrame,
                           events_by_firm: pd.Series, start: pd.Timestamp, end: pd.Timestamp, threshold: float,
-                          n_permutations: int) -> str:
-    """Notebook 06's "What this shows" (markdown); ``events_by_firm``: :func:`counted_events`."""
+                          n_permutations: int, facts: pd.Series | None = None) -> str:
+    """Notebook 06's "What this shows" (markdown); ``events_by_firm``: :func:`counted_events`; ``facts``: firm ->
+    number of recorded alignment indicators (default: from :func:`crackdown.alignment.indicator_matrix`)."""
     ra, rp, rf = tests["actions"], tests["penalties"], tests[f"fined_{BASE_CURRENCY}"]
     record = enforcement_record(table, tests, against, {"n_permutations": n_permutations})
     hit_aligned, spared = _split_against(against)
@@ -428,10 +541,5 @@ def enforcement_narrative(table: pd.DataFrame, tests: Mapping[str, SpearmanResul
            if len(hit_aligned) else "no aligned firm was acted against or penalised; ")
         + (f"unaligned targeted-sector firms with no action or penalty: {', '.join(sorted(spared.index))}."
            if len(spared) else "every unaligned targeted-sector firm faced an action or penalty."),
-        f"Reading: {record['tied_at_min_score']} of {ra.n} firms share the lowest score "
-        f"({table['score'].min():.2f}; the index records few indicators for most consumer platforms), and the rank "
-        "correlation gives ties their average rank. The five most-targeted firms account for "
-        f"{record['top5_action_share']:.0%} of all actions, while {record['firms_without_action']} firms were never "
-        "named in a counted action: a rank correlation over all firms can stay weak even where enforcement is "
-        "concentrated on a few platforms (see notebook 02).",
+        _concentration_words(table, record, ra.n, facts),
     ])

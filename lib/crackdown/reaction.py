@@ -110,6 +110,29 @@ def adverse_events(firm_ids: Iterable[str], types: Iterable[str] = ADVERSE_TYPES
     return rows[rows["firm_id"].isin(wanted)].sort_values(["date", "event_id", "firm_id"]).reset_index(drop=True)
 
 
+ECONOMY_WIDE_TYPES: tuple[str, ...] = ("rule", "law", "policy")
+
+
+def economy_wide_events(start: str = "2020-11-01", end: str = "2022-12-31", types: Iterable[str] = ECONOMY_WIDE_TYPES,
+                        *, events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Events not chosen by target: day-precision rules, laws and policy statements (``types``) in [start, end]
+    whose ``firm_ids`` is empty, i.e. that name no firm and applied to every firm they cover (data security and
+    personal-information laws, platform antitrust guidelines, "common prosperity", cybersecurity review rules...).
+    Their ``sectors`` (what the sources report on) do not select them. Adds ``targets`` (empty), sorted by date."""
+    from crackdown.data import load_events
+    from crackdown.data.schemas import EVENT_TYPES
+
+    types = params.subset("economy_wide_types", list(types), EVENT_TYPES, empty_means_all=False)
+    lo, hi = params.date_range(start, end, names=("start", "end"))
+    events = load_events() if events is None else events.copy()
+    precise = events["date_precision"].eq("day") if "date_precision" in events else True
+    unnamed = events["firm_ids"].map(lambda c: not _split(c))
+    keep = events["type"].isin(types) & events["date"].between(lo, hi) & precise & unnamed
+    out = events[keep].assign(targets="")
+    return params.nonempty("economy_wide_types/start/end", out.sort_values(["date", "event_id"]),
+                           "economy-wide events").reset_index(drop=True)
+
+
 def merge_same_day0(events: pd.DataFrame, exchanges: Iterable[str]) -> pd.DataFrame:
     """Events with the same day 0 on every one of ``exchanges`` merged into one row (their windows coincide).
 
@@ -194,6 +217,113 @@ def study_securities(securities: pd.DataFrame, symbols: Iterable[str],
     empty = sec["symbol"].isin(list(symbols)) & (sec["benchmark_symbol"].isna() | sec["benchmark_symbol"].eq(""))
     sec.loc[empty & sec["symbol"].ne(index_benchmark), "benchmark_symbol"] = index_benchmark
     return sec
+
+
+# --- benchmark rules -----------------------------------------------------------------------------------------
+#: How each leg's abnormal returns are measured. ``local_market``: every security against its own market's index
+#: (securities.csv ``benchmark_symbol``: S&P 500 for US listings, Hang Seng, CSI 300), so US-listed ADRs and
+#: A-shares are measured against different markets. ``china_market``: every firm security against a China-wide
+#: market on its exchange (:data:`CHINA_MARKET`: MSCI China ETF for US listings, the Hang Seng and CSI 300
+#: elsewhere), so a China-wide sell-off is removed from both legs alike. ``same_market``: the legs are compared
+#: only within a listing market (US vs US, Hong Kong vs Hong Kong, mainland vs mainland, local benchmarks) and
+#: the within-market differences pooled (:func:`crackdown.inference.within_strata_inputs`).
+BENCHMARK_RULES: tuple[str, ...] = ("local_market", "china_market", "same_market")
+#: Rules under which both legs are measured alike (the headline may only use one of these).
+ALIKE_RULES: tuple[str, ...] = ("china_market", "same_market")
+HEADLINE_BENCHMARK_RULE = "china_market"
+CHINA_MARKET: dict[str, str] = {"XNYS": "MCHI", "XNAS": "MCHI", "XHKG": "IDX_HSI", "XSHG": "000300.SS",
+                                "XSHE": "000300.SS"}
+SAME_MARKETS: tuple[str, ...] = ("US", "HK", "mainland")
+
+
+def rule_securities(securities: pd.DataFrame, rule: str, china: Mapping[str, str] = CHINA_MARKET) -> pd.DataFrame:
+    """The securities table with each firm security's ``benchmark_symbol`` set by ``rule`` (:data:`BENCHMARK_RULES`):
+    unchanged for local_market and same_market; the China market of its exchange (``china``) for china_market.
+    Index and ETF rows (no firm_id) keep theirs."""
+    params.one_of("benchmark_rule", rule, BENCHMARK_RULES)
+    sec = securities.copy()
+    if rule != "china_market":
+        return sec
+    firm = sec["firm_id"].notna() & sec["firm_id"].astype(str).str.strip().ne("")
+    mapped = sec["exchange"].map(dict(china))
+    missing = firm & mapped.isna()
+    if missing.any():
+        raise CrackdownError(f"china_market: no China benchmark for exchange {sec.loc[missing, 'exchange'].iloc[0]!r}")
+    sec.loc[firm, "benchmark_symbol"] = mapped[firm]
+    return sec
+
+
+def benchmark_rule_tests(returns: pd.DataFrame, securities: pd.DataFrame, events: pd.DataFrame, groups: pd.Series,
+                         coverage: pd.DataFrame, rule: str, market: str = "all",
+                         benchmarks: Sequence[str] = DEFAULT_BENCHMARKS, long: str = LONG, short: str = SHORT,
+                         **study: Any) -> dict[str, Any]:
+    """The long-short ``long`` minus ``short`` under one benchmark ``rule`` with the four-way inference
+    (pairs, events, clusters, calendar_time; :func:`crackdown.inference.side_by_side`), its most conservative
+    test (``headline``) and counts. ``study``: :func:`run_reaction`'s options (model, estimation, window,
+    min_obs, min_n, spans). For same_market the listing per firm is chosen within each market and the tests run
+    on the pooled within-market differences ("pairs" are then (event, market) cells)."""
+    params.one_of("benchmark_rule", rule, BENCHMARK_RULES)
+    markets = SAME_MARKETS if rule == "same_market" else (market,)
+    sec = rule_securities(securities, rule)
+    cars, windows, daily, n_pairs = [], [], [], {long: 0, short: 0}
+    for m in markets:  # one study per listing market (three at most)
+        members = group_members(groups, securities, coverage, m, benchmarks)
+        r = run_reaction(returns, sec, events, members, **study)
+        labels = r.members.set_index("symbol")["group"].astype(str).to_dict()
+        c, w, d = inference.inputs_from_event_study(es.car(r.fit, r.window), es.abnormal_returns(r.fit, r.window),
+                                                    labels)
+        cars.append(c.assign(stratum=m))
+        windows.append(w)
+        daily.append(d.assign(stratum=m))
+        for g in n_pairs:
+            n_pairs[g] += int((c["group"] == g).sum())
+    c, w, d = pd.concat(cars, ignore_index=True), pd.concat(windows, ignore_index=True), pd.concat(daily,
+                                                                                                     ignore_index=True)
+    target: Any = (long, short)
+    cells: dict[str, int] | None = None
+    if rule == "same_market":
+        c, d = inference.within_strata_inputs(c, d, (long, short))
+        target = inference.WITHIN
+        cells = {m: int((c["stratum"] == m).sum()) for m in markets}
+    tests: dict[str, Any] = {}
+    runs = {"pairs": lambda: inference.pairs_test(c, target), "events": lambda: inference.events_test(c, target),
+            "clusters": lambda: inference.clusters_test(c, w, target),
+            "calendar_time": lambda: inference.calendar_time_test(d, target)}
+    for name, run in runs.items():
+        try:
+            tests[name] = run()
+        except CrackdownError:
+            tests[name] = None
+    h = headline_choice(tests)
+    return {"rule": rule, "alike": rule in ALIKE_RULES, "markets": list(markets),
+            "benchmarks_by_exchange": {ex: b for ex, b in sec.loc[sec["firm_id"].notna()]
+                                       .groupby("exchange")["benchmark_symbol"].agg(lambda s: ";".join(sorted(set(s))))
+                                       .items()},
+            "tests": tests, "headline": h, "n_pairs": n_pairs, "events_with_both_legs_by_market": cells}
+
+
+def all_firm_members(groups: pd.Series, securities: pd.DataFrame, coverage: pd.DataFrame,
+                     market: str = "all") -> pd.DataFrame:
+    """One listing per firm of ``groups`` (every group, ``other`` included; :func:`choose_listings`), group =
+    the firm's group: the pair-level study of alignment as a measure uses every firm, not only the two legs."""
+    chosen = choose_listings(groups.index, securities, coverage, market)
+    return chosen.assign(group=chosen["firm_id"].map(groups).astype(str))
+
+
+def by_benchmark_record(studies: Mapping[str, Mapping[str, Any]], window: Sequence[int]) -> dict[str, Any]:
+    """04's ``by_benchmark``: per rule the four tests (estimate, se, t, p_value, n; None where not computable),
+    the most conservative one (``headline``: test, estimate on the CAR scale, p_value, n, reason), whether both
+    legs are measured alike, the markets and the benchmark per exchange."""
+    out: dict[str, Any] = {}
+    for rule, s in studies.items():
+        h = s["headline"]
+        out[rule] = {"alike": s["alike"], "markets": s["markets"], "benchmarks_by_exchange": s["benchmarks_by_exchange"],
+                     "n_pairs": s["n_pairs"], "events_with_both_legs_by_market": s.get("events_with_both_legs_by_market"),
+                     "inference": {k: (v.as_dict() if v is not None else None) for k, v in s["tests"].items()},
+                     "headline": None if h is None else {
+                         "test": h.name, "car_scale_estimate": _car_scale(h.name, h.result.estimate, window),
+                         "reason": h.reason, **h.result.as_dict()}}
+    return out
 
 
 # --- the study -----------------------------------------------------------------------------------------------
@@ -638,20 +768,26 @@ def _car_scale(name: str, estimate: float, window: Sequence[int]) -> float:
     return estimate * (window[1] - window[0] + 1) if name == "calendar_time" else estimate
 
 
-def headline(tests: Mapping[str, Any] | None, window: Sequence[int]) -> dict[str, Any]:
+def headline(tests: Mapping[str, Any] | None, window: Sequence[int],
+             benchmark_rule: str | None = None) -> dict[str, Any]:
     """The index page's headline: the long-short CAR, p-value and n of the most conservative defensible test
-    (:func:`headline_choice`); the statistic names the test and ``p_value_rule`` says why it was chosen. The
+    (:func:`headline_choice`); the statistic names the test and ``p_value_rule`` says why it was chosen;
+    ``benchmark_rule`` names how both legs' abnormal returns were measured (:data:`BENCHMARK_RULES`). The
     calendar-time estimate (a mean daily AR) is put on the CAR scale (times the window length). No estimate
     (None) without a long-short test."""
     h = headline_choice(tests or {})
     label = f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events"
+    if benchmark_rule is not None:
+        label += f", {benchmark_rule.replace('_', ' ')} benchmarks"
     if h is None:
         return Headline(label=label, statistic="long-short CAR (targeted minus aligned AI)", estimate=None,
-                        p_value=None, n=0, thesis_sign=THESIS_SIGN, p_value_rule=P_VALUE_RULE).as_record()
+                        p_value=None, n=0, thesis_sign=THESIS_SIGN, p_value_rule=P_VALUE_RULE,
+                        benchmark_rule=benchmark_rule).as_record()
     return Headline(
         label=label, statistic=f"long-short CAR (targeted minus aligned AI), {TEST_NAMES[h.name]} t-test",
         estimate=_car_scale(h.name, h.result.estimate, window), p_value=h.result.p_value, n=h.result.n,
-        thesis_sign=THESIS_SIGN, p_value_rule=f"{P_VALUE_RULE}; {h.reason}").as_record()
+        thesis_sign=THESIS_SIGN, p_value_rule=f"{P_VALUE_RULE}; {h.reason}",
+        benchmark_rule=benchmark_rule).as_record()
 
 
 def inference_record(tests: Mapping[str, Mapping[str, Any]], window: Sequence[int]) -> dict[str, Any]:
@@ -697,9 +833,13 @@ def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Map
     tg, al = caar_by_group[LONG], caar_by_group[SHORT]
     test = (f"{TEST_NAMES[head['test']]} t = {head['t']:.2f}, p = {head['p_value']:.3f}" if head
             else f"t = {ls['t']:.2f}")
-    return (f"Over {ls['n_events']} crackdown events targeted platforms' CAR ({window[0]},{window[1]}) averaged "
-            f"{tg['car']:.1%} against {al['car']:.1%} for aligned AI firms; long-short {ls['car']:.1%} "
-            f"({test}; placebo p = {placebo['p_two_sided']:.3f}).")
+    text = (f"Over {ls['n_events']} crackdown events targeted platforms' CAR ({window[0]},{window[1]}) averaged "
+            f"{tg['car']:.1%} against {al['car']:.1%} for aligned AI firms (each against its local market); ")
+    if head and head.get("rule"):
+        return text + (f"measuring both legs alike ({head['rule'].replace('_', ' ')} benchmarks) the long-short is "
+                       f"{head['estimate']:.1%} ({test}); against local markets it is {ls['car']:.1%} "
+                       f"(placebo p = {placebo['p_two_sided']:.3f}).")
+    return text + f"long-short {ls['car']:.1%} ({test}; placebo p = {placebo['p_two_sided']:.3f})."
 
 
 def returns_rule(r: Reaction, gaps: str, max_span: int | None) -> dict[str, Any]:
@@ -729,23 +869,36 @@ def bhar_by_group(r: Reaction) -> dict[str, float | None]:
 
 def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], placebo: Mapping[str, Any],
                    reverse: Mapping[str, Any], n_events_before_merge: int,
-                   parameters: Mapping[str, Any], tests: Mapping[str, Mapping[str, Any]] | None = None
-                   ) -> dict[str, Any]:
+                   parameters: Mapping[str, Any], tests: Mapping[str, Mapping[str, Any]] | None = None,
+                   by_benchmark: Mapping[str, Mapping[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     """Notebook 04's results (the ``write_results`` payload): answer, headline (the most conservative
     defensible long-short test), ``inference`` (pairs, events, clusters, calendar_time for the long-short and
     each group; ``tests`` from :func:`inference_tests`, computed when None), long-short with its placebo (and
     the placebo p's Monte-Carlo SE and pool) and leave-one-out range, event counts, day-0 rules, the returns
     rule across suspensions (``parameters`` gaps / max_span), per-group CAARs, BHARs and counts, the long-short
-    BHAR under pairs, events and clusters, the reverse study, members, parameters."""
+    BHAR under pairs, events and clusters, the reverse study, members, parameters. ``by_benchmark``: the
+    studies of :func:`benchmark_rule_tests` per rule; the headline and answer then quote
+    :data:`HEADLINE_BENCHMARK_RULE` (both legs measured alike) and name it. ``extra``: further entries
+    (sanctions, regression, economy_wide) recorded as given."""
     tests = inference_tests(r) if tests is None else tests
     inf = inference_record(tests, r.window)
+    rule, head_tests = None, tests.get("long_short") if np.isfinite(ls["car"]) else None
+    if by_benchmark is not None:
+        rule = HEADLINE_BENCHMARK_RULE
+        head_tests = by_benchmark[rule]["tests"]
+    head = headline(head_tests, r.window, rule)
+    answer_head = inf["headline"] if by_benchmark is None else (
+        None if headline_choice(head_tests) is None else {
+            "test": headline_choice(head_tests).name, "t": headline_choice(head_tests).result.t,
+            "p_value": headline_choice(head_tests).result.p_value, "rule": rule, "estimate": head["estimate"]})
     bhar_tests = inference_tests(r, measure="bhar")["long_short"]
     caar_by_group = {g: group_record(pooled, g) for g in MARKET_STUDY_GROUPS}
     loo = leave_one_out(r) if np.isfinite(ls["car"]) else None
     members = r.members[["symbol", "group"]]
     return {
-        "answer": answer(ls, placebo, caar_by_group, r.window, inf["headline"]),
-        "headline": headline(tests.get("long_short") if np.isfinite(ls["car"]) else None, r.window),
+        "answer": answer(ls, placebo, caar_by_group, r.window, answer_head),
+        "headline": head,
+        "by_benchmark": None if by_benchmark is None else by_benchmark_record(by_benchmark, r.window),
         "inference": inf,
         "long_short_car": ls["car"], "long_short_se": ls["se"], "long_short_t": ls["t"], "long_short_p": ls["p"],
         "placebo_p": placebo["p_two_sided"], "placebo_p_mc_se": placebo.get("p_two_sided_mc_se"),
@@ -765,6 +918,7 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
         "n_overlapping_events": int(len(overlapping_events(r))),
         "n_by_group": n_by_group(r), "caar_by_group": caar_by_group, "reverse_caar": reverse_record(reverse),
         "members": members.assign(group=members["group"].astype(str)).to_dict(orient="records"),
+        **extra,
         "parameters": dict(parameters),
     }
 
@@ -786,10 +940,45 @@ def coverage_note(r: Reaction) -> str:
 def _day0_words(rules: Mapping[str, Any] | None) -> str:
     if not rules:
         return "day 0 is the first session on or after the announcement date."
+    timed = f"{rules['n_timed']} of {rules['n_events']} events have a stated time and start at the first session closing after it"
+    if not rules["n_date_fallback"]:
+        return timed + "."
     return (f"{rules['n_date_fallback']} of {rules['n_events']} events have no announcement time (flagged "
             "date-fallback), so their day 0 is the first session on or after the announcement date, one session "
-            f"early in Asia for evening Beijing news; {rules['n_timed']} have a time and start at the first "
-            "session closing after it.")
+            f"early in Asia for evening Beijing news; {timed}.")
+
+
+def _benchmark_words(r: Reaction, names: Mapping[str, str] | None) -> str:
+    """Which benchmark each studied exchange's securities were measured against (read from the fitted panel)."""
+    panel = r.result.fit.panel
+    used = pd.DataFrame({"exchange": panel.exchanges, "benchmark": panel.benchmarks}).dropna().drop_duplicates()
+    used = used[used["exchange"].isin(r.members.loc[r.members["group"].astype(str) != "benchmark", "exchange"])]
+    label = (lambda b: f"{names.get(b, b)}") if names else (lambda b: b)
+    listing = ", ".join(f"{ex}: {label(b)}" for ex, b in used.sort_values(["exchange", "benchmark"]).itertuples(
+        index=False))
+    return (f"each firm security is measured against its own market's benchmark ({listing or 'none'}), so the "
+            "local-market long-short compares abnormal returns across markets (the benchmark rules above measure "
+            "both legs alike)")
+
+
+def _by_benchmark_lines(record: Mapping[str, Any]) -> list[str]:
+    """One sentence per benchmark rule from the record's ``by_benchmark``: its most conservative test."""
+    rules = record.get("by_benchmark")
+    if not rules:
+        return []
+    parts = []
+    for rule, entry in rules.items():
+        h = entry.get("headline")
+        if h is None:
+            parts.append(f"**{rule.replace('_', ' ')}**: no test computable")
+            continue
+        parts.append(f"**{rule.replace('_', ' ')}**{' (legs alike)' if entry['alike'] else ''}: "
+                     f"{pct(h['car_scale_estimate'])} ({TEST_NAMES[h['test']]}, t = {h['t']:.2f}, "
+                     f"p {fmt_p(h['p_value'])}, n = {h['n']})")
+    head = record["headline"]
+    return ["**Benchmark rules** (each leg's abnormal returns measured against): " + "; ".join(parts)
+            + f". The headline uses **{head.get('benchmark_rule', 'local_market').replace('_', ' ')}**, a rule under "
+            "which both legs are measured alike."]
 
 
 def _gap_words(rule: Mapping[str, Any] | None) -> str:
@@ -863,9 +1052,10 @@ def _inference_lines(record: Mapping[str, Any]) -> list[str]:
 
 
 def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any], reverse: Mapping[str, Any],
-              per_event: pd.DataFrame, period: tuple[Any, Any]) -> str:
+              per_event: pd.DataFrame, period: tuple[Any, Any], names: Mapping[str, str] | None = None) -> str:
     """Notebook 04's "What this shows" markdown from its results (:func:`results_record`), the placebo draws,
-    the reverse study, the per-event table (:func:`summary_table`) and the event period (start, end)."""
+    the reverse study, the per-event table (:func:`summary_table`) and the event period (start, end);
+    ``names``: symbol -> name for the benchmarks named in the caveats (symbols when None)."""
     groups, counts, rev = record["caar_by_group"], record["n_by_group"], record["reverse_caar"]
     tg, al = groups[LONG], groups[SHORT]
     w = r.window
@@ -880,6 +1070,7 @@ def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any]
              f"{pct(groups['hard_tech']['car'])} and the benchmarks {pct(groups['benchmark']['car'])}."]
     if np.isfinite(record["long_short_car"]):
         lines += _long_short_lines(r, record, placebo, per_event)
+    lines += _by_benchmark_lines(record)
     bench = groups["benchmark"]["car"]
     if bench is not None and np.isfinite(bench):
         lines.append(f"The benchmarks' own abnormal return ({pct(bench)}) shows how much of the move was China-wide "
@@ -892,8 +1083,6 @@ def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any]
         f"{len(reverse['dropped'])} (event, firm) pairs came before the named firm had prices and are left out.")
     used = aligned_symbols(r)
     lines.append(f"Caveats: the aligned AI group is small ({len(used)} securities with a usable CAR: "
-                 f"{', '.join(used) or 'none'}); each security is measured against its own market's benchmark "
-                 "(S&P 500 for US listings, Hang Seng for Hong Kong, CSI 300 for A-shares), so the long-short "
-                 "compares abnormal returns across markets; and " + _day0_words(record.get("day0_rules"))
-                 + " " + _gap_words(record.get("returns_rule")))
+                 f"{', '.join(used) or 'none'}); " + _benchmark_words(r, names) + "; and "
+                 + _day0_words(record.get("day0_rules")) + " " + _gap_words(record.get("returns_rule")))
     return "\n\n".join(lines)

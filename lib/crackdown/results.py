@@ -23,6 +23,7 @@ import pandas as pd
 from crackdown import paths
 from crackdown.errors import CrackdownError
 
+OPTIONAL_HEADLINE_KEYS = ("p_value_rule", "benchmark_rule")  # left out of a headline record when None
 RESULTS_DIR_ENV = "CRACKDOWN_RESULTS_DIR"  # set by the runner to stage results until a notebook succeeds
 
 
@@ -33,7 +34,8 @@ class Headline:
     ``label``: what the estimate measures; ``statistic``: how it is tested; ``estimate`` and ``p_value`` (None
     when there is none); ``n``: observations behind it; ``thesis_sign``: the sign the estimate has if the thesis
     (aligned firms were spared) is right; ``p_value_rule``: how the p-value was chosen when it combines several
-    tests (left out of the record when None).
+    tests (left out of the record when None); ``benchmark_rule``: for a market-reaction headline, the rule under
+    which each leg's abnormal returns are measured (left out of the record when None).
     """
 
     label: str
@@ -43,19 +45,24 @@ class Headline:
     n: int
     thesis_sign: int
     p_value_rule: str | None = None
+    benchmark_rule: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("label", "statistic"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
                 raise CrackdownError(f"headline.{name}: expected a non-empty text, got {getattr(self, name)!r}")
+        if self.benchmark_rule is not None and (not isinstance(self.benchmark_rule, str)
+                                                 or not self.benchmark_rule.strip()):
+            raise CrackdownError(f"headline.benchmark_rule: expected a non-empty text or None, got {self.benchmark_rule!r}")
         if self.thesis_sign not in (-1, 1):
             raise CrackdownError(f"headline.thesis_sign: must be -1 or 1, got {self.thesis_sign!r}")
 
     def as_record(self) -> dict[str, Any]:
-        """The headline as written into a results file (``p_value_rule`` only when set)."""
+        """The headline as written into a results file (``p_value_rule`` and ``benchmark_rule`` only when set)."""
         record = asdict(self)
-        if record["p_value_rule"] is None:
-            del record["p_value_rule"]
+        for optional in OPTIONAL_HEADLINE_KEYS:
+            if record[optional] is None:
+                del record[optional]
         return record
 
     @classmethod
@@ -63,7 +70,7 @@ class Headline:
         """A headline read back from a results file; an error naming any missing or unknown key."""
         names = [f.name for f in fields(cls)]
         unknown = sorted(set(record) - set(names))
-        missing = [n for n in names if n not in record and n != "p_value_rule"]
+        missing = [n for n in names if n not in record and n not in OPTIONAL_HEADLINE_KEYS]
         if unknown or missing:
             raise CrackdownError(f"headline: missing key(s) {missing}, unknown key(s) {unknown}")
         return cls(**record)

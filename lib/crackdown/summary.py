@@ -5,6 +5,14 @@ Each analysis notebook writes a ``headline`` into its results file (see :mod:`cr
 estimate has if the thesis (aligned firms were spared) is right. The verdict is computed here, the same way for
 every line: significant at ``alpha`` with the thesis' sign -> supports; significant with the other sign ->
 contradicts; otherwise inconclusive. Nothing is typed in: a notebook that has not run shows as "not run".
+
+One vote per independent line of evidence (:data:`EVIDENCE`): a notebook that checks the robustness of another
+line (:data:`ROBUSTNESS_OF`, e.g. 08's specification curve of the market line) is reported as that line's
+robustness (share of specifications with the thesis' sign, share significant with it, permutation p), never as a
+vote of its own. The p-values of the lines that ran are adjusted for multiplicity with Holm's step-down method
+(:func:`holm`) and the verdicts use the adjusted p-values. Each line's headline is already its notebook's most
+conservative defensible inference (04: :func:`crackdown.inference.most_conservative` under a benchmark rule that
+measures both legs alike).
 """
 
 from __future__ import annotations
@@ -21,11 +29,27 @@ from crackdown.results import read_results
 # Lines of evidence, in the order the summary shows them: notebook -> what it tests.
 EVIDENCE = {
     "04_market_reaction": "Market reaction to crackdown events (targeted platforms minus aligned AI firms)",
-    "08_robustness": "Robustness of the market result across analysis choices",
     "05_ipo_outcomes": "IPO outcomes by alignment",
     "06_enforcement": "Enforcement intensity against alignment",
 }
+# Robustness notebooks -> the line of evidence they check (reported with that line, no vote of their own).
+ROBUSTNESS_OF = {"08_robustness": "04_market_reaction"}
+ROBUSTNESS_KEYS = ("share_thesis_sign", "share_significant_thesis", "permutation_p", "n_specs")
 VERDICTS = ("supports", "contradicts", "inconclusive", "not run")
+ADJUSTMENT = "Holm"
+
+
+def holm(p_values: pd.Series | list[float]) -> pd.Series:
+    """Holm's step-down adjusted p-values: sorted ascending, p_(i) * (m - i + 1) for i = 1..m, made monotone
+    (running maximum) and capped at 1; NaN entries are left out of m and stay NaN."""
+    p = pd.Series(p_values, dtype=float)
+    valid = p.dropna()
+    if ((valid < 0) | (valid > 1)).any():
+        raise CrackdownError(f"p_values: must lie in [0, 1], got {valid[(valid < 0) | (valid > 1)].tolist()}")
+    m = len(valid)
+    ordered = valid.sort_values(kind="mergesort")
+    scaled = (ordered * (m - pd.Series(range(m), index=ordered.index))).cummax().clip(upper=1.0)
+    return scaled.reindex(p.index)
 
 
 def verdict(estimate: float | None, p_value: float | None, thesis_sign: int, alpha: float = 0.05) -> str:
@@ -52,8 +76,13 @@ def _published(notebook: str) -> dict[str, Any] | None:
     return read_results(notebook) if (paths.results_dir() / f"{notebook}.json").exists() else None
 
 
-def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per line of evidence: its headline statistic, estimate, p-value, n and computed verdict."""
+def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None,
+                   robustness: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per independent line of evidence: its headline statistic, estimate, p-value, the Holm-adjusted
+    p-value across the lines that ran (``p_holm``), n, the verdict computed from ``p_holm`` and, for a line with
+    a robustness notebook (``robustness``: robustness notebook -> line, default :data:`ROBUSTNESS_OF`), that
+    notebook's share of specifications with the thesis' sign, significant share and permutation p."""
+    checks = {line: nb for nb, line in (ROBUSTNESS_OF if robustness is None else robustness).items()}
     rows = []
     for notebook, line in (notebooks or EVIDENCE).items():
         results = _published(notebook)
@@ -61,7 +90,7 @@ def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None)
         if not headline:
             rows.append({"line_of_evidence": line, "notebook": notebook, "verdict": "not run"})
             continue
-        rows.append({
+        row = {
             "line_of_evidence": line,
             "notebook": notebook,
             "statistic": headline.get("statistic", headline.get("label", "")),
@@ -69,13 +98,36 @@ def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None)
             "p_value": headline.get("p_value"),
             "n": headline.get("n"),
             "thesis_sign": headline["thesis_sign"],
-            "verdict": verdict(headline.get("estimate"), headline.get("p_value"), headline["thesis_sign"], alpha),
             "direction": direction(headline.get("estimate"), headline["thesis_sign"]),
             "answer": results.get("answer", ""),
-        })
-    columns = ["line_of_evidence", "notebook", "statistic", "estimate", "p_value", "n", "thesis_sign", "direction",
-               "verdict", "answer"]
-    return pd.DataFrame(rows).reindex(columns=columns)
+        }
+        check = _published(checks[notebook]) if notebook in checks else None
+        if check:
+            row.update({"robustness_notebook": checks[notebook],
+                        **{f"robustness_{k}": check.get(k) for k in ROBUSTNESS_KEYS}})
+        rows.append(row)
+    columns = ["line_of_evidence", "notebook", "statistic", "estimate", "p_value", "p_holm", "n", "thesis_sign",
+               "direction", "verdict", "answer", "robustness_notebook",
+               *(f"robustness_{k}" for k in ROBUSTNESS_KEYS)]
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table["verdict"] = table["verdict"].astype(object)
+    table["p_holm"] = table["p_holm"].astype(float)
+    ran = table["verdict"].ne("not run")
+    table.loc[ran, "p_holm"] = holm(pd.to_numeric(table.loc[ran, "p_value"], errors="coerce"))
+    table.loc[ran, "verdict"] = [verdict(r.estimate, None if pd.isna(r.p_holm) else r.p_holm, int(r.thesis_sign), alpha)
+                                 for r in table[ran].itertuples()]
+    return table
+
+
+def robustness_sentence(table: pd.DataFrame) -> str:
+    """Markdown: for each line with a robustness notebook, its share of specifications with the thesis' sign,
+    the share significant with it and the permutation p (read from the table)."""
+    rows = table.dropna(subset=["robustness_notebook"]) if "robustness_notebook" in table else table.iloc[:0]
+    parts = [f"{r.line_of_evidence}: {r.robustness_share_thesis_sign:.0%} of {int(r.robustness_n_specs):,} "
+             f"specifications ({r.robustness_notebook}) have the thesis' sign, {r.robustness_share_significant_thesis:.0%} "
+             f"with it and significant, permutation p = {r.robustness_permutation_p:.3f}"
+             for r in rows.itertuples()]
+    return ("Robustness (reported with its line, not a vote of its own): " + "; ".join(parts) + ".") if parts else ""
 
 
 def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
@@ -97,8 +149,10 @@ def overall_answer(counts: dict[str, int]) -> str:
         lead = "The evidence is mixed"
     else:
         lead = "The evidence is inconclusive"
-    return (f"{lead}: {counts['supports']} of {ran} lines support it, {counts['contradicts']} contradict it, "
-            f"{counts['inconclusive']} are inconclusive at the chosen significance level.")
+    return (f"{lead}: {counts['supports']} of {ran} independent lines support it, {counts['contradicts']} contradict "
+            f"it, {counts['inconclusive']} are inconclusive at the chosen significance level, after a {ADJUSTMENT} "
+            f"adjustment of the p-values across the {ran} lines (one vote per line; each line's p-value is its "
+            "notebook's most conservative defensible test).")
 
 
 def published_results(notebooks: list[str]) -> dict[str, dict[str, Any]]:
@@ -131,10 +185,14 @@ def caveats(results: dict[str, dict[str, Any]]) -> list[str]:
         as_of = alignment.get("parameters", {}).get("as_of", "2021-12-31")
         sanctioned = indicator_matrix(as_of).get("us_sanctioned")
         on_lists = [f for f in aligned if sanctioned is not None and sanctioned.get(f, 0) == 1]
+        weight = (alignment.get("weights_normalised") or {}).get("us_sanctioned")
+        counted = ("the index counts sanctions as a marker of alignment (weight "
+                   f"{weight:.2f})" if weight else "the index does not count sanctions as alignment (weight 0); "
+                   "the market study keeps them as a variable of their own")
         notes.append(
             f"US sanctions as a confounder: {len(on_lists)} of the {len(aligned)} firms the index counts as aligned "
             f"were on a US list by {as_of} ({', '.join(on_lists) or 'none'}); their IPO delays and price moves mix "
-            "Washington's pressure with Beijing's, and the index itself counts sanctions as a marker of alignment."
+            f"Washington's pressure with Beijing's; {counted}."
         )
         thin = alignment.get("n_firms_at_most_one_fact")
         if thin is not None:
@@ -146,6 +204,7 @@ def caveats(results: dict[str, dict[str, Any]]) -> list[str]:
     if len(easing):
         notes.append(
             f"Easing: the data hold {len(easing)} easing events from {easing['date'].min().date()} to "
-            f"{easing['date'].max().date()}; windows that reach past early 2022 mix crackdown and easing."
+            f"{easing['date'].max().date()}; windows that reach past {easing['date'].min().date()} mix crackdown "
+            "and easing."
         )
     return notes

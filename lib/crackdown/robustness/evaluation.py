@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crackdown import eventstudy, placebo
+from crackdown import eventstudy, placebo, reaction
 from crackdown.calendars import sessions
 from crackdown.errors import CrackdownError
-from crackdown.robustness.grid import LOCAL, NO_BENCHMARK, RESULT_COLUMNS, SweepData, _parse_label
+from crackdown.robustness.grid import CHINA, LOCAL, NO_BENCHMARK, RESULT_COLUMNS, SweepData, _parse_label
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,10 @@ def _panel_and_pairs(data: SweepData, model: str, benchmark: str):
     key = benchmark if needs else NO_BENCHMARK
     if key not in data.panels:
         symbols = sorted(data.firm_symbol.values())
-        panel = eventstudy.panel_from_securities(data.returns, data.securities, symbols,
-                                                 None if key in (LOCAL, NO_BENCHMARK) else key, with_benchmark=needs,
-                                                 spans=data.spans)
+        sec = reaction.rule_securities(data.securities, CHINA) if key == CHINA else data.securities
+        panel = eventstudy.panel_from_securities(data.returns, sec, symbols,
+                                                 None if key in (LOCAL, CHINA, NO_BENCHMARK) else key,
+                                                 with_benchmark=needs, spans=data.spans)
         events = data.events.assign(event_id=np.arange(len(data.events)))
         data.panels[key] = (panel, eventstudy.make_pairs(panel, events))
     return data.panels[key]

@@ -16,7 +16,9 @@ from crackdown.vocab import CRACKDOWN_EVENT_TYPES
 
 AXES = ("window", "estimation", "model", "benchmark", "event_set", "aligned_rule", "threshold", "weights",
         "leave_out")
-LOCAL = "local"  # each security's own market benchmark (securities.csv benchmark_symbol)
+LOCAL = "local"  # each security's own market benchmark (securities.csv benchmark_symbol): reaction's local_market
+CHINA = "china_market"  # every firm security against the China market of its exchange (reaction.CHINA_MARKET)
+RULE_BENCHMARKS = (LOCAL, CHINA)  # benchmark choices that are rules (per security), not one symbol for all
 NO_BENCHMARK = "none"  # raw and constant-mean models use no benchmark
 NOT_APPLICABLE = "n/a"
 CRACKDOWN_PERIOD = ("2020-11-01", "2022-12-31")  # notebook 04's default span
@@ -29,16 +31,17 @@ EVENT_SETS: dict[str, tuple[str, ...]] = {  # name -> event types
     "fines": ("fine",),
 }
 WEIGHT_SCHEMES: dict[str, dict[str, float] | None] = {
-    "equal": None,
+    "equal": None,  # alignment.DEFAULT_WEIGHTS: equal over the state-tie indicators, US sanctions weigh 0
     "revenue": {"govt_revenue_share": 1.0},
     "state_links": {"state_shareholder": 1.0, "golden_share": 1.0, "ai_platform_member": 1.0},
-    "no_us_lists": {k: 1.0 for k in alignment.INDICATORS if k != "us_sanctioned"},
+    "no_us_lists": {k: 1.0 for k in alignment.INDICATORS if k != "us_sanctioned"},  # = equal (kept for old names)
+    "with_us_lists": dict.fromkeys(alignment.INDICATORS, 1.0),  # US sanctions counted as alignment
 }
 DEFAULT_GRID: dict[str, list] = {
     "window": [[0, 0], [0, 1], [-1, 1], [0, 5]],
     "estimation": [[-250, -11], [-120, -11]],
     "model": ["market", "market-adjusted", "constant-mean"],
-    "benchmark": [LOCAL, "ACWI"],
+    "benchmark": [LOCAL, CHINA],  # the benchmark rules of notebook 04 (same_market needs per-market legs: 04 only)
     "event_set": ["punitive", "enforcement", "rules"],
     "aligned_rule": ["sector", "score"],
     "threshold": [0.2, 0.4],
@@ -85,7 +88,7 @@ def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame
             for name, types in EVENT_SETS.items()}
 
 
-def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI"), gaps: str = "drop", max_span: int | None = None,
+def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "drop", max_span: int | None = None,
                     regime_benchmark: str | None = "KWEB") -> SweepData:
     """:class:`SweepData` from the shipped tables and price snapshot: one security per firm of the targeted and
     aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks, the
@@ -104,10 +107,13 @@ def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, "ACWI"), gaps: str = "dr
     firm_symbol = dict(zip(chosen["firm_id"], chosen["symbol"], strict=True))
     sec = securities.set_index("symbol")
     for b in benchmarks:
-        if b != LOCAL and b not in sec.index:
+        if b not in RULE_BENCHMARKS and b not in sec.index:
             raise unknown_name_error("benchmark symbol", b, sec.index, "benchmark")
     local = sec.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
-    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b != LOCAL),
+    if CHINA in benchmarks:
+        china = reaction.rule_securities(securities, CHINA).set_index("symbol")
+        local += china.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
+    bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b not in RULE_BENCHMARKS),
                                 *([regime_benchmark] if regime_benchmark else [])]))
     if regime_benchmark and regime_benchmark not in sec.index:
         raise unknown_name_error("symbol", regime_benchmark, sec.index, "regime_benchmark")
@@ -214,7 +220,7 @@ def expand_grid(axes: Mapping[str, Sequence], data: SweepData) -> pd.DataFrame:
         if not data.event_sets.get(name):
             raise CrackdownError(f"event_set: {name!r} holds no crackdown event with a day-precision date")
     for b in ax["benchmark"]:
-        if b != LOCAL and b not in data.returns.columns:
+        if b not in RULE_BENCHMARKS and b not in data.returns.columns:
             raise unknown_name_error("benchmark symbol", str(b), data.returns.columns, "benchmark")
     groupings = _groupings(ax, data)
     known_firms = {f for legs in groupings.values() for leg in legs for f in leg}

@@ -55,11 +55,13 @@ def placebo_note(summary: Mapping[str, Any], specs: pd.DataFrame) -> str:
 
 
 def answer(summary: Mapping[str, Any], verdict_text: str) -> str:
-    """One-line answer for the index page: the verdict, the share of negative (and significant) specifications,
-    the median estimate and the permutation p-value."""
-    return (f"The negative long-short reaction {verdict_text}: {summary['share_thesis_sign']:.0%} of "
-            f"{summary['n_specs']:,} specifications are negative (median {summary['median_estimate']:+.2%}), "
-            f"{summary['share_significant_thesis']:.0%} negative and significant; permutation p = "
+    """One-line answer for the index page: the verdict, the share of specifications with the thesis' sign (and
+    significant), the median estimate (its sign read from the curve) and the permutation p-value."""
+    median = summary["median_estimate"]
+    sign = "negative" if median < 0 else "positive" if median > 0 else "zero"
+    return (f"The {sign} median long-short reaction {verdict_text}: {summary['share_thesis_sign']:.0%} of "
+            f"{summary['n_specs']:,} specifications have the thesis' sign (median {median:+.2%}), "
+            f"{summary['share_significant_thesis']:.0%} with the thesis' sign and significant; permutation p = "
             f"{summary['permutation_p']:.3f}.")
 
 
