@@ -149,7 +149,8 @@ NOTEBOOK_PHRASES = {
 
 
 # notebooks whose typed-in sentences have been replaced by computed ones (their cases run as plain tests)
-FIXED_NOTEBOOKS = {"01_data_coverage", "02_timeline", "04_market_reaction", "05_ipo_outcomes", "08_robustness"}
+FIXED_NOTEBOOKS = {"01_data_coverage", "02_timeline", "03_alignment_index", "04_market_reaction", "05_ipo_outcomes",
+                   "08_robustness"}
 
 
 @pytest.mark.parametrize("notebook", [nb if nb in FIXED_NOTEBOOKS else pytest.param(nb, marks=typed_in)

@@ -433,8 +433,8 @@ def narrative(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
         f"**{len(aligned)} of {len(scores)} firms** score at least {threshold:g}: {names(aligned)}. "
         f"The top three are {names(f['top'])}. By sector group the aligned firms are "
         + (", ".join(f"{n} {g}" for g, n in f["aligned_by_sector"].items()) or "none") + ". "
-        + (f"The highest-scoring firm among the crackdown's targets (consumer platforms, fintech, education, "
-           f"recruitment/logistics, crypto) is {best}, with {platforms['score'].iloc[0]:.2f} "
+        + (f"The highest-scoring firm among the crackdown's targets "
+           f"({', '.join(g.replace('_', ' ') for g in TARGETED_SECTORS)}) is {best}, with {platforms['score'].iloc[0]:.2f} "
            f"(rank {platforms['rank'].iloc[0]})." if best else "")
     )
     robust_text = (

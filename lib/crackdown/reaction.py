@@ -4,7 +4,7 @@ The thin layer between the data (events, securities, prices), the firm groups of
 the event-study engine :mod:`crackdown.eventstudy`, used by notebook 04_market_reaction.
 
 - :func:`crackdown_events`: punitive events (probes, fines, app removals, rules...) dated to the day that name a
-  targeted firm or sector (consumer platforms, fintech, education, recruitment/logistics, crypto).
+  targeted firm or sector (:data:`crackdown.alignment.TARGETED_SECTORS`).
 - :func:`choose_listings` / :func:`group_members`: one priced security per firm (rule below) and its group;
   benchmarks (index/ETF securities) form the ``benchmark`` group.
 - :func:`run_reaction`: every chosen security around every event (engine, ``errors="drop"``), then the
