@@ -169,8 +169,7 @@ def check_weights(weights: Mapping[str, float] | None) -> pd.Series:
     for name, value in weights.items():
         if name not in INDICATORS:
             raise unknown_name_error("indicator", name, INDICATORS, "weights")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
-            raise CrackdownError(f"weights: the weight of {name} must be a number >= 0, got {value!r}")
+        params.number(f"weights: the weight of {name}", value, 0)
     series = pd.Series({name: float(weights.get(name, 0.0)) for name in INDICATORS}, name="weight")
     if series.sum() <= 0:
         raise CrackdownError("weights: every weight is zero (or none is given); give at least one a positive weight")
@@ -184,9 +183,7 @@ def _check_missing(missing: str) -> str:
 
 
 def _check_threshold(threshold: float, name: str = "threshold") -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not np.isfinite(threshold):
-        raise CrackdownError(f"{name}: expected a number in [0, 1], got {threshold!r}")
-    return float(params.in_range(name, threshold, 0.0, 1.0))
+    return params.number(name, threshold, 0.0, 1.0)
 
 
 def filled(matrix: pd.DataFrame, missing: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -287,11 +284,9 @@ def dirichlet_weights(n_draws: int, seed: int, concentration: float = 1.0,
                       indicators: Sequence[str] | None = None) -> pd.DataFrame:
     """``n_draws`` x :data:`INDICATORS` weights, drawn from a symmetric Dirichlet(``concentration``) over
     ``indicators`` (default all; the others get weight 0), with one Generator seeded by ``seed``."""
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
-        raise CrackdownError(f"n_draws: expected a positive integer, got {n_draws!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise CrackdownError(f"seed: expected a non-negative integer, got {seed!r}")
-    if isinstance(concentration, bool) or not isinstance(concentration, int | float) or not concentration > 0:
+    params.integer("n_draws", n_draws, 1)
+    params.integer("seed", seed, 0)
+    if params.number("concentration", concentration) <= 0:
         raise CrackdownError(f"concentration: expected a number > 0, got {concentration!r}")
     chosen = list(INDICATORS) if indicators is None else list(dict.fromkeys(indicators))
     params.subset("indicators", chosen, INDICATORS, empty_means_all=False, kind="indicator")

@@ -387,8 +387,7 @@ def spearman_permutation(x: Iterable[float], y: Iterable[float], n_permutations:
     x, y = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
     if len(x) != len(y) or len(x) < 3:
         raise CrackdownError(f"spearman: need two equally long series of at least 3 values, got {len(x)}, {len(y)}")
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) or n_permutations < 1:
-        raise CrackdownError(f"n_permutations: expected a positive integer, got {n_permutations!r}")
+    params.integer("n_permutations", n_permutations, 1)
     rx, ry = _ranks(x), _ranks(y)
     rho = float(_row_pearson(rx, ry[None, :])[0])
     if np.isnan(rho):
@@ -413,9 +412,7 @@ def against_pattern(table: pd.DataFrame, targeted_group: str = "targeted_platfor
 def check_years(start_year: int, end_year: int) -> tuple[int, int]:
     """Integer years with start_year <= end_year, inside 2019..2023 (the span of data/ipos.csv)."""
     for name, value in (("start_year", start_year), ("end_year", end_year)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise CrackdownError(f"{name}: expected a year as an integer, got {value!r}")
-        params.in_range(name, value, 2019, 2023)
+        params.integer(name, value, 2019, 2023)
     if start_year > end_year:
         raise CrackdownError(f"start_year: {start_year} is after end_year {end_year}")
     return start_year, end_year

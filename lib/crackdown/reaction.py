@@ -358,8 +358,7 @@ def run_reaction(returns: pd.DataFrame, securities: pd.DataFrame, events: pd.Dat
     ``spans``: sessions spanned by each return (``load_return_spans``) when ``returns`` are gap-aware
     (``load_returns(gaps="resumption")``), so a move across a suspension is measured against the benchmark
     over the same sessions."""
-    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
-        raise CrackdownError(f"min_n: expected a positive integer, got {min_n!r}")
+    params.integer("min_n", min_n, 1)
     w = params.window("window", list(window))
     sec = study_securities(securities, members["symbol"], index_benchmark)
     res = es.run_event_study(returns, sec, events, list(members["symbol"]), model=model, estimation=estimation,
@@ -562,8 +561,7 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     regime_benchmark and regime_months (event -> months span of its candidates: 6, widened to 12, 18 or 24
     where fewer than 10 same-regime dates lie closer; None for the uniform pool) and placebo.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise CrackdownError(f"n_placebo: expected a positive integer, got {n!r}")
+    params.integer("n_placebo", n, 1)
     placebo.check_pool(pool)
     actual = long_short_statistic(r, long, short)
     f = r.result.fit

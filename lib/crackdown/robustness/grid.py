@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from crackdown import alignment, eventstudy, reaction
+from crackdown import alignment, eventstudy, params, reaction
 from crackdown.errors import CrackdownError, unknown_name_error
 from crackdown.vocab import CRACKDOWN_EVENT_TYPES
 
@@ -181,8 +181,7 @@ def validate_axes(axes: Mapping[str, Sequence]) -> dict[str, list]:
         if r not in alignment.GROUP_RULES:
             raise unknown_name_error("grouping rule", str(r), alignment.GROUP_RULES, "aligned_rule")
     for t in out["threshold"]:
-        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 1:
-            raise CrackdownError(f"threshold: expected numbers in [0, 1], got {t!r}")
+        params.number("threshold", t, 0.0, 1.0)
     out["threshold"] = [float(t) for t in out["threshold"]]
     for w in out["weights"]:
         if w not in WEIGHT_SCHEMES:

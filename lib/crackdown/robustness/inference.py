@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crackdown.errors import CrackdownError
+from crackdown import params
 from crackdown.placebo import monte_carlo_p
 from crackdown.regime import mc_standard_error
 from crackdown.robustness.grid import AXES, MIN_EVENTS, MIN_FIRMS
@@ -22,8 +22,7 @@ def usable(specs: pd.DataFrame, min_events: int = MIN_EVENTS, min_firms: int = M
     ``min_firms`` firms in each group (a one-firm group or a handful of events says more about that firm or
     those days than about the groups)."""
     for name, value in (("min_events", min_events), ("min_firms", min_firms)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise CrackdownError(f"{name}: expected an integer >= 1, got {value!r}")
+        params.integer(name, value, 1)
     return (specs["estimate"].notna() & (specs["n_events"] >= min_events) & (specs["n_long"] >= min_firms)
             & (specs["n_short"] >= min_firms))
 
