@@ -21,7 +21,7 @@ HEADERS = {
     "firms": "firm_id,name,name_zh,sector_group,is_ai_firm,listing_status,hq_city,sources,confidence,notes",
     "securities": "symbol,firm_id,name,security_type,exchange,currency,listing_date,delisting_date,price_basis,"
     "benchmark_symbol,yahoo_symbol,sources,confidence,notes",
-    "events": "event_id,date,time_beijing,type,actor,firm_ids,sectors,amount,currency,description,sources,"
+    "events": "event_id,date,time,tz,time_source,type,actor,firm_ids,sectors,amount,currency,description,sources,"
     "confidence,notes",
     "ipos": "ipo_id,firm_id,venue,exchange,filing_date,approval_date,planned_listing_date,listing_date,outcome,"
     "outcome_date,amount,currency,delayed_by,sources,confidence,notes",
@@ -38,7 +38,8 @@ BASE_FIRMS = [
 DEFAULTS = {
     "firms": {"name": "Firm", "is_ai_firm": "false", "listing_status": "listed", "confidence": "high"},
     "securities": {"name": "Security", "currency": "USD", "price_basis": "index_points", "confidence": "high"},
-    "events": {"actor": "SAMR", "description": "Synthetic event.", "confidence": "high"},
+    "events": {"actor": "SAMR", "description": "Synthetic event.", "confidence": "high",
+               "time_source": "not stated in the sources"},
     "ipos": {"venue": "Venue", "delayed_by": "none", "confidence": "high"},
     "alignment": {"confidence": "high"},
     "penalties": {"regulator": "SAMR", "penalty_type": "fine", "currency": "CNY", "description": "Synthetic fine.",

@@ -67,6 +67,11 @@ BLOCKED_SOURCE_HOSTS: dict[str, str] = {
 }
 PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
 CONFIDENCES = ("high", "medium", "low")
+#: IANA zones an announcement time may be stated in (``events.tz``)
+TIME_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Seoul", "Asia/Tokyo", "America/New_York",
+              "America/Los_Angeles", "Europe/London", "Europe/Brussels", "UTC")
+#: ``events.time_source`` of a row without a time
+TIME_NOT_STATED = "not stated in the sources"
 BOOLS = ("true", "false")
 
 ID_PATTERN = r"[a-z0-9_]+"
@@ -231,6 +236,15 @@ def blocked_host_reason(hosts: pd.Series) -> pd.Series:
     return reason
 
 
+def _time_zone_with_time(df: pd.DataFrame) -> pd.Series:
+    return _filled(df, "time") == _filled(df, "tz")
+
+
+def _time_source_matches_time(df: pd.DataFrame) -> pd.Series:
+    stated = df["time_source"].str.strip() != TIME_NOT_STATED
+    return (_filled(df, "time") & _filled(df, "time_source") & stated) | (_empty(df["time"]) & ~stated)
+
+
 def _delisted_after_listed(df: pd.DataFrame) -> pd.Series:
     listed = pd.to_datetime(df["listing_date"], format="%Y-%m-%d", errors="coerce")
     delisted = pd.to_datetime(df["delisting_date"], format="%Y-%m-%d", errors="coerce")
@@ -266,12 +280,19 @@ TABLES: dict[str, TableSpec] = {
         RowCheck("delisting_date", "delisting_date is before listing_date", _delisted_after_listed),
     )),
     "events": TableSpec("events", (
-        Col("event_id", "id", True, unique=True), Col("date", "date_or_month", True), Col("time_beijing", "time"),
+        Col("event_id", "id", True, unique=True), Col("date", "date_or_month", True), Col("time", "time"),
+        Col("tz", "vocab", vocab=TIME_ZONES), Col("time_source", "text", True),
         Col("type", "vocab", True, EVENT_TYPES), Col("actor", "text", True), Col("firm_ids", "firm_list"),
         Col("sectors", "vocab_list", vocab=SECTOR_GROUPS), Col("amount", "amount"),
         Col("currency", "vocab", vocab=CURRENCIES), Col("description", "text", True), *_SRC,
         Col("notes", "text"),
-    ), (_CURRENCY_RULE,)),
+    ), (
+        _CURRENCY_RULE,
+        RowCheck("tz", "tz must be given exactly when time is (the IANA zone the time was stated in)",
+                 _time_zone_with_time),
+        RowCheck("time_source", f"time_source must say where a given time comes from, and be "
+                 f"'{TIME_NOT_STATED}' when time is empty", _time_source_matches_time),
+    )),
     "ipos": TableSpec("ipos", (
         Col("ipo_id", "id", True, unique=True), Col("firm_id", "firm", True), Col("venue", "text", True),
         Col("exchange", "vocab", vocab=EXCHANGES), Col("filing_date", "date_or_month"),
