@@ -24,7 +24,8 @@ HEADERS = {
     "events": "event_id,date,time,tz,time_source,type,actor,firm_ids,sectors,amount,currency,description,sources,"
     "confidence,notes",
     "ipos": "ipo_id,firm_id,venue,exchange,filing_date,approval_date,planned_listing_date,listing_date,outcome,"
-    "outcome_date,amount,currency,delayed_by,sources,confidence,notes",
+    "outcome_date,amount,currency,delayed_by,ticker,listing_regime,offer_price,first_day_close,price_currency,"
+    "sources,confidence,notes",
     "alignment": "firm_id,indicator,value,unit,as_of,sources,confidence,notes",
     "penalties": "penalty_id,firm_id,date,regulator,penalty_type,amount,currency,legal_basis,share_of_revenue,"
     "batch_id,description,sources,confidence,notes",

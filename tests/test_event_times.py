@@ -77,3 +77,51 @@ def test_loaded_times_reach_the_engine_day0(data: Path) -> None:
     days = map_event_days(events, ("XNYS", "XHKG")).set_index(["event_id", "exchange"])
     assert days.loc[("sensetime_entity_list_2019", "XHKG"), "day0"] == pd.Timestamp("2019-10-08")
     assert days.loc[("sensetime_entity_list_2019", "XHKG"), "tz"] == "America/New_York"
+
+
+# --- ipos.csv: listing regime, offer and first-day prices, open outcomes ----------------------------------------
+def set_ipo(data_dir: Path, line: int, **cells: str) -> None:
+    path = data_dir / "ipos.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column, value in cells.items():
+        frame.loc[line - 2, column] = value
+    frame.to_csv(path, index=False)
+    write_manifest(data_dir)
+    clear_cache()
+
+
+def test_listed_row_with_prices_and_regime_passes_and_loads_as_numbers(data: Path) -> None:
+    # line 3: sensetime_hkex_2021, listed
+    set_ipo(data, 3, ticker="0020.HK", listing_regime="hkex_main_board", offer_price="3.85",
+            first_day_close="3.91", price_currency="HKD")
+    assert errors(data) == []
+    from crackdown.data import load_ipos
+    row = load_ipos(data_dir=data).set_index("ipo_id").loc["sensetime_hkex_2021"]
+    assert row["offer_price"] == 3.85 and row["first_day_close"] == 3.91
+
+
+@pytest.mark.parametrize(("line", "cells", "column", "reason"), [
+    (3, {"offer_price": "3.85"}, "price_currency", "price_currency must be given exactly when"),
+    (3, {"price_currency": "HKD"}, "price_currency", "price_currency must be given exactly when"),
+    (3, {"listing_regime": "chapter_18c"}, "listing_regime", "must be one of"),
+    (3, {"offer_price": "-1", "price_currency": "HKD"}, "offer_price", "must be a non-negative number"),
+    (2, {"offer_price": "10", "price_currency": "CNY"}, "first_day_close", "offer_price and first_day_close need"),
+    (2, {"outcome": "pending"}, "listing_date", "an open attempt (pending, under_review) has no"),
+    (2, {"outcome": "waiting"}, "outcome", "must be one of"),
+])
+def test_ipo_rules_are_reported_at_line_and_column(data: Path, line: int, cells: dict[str, str], column: str,
+                                                   reason: str) -> None:
+    set_ipo(data, line, **cells)
+    found = errors(data)
+    assert any(e.startswith(f"data/ipos.csv:{line}:{column}: {reason}") for e in found), found
+
+
+def test_open_outcomes_are_accepted_without_dates(data: Path) -> None:
+    set_ipo(data, 2, outcome="under_review", outcome_date="")  # ant_group_star_2020: no listing_date
+    assert errors(data) == []
+
+
+def test_stage_hosts_are_blocked_as_staging_servers(data: Path) -> None:
+    set_ipo(data, 3, sources="http://stage.example-news.com/article/1")
+    found = errors(data)
+    assert any(e.startswith("data/ipos.csv:3:sources:") and "staging" in e for e in found), found
