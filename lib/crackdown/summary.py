@@ -24,6 +24,7 @@ EVIDENCE = {
     "08_robustness": "Robustness of the market result across analysis choices",
     "05_ipo_outcomes": "IPO outcomes by alignment",
     "06_enforcement": "Enforcement intensity against alignment",
+    "09_after_the_crackdown": "AI-firm listings by 2026 by alignment (the article's forecast)",
 }
 VERDICTS = ("supports", "contradicts", "inconclusive", "not run")
 
