@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from crackdown import claims
+from crackdown.data import schemas
 
 # the article under test: a source that every synthetic row can name
 SOURCE = claims.ARTICLE_URL
@@ -26,9 +27,9 @@ HEADERS = {
     "ipos": "ipo_id,firm_id,venue,exchange,filing_date,approval_date,planned_listing_date,listing_date,outcome,"
     "outcome_date,amount,currency,delayed_by,ticker,listing_regime,offer_price,first_day_close,price_currency,"
     "sources,confidence,notes",
-    "alignment": "firm_id,indicator,value,unit,as_of,sources,confidence,notes",
+    "alignment": "firm_id,indicator,status,value,unit,as_of,sources,confidence,notes",
     "penalties": "penalty_id,firm_id,date,regulator,penalty_type,amount,currency,legal_basis,share_of_revenue,"
-    "batch_id,description,sources,confidence,notes",
+    "batch_id,event_id,description,sources,confidence,notes",
 }
 # firms some evaluators name by id (load_events rejects an unknown firm id): present in every world
 BASE_FIRMS = [
@@ -42,7 +43,7 @@ DEFAULTS = {
     "events": {"actor": "SAMR", "description": "Synthetic event.", "confidence": "high",
                "time_source": "not stated in the sources"},
     "ipos": {"venue": "Venue", "delayed_by": "none", "confidence": "high"},
-    "alignment": {"confidence": "high"},
+    "alignment": {"confidence": "high", "status": "found"},
     "penalties": {"regulator": "SAMR", "penalty_type": "fine", "currency": "CNY", "description": "Synthetic fine.",
                   "confidence": "high"},
 }
@@ -66,9 +67,21 @@ def write_world(root: Path, **tables: list[dict[str, Any]]) -> Path:
 
     data = root / "data"
     (data / "prices").mkdir(parents=True, exist_ok=True)
-    rows = {name: list(tables.get(name, [])) for name in HEADERS}
+    rows = {name: [dict(r) for r in tables.get(name, [])] for name in HEADERS}
     known = {r["firm_id"] for r in rows["firms"]}
     rows["firms"] = [f for f in BASE_FIRMS if f["firm_id"] not in known] + rows["firms"]
+    # the alignment panel must be complete: every firm gets a not_found row for each core indicator it lacks
+    have = {(r["firm_id"], r["indicator"]) for r in rows["alignment"]}
+    rows["alignment"] += [
+        {"firm_id": f["firm_id"], "indicator": i, "status": "not_found", "value": "", "as_of": "2017-01-01",
+         "unit": schemas.INDICATOR_UNITS.get(i, "bool"), "notes": "synthetic: searched, nothing found"}
+        for f in rows["firms"] for i in schemas.CORE_INDICATORS if (f["firm_id"], i) not in have]
+    # every penalty names an event: a fine event of the same firm and day unless the row gives one
+    for r in rows["penalties"]:
+        if not r.get("event_id"):
+            r["event_id"] = f"{r['penalty_id']}_event"
+            rows["events"].append({"event_id": r["event_id"], "date": r.get("date", ""), "type": "fine",
+                                   "actor": r.get("regulator", "SAMR"), "firm_ids": r["firm_id"]})
     for name, header in HEADERS.items():
         columns = header.split(",")
         filled = [{**DEFAULTS[name], "sources": SOURCE, "notes": NOTE, **r} for r in rows[name]]

@@ -188,7 +188,7 @@ def test_enforcement_actions_count_one_per_firm_and_day() -> None:
 def test_swapping_the_market_legs_flips_the_long_short() -> None:
     ctx = claims.make_context()
     normal = claims.market_test(ctx)["long_short"].set_index("event_id").loc["all", "car"]
-    swapped = claims.market_test(claims.make_context(chips=claims.PLATFORMS, platforms=claims.CHIPS))
+    swapped = claims.market_test(claims.make_context(chips=ctx.platforms, platforms=ctx.chips))
     assert swapped["long_short"].set_index("event_id").loc["all", "car"] == pytest.approx(-normal)
 
 
