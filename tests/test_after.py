@@ -173,3 +173,30 @@ def test_study_event_sets_keep_day_precision_events_of_each_kind() -> None:
     assert list(sets["easing"]["event_id"]) == ["a"] and sets["chinese_action"].empty
     with pytest.raises(CrackdownError, match="event_kinds"):
         after.study_event_sets(events, ["loosening"])
+
+
+def test_reaction_summary_on_the_reaction_tests_market() -> None:
+    import test_reaction as tr
+
+    from crackdown import reaction as rx
+
+    returns = tr._returns()
+    members = rx.group_members(tr.GROUPS, tr.SECURITIES, rx.price_coverage(returns), benchmarks=["ETF"])
+    events = rx.crackdown_events(start="2021-01-01", end="2022-12-31", events=tr.EVENTS, firms=tr.FIRMS)
+    r = rx.run_reaction(returns, tr.SECURITIES, events, members, window=(-1, 1), min_n=1)
+    got = after.reaction_summary(r, "chinese_action")
+    used = r.cars[r.cars["eligible"]]
+    targeted = used.loc[used["group"] == "targeted_platform", "car"].to_numpy()
+    aligned = used.loc[used["group"] == "aligned_ai", "car"].to_numpy()
+    assert got["caar_targeted"] == pytest.approx(targeted.sum() / len(targeted))
+    assert got["caar_aligned"] == pytest.approx(aligned.sum() / len(aligned))
+    assert got["n_events"] == used["event_id"].nunique()
+    assert got["test"] in ("events", "clusters", "calendar_time") and 0 <= got["p_value"] <= 1
+    if got["test"] == "events":  # events as observations: mean over events of the legs' difference
+        legs = used.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
+        diff = (legs["targeted_platform"] - legs["aligned_ai"]).dropna()
+        assert got["long_short"] == pytest.approx(diff.mean())
+    text = after.study_narrative([got, {"kind": "easing", "n_events": 0, "long_short": None,
+                                        "securities_aligned": 0}], (-1, 1))
+    assert text.splitlines()[1].startswith("- easing: no long-short estimate")
+    assert f"n = {got['n']}" in text.splitlines()[0]
