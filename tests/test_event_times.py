@@ -125,3 +125,10 @@ def test_stage_hosts_are_blocked_as_staging_servers(data: Path) -> None:
     set_ipo(data, 3, sources="http://stage.example-news.com/article/1")
     found = errors(data)
     assert any(e.startswith("data/ipos.csv:3:sources:") and "staging" in e for e in found), found
+
+
+def test_time_source_hosts_are_checked_like_sources(data: Path) -> None:
+    set_time(data, 3, "10:00", "America/New_York", "upper bound: https://news.example.org/a ; http://proxy.example.net/b")
+    found = errors(data)
+    assert any(e.startswith("data/events.csv:3:time_source: source host 'proxy.example.net' is a proxy host")
+               for e in found), found
