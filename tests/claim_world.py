@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from crackdown import claims
-from crackdown.data.schemas import CORE_INDICATORS
+from crackdown.data import schemas
 
 # the article under test: a source that every synthetic row can name
 SOURCE = claims.ARTICLE_URL
@@ -22,13 +22,14 @@ HEADERS = {
     "firms": "firm_id,name,name_zh,sector_group,is_ai_firm,listing_status,hq_city,sources,confidence,notes",
     "securities": "symbol,firm_id,name,security_type,exchange,currency,listing_date,delisting_date,price_basis,"
     "benchmark_symbol,yahoo_symbol,sources,confidence,notes",
-    "events": "event_id,date,time_beijing,type,actor,firm_ids,sectors,amount,currency,description,sources,"
+    "events": "event_id,date,time,tz,time_source,type,actor,firm_ids,sectors,amount,currency,description,sources,"
     "confidence,notes",
     "ipos": "ipo_id,firm_id,venue,exchange,filing_date,approval_date,planned_listing_date,listing_date,outcome,"
-    "outcome_date,amount,currency,delayed_by,sources,confidence,notes",
+    "outcome_date,amount,currency,delayed_by,ticker,listing_regime,offer_price,first_day_close,price_currency,"
+    "sources,confidence,notes",
     "alignment": "firm_id,indicator,status,value,unit,as_of,sources,confidence,notes",
-    "penalties": "penalty_id,event_id,firm_id,date,regulator,penalty_type,amount,currency,legal_basis,"
-    "share_of_revenue,batch_id,description,sources,confidence,notes",
+    "penalties": "penalty_id,firm_id,date,regulator,penalty_type,amount,currency,legal_basis,share_of_revenue,"
+    "batch_id,event_id,description,sources,confidence,notes",
 }
 # firms some evaluators name by id (load_events rejects an unknown firm id): present in every world
 BASE_FIRMS = [
@@ -39,9 +40,10 @@ BASE_FIRMS = [
 DEFAULTS = {
     "firms": {"name": "Firm", "is_ai_firm": "false", "listing_status": "listed", "confidence": "high"},
     "securities": {"name": "Security", "currency": "USD", "price_basis": "index_points", "confidence": "high"},
-    "events": {"actor": "SAMR", "description": "Synthetic event.", "confidence": "high"},
+    "events": {"actor": "SAMR", "description": "Synthetic event.", "confidence": "high",
+               "time_source": "not stated in the sources"},
     "ipos": {"venue": "Venue", "delayed_by": "none", "confidence": "high"},
-    "alignment": {"confidence": "high"},
+    "alignment": {"confidence": "high", "status": "found"},
     "penalties": {"regulator": "SAMR", "penalty_type": "fine", "currency": "CNY", "description": "Synthetic fine.",
                   "confidence": "high"},
 }
@@ -56,21 +58,7 @@ def firm(firm_id: str, sector: str, ai: bool = False) -> dict[str, Any]:
 def fact(firm_id: str, indicator: str, value: Any, as_of: str) -> dict[str, Any]:
     unit = UNITS.get(indicator, "bool")
     text = ("true" if value else "false") if unit == "bool" else str(value)
-    return {"firm_id": firm_id, "indicator": indicator, "status": "found", "value": text, "unit": unit,
-            "as_of": as_of}
-
-
-def _not_searched(firm_id: str, indicator: str) -> dict[str, Any]:
-    """The panel's completeness rule wants a row per firm x core indicator: a synthetic firm's unknowns."""
-    return {"firm_id": firm_id, "indicator": indicator, "status": "not_found", "value": "",
-            "unit": UNITS.get(indicator, "bool"), "as_of": "2023-12-31",
-            "notes": f"{NOTE}: nothing recorded for this synthetic firm"}
-
-
-def _penalty_event(penalty: dict[str, Any]) -> dict[str, Any]:
-    """Every penalty is linked to an event naming its firm: a synthetic fine event on the penalty's date."""
-    return {"event_id": f"fine_{penalty['penalty_id']}", "date": penalty["date"], "type": "fine",
-            "firm_ids": penalty["firm_id"], "description": "Synthetic fine event."}
+    return {"firm_id": firm_id, "indicator": indicator, "value": text, "unit": unit, "as_of": as_of}
 
 
 def write_world(root: Path, **tables: list[dict[str, Any]]) -> Path:
@@ -79,16 +67,21 @@ def write_world(root: Path, **tables: list[dict[str, Any]]) -> Path:
 
     data = root / "data"
     (data / "prices").mkdir(parents=True, exist_ok=True)
-    rows = {name: list(tables.get(name, [])) for name in HEADERS}
+    rows = {name: [dict(r) for r in tables.get(name, [])] for name in HEADERS}
     known = {r["firm_id"] for r in rows["firms"]}
     rows["firms"] = [f for f in BASE_FIRMS if f["firm_id"] not in known] + rows["firms"]
-    covered = {(r["firm_id"], r["indicator"]) for r in rows["alignment"]}
-    rows["alignment"] += [_not_searched(f["firm_id"], i) for f in rows["firms"] for i in CORE_INDICATORS
-                          if (f["firm_id"], i) not in covered]
-    for penalty in rows["penalties"]:
-        if not penalty.get("event_id"):
-            rows["events"].append(_penalty_event(penalty))
-            penalty["event_id"] = rows["events"][-1]["event_id"]
+    # the alignment panel must be complete: every firm gets a not_found row for each core indicator it lacks
+    have = {(r["firm_id"], r["indicator"]) for r in rows["alignment"]}
+    rows["alignment"] += [
+        {"firm_id": f["firm_id"], "indicator": i, "status": "not_found", "value": "", "as_of": "2017-01-01",
+         "unit": schemas.INDICATOR_UNITS.get(i, "bool"), "notes": "synthetic: searched, nothing found"}
+        for f in rows["firms"] for i in schemas.CORE_INDICATORS if (f["firm_id"], i) not in have]
+    # every penalty names an event: a fine event of the same firm and day unless the row gives one
+    for r in rows["penalties"]:
+        if not r.get("event_id"):
+            r["event_id"] = f"{r['penalty_id']}_event"
+            rows["events"].append({"event_id": r["event_id"], "date": r.get("date", ""), "type": "fine",
+                                   "actor": r.get("regulator", "SAMR"), "firm_ids": r["firm_id"]})
     for name, header in HEADERS.items():
         columns = header.split(",")
         filled = [{**DEFAULTS[name], "sources": SOURCE, "notes": NOTE, **r} for r in rows[name]]

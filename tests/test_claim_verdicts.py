@@ -415,7 +415,8 @@ def _fake_market(chips_car: float, chips_p: float, ls_car: float, ls_p: float):
     caar = pd.DataFrame({"group": ["chips", "platforms"], "n": [10, 12], "caar": [chips_car, -0.02],
                          "portfolio_car": [chips_car, -0.02], "p_portfolio": [chips_p, 0.01]})
     ls = pd.DataFrame({"event_id": ["e1", "all"], "car": [ls_car, ls_car], "p": [ls_p, ls_p]})
-    return lambda ctx, min_obs=100: {"caar": caar, "long_short": ls, "dropped": pd.DataFrame(), "car": None}
+    return lambda ctx, min_obs=100: {"caar": caar, "long_short": ls, "dropped": pd.DataFrame(), "car": None,
+                                     "chips": ("C1",), "platforms": ("P1",)}
 
 
 @pytest.mark.parametrize(("chips_car", "chips_p", "ls_car", "ls_p", "verdict"), [

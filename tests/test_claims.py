@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from crackdown import claims
-from crackdown.data import clear_cache
+from crackdown.data import clear_cache, write_manifest
 from crackdown.errors import CrackdownError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,7 +188,7 @@ def test_enforcement_actions_count_one_per_firm_and_day() -> None:
 def test_swapping_the_market_legs_flips_the_long_short() -> None:
     ctx = claims.make_context()
     normal = claims.market_test(ctx)["long_short"].set_index("event_id").loc["all", "car"]
-    swapped = claims.market_test(claims.make_context(chips=claims.PLATFORMS, platforms=claims.CHIPS))
+    swapped = claims.market_test(claims.make_context(chips=ctx.platforms, platforms=ctx.chips))
     assert swapped["long_short"].set_index("event_id").loc["all", "car"] == pytest.approx(-normal)
 
 
@@ -227,7 +227,7 @@ def test_parse_parameters() -> None:
         claims.parse_parameters("max_days")
 
 
-def test_context_rejects_bad_parameters() -> None:
+def test_context_rejects_bad_parameters(data_copy: Path) -> None:
     with pytest.raises(CrackdownError, match="as_of"):
         claims.make_context(as_of="2020-01-01")
     with pytest.raises(CrackdownError, match="crackdown_events: unknown event id 'ant_ipo_suspendd_2020'"):
@@ -236,8 +236,10 @@ def test_context_rejects_bad_parameters() -> None:
         claims.make_context(crackdown_events=["megvii_hk_ipo_lapsed_2020"])
     with pytest.raises(CrackdownError, match="chips: the selection is empty"):
         claims.make_context(chips=[])
-    with pytest.raises(CrackdownError, match="platforms: DIDI has no price file"):
-        claims.make_context(platforms=["DIDI"])
+    _edit(data_copy, "securities", "symbol", "9999.HK", "price_basis", "none")  # a listing without a price file
+    write_manifest(data_copy)
+    with pytest.raises(CrackdownError, match="platforms: 9999.HK has no price file"):
+        claims.make_context(data_copy, platforms=["9999.HK"])
     with pytest.raises(CrackdownError, match="platforms: BABA also in chips"):
         claims.make_context(chips=["BABA", "0981.HK"])
     with pytest.raises(CrackdownError, match="estimation_window"):

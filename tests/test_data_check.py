@@ -164,7 +164,7 @@ def test_multiline_quoted_cell_keeps_line_numbers(data: Path) -> None:
 
 def test_every_table_spec_matches_the_agreed_columns() -> None:
     assert TABLES["events"].column_names == [
-        "event_id", "date", "time_beijing", "type", "actor", "firm_ids", "sectors", "amount", "currency",
+        "event_id", "date", "time", "tz", "time_source", "type", "actor", "firm_ids", "sectors", "amount", "currency",
         "description", "sources", "confidence", "notes"]
     for name, spec in TABLES.items():
         header = (FIXTURES / "valid" / "data" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]

@@ -126,10 +126,15 @@ def map_event_days(events: pd.DataFrame, mics=SUPPORTED_EXCHANGES) -> pd.DataFra
     """Tidy table of day-0 sessions: one row per event and exchange.
 
     ``events`` needs ``event_id`` and ``date`` (Beijing date), optionally ``time_beijing`` (HH:MM). Returns
-    columns event_id, exchange, date, time_beijing, day0.
+    columns event_id, exchange, date, time_beijing, day0. Events with the data's ``time`` and ``tz`` columns
+    (time stated in an IANA zone) go through :func:`crackdown.announce.map_day0` instead (its columns).
     """
     if "event_id" not in events or "date" not in events:
         raise CrackdownError("events: need columns event_id and date")
+    if "time" in events:
+        from crackdown import announce  # announce builds on this module
+
+        return announce.map_day0(events, mics)
     times = events.get("time_beijing", None)
     frames = []
     for mic in dict.fromkeys(mics):  # loop over a handful of exchanges

@@ -31,6 +31,7 @@ EVIDENCE = {
     "04_market_reaction": "Market reaction to crackdown events (targeted platforms minus aligned AI firms)",
     "05_ipo_outcomes": "IPO outcomes by alignment",
     "06_enforcement": "Enforcement intensity against alignment",
+    "09_after_the_crackdown": "AI-firm listings by 2026 by alignment (the article's forecast)",
 }
 # Robustness notebooks -> the line of evidence they check (reported with that line, no vote of their own).
 ROBUSTNESS_OF = {"08_robustness": "04_market_reaction"}

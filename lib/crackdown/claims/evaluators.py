@@ -25,6 +25,7 @@ import pandas as pd
 
 from crackdown import alignment, paths
 from crackdown import eventstudy as es
+from crackdown import reaction as rx
 from crackdown.data import (
     explode_list,
     load_alignment,
@@ -56,8 +57,11 @@ KINDS, THEMES = CLAIM_KINDS, CLAIM_THEMES  # claims.csv vocabularies (defined wi
 THEME_TITLES = {"ipo_outcomes": "IPO outcomes", "enforcement": "Enforcement", "ai_and_the_state": "AI firms and the state",
                 "us_sanctions": "US sanctions", "markets": "Markets", "policy_and_rules": "Policy and rules"}
 IPO_FAILURES = ("suspended", "withdrawn", "shelved", "lapsed")
-CHIPS = ("0981.HK", "688981.SS", "1347.HK", "688256.SS", "002371.SZ")
-PLATFORMS = ("BABA", "9988.HK", "0700.HK", "3690.HK", "PDD", "JD")
+#: the market claim's legs when none are given: derived from the data (:func:`market_legs`), one listing per firm
+CHIPS: tuple[str, ...] = ()
+PLATFORMS: tuple[str, ...] = ()
+#: the firms of each leg: firms.csv sector_group (the hard-tech leg is the claim's "hard tech", chips included)
+LEG_SECTORS = {"chips": "hard_tech", "platforms": "consumer_platform"}
 CRACKDOWN_EVENTS = ("platform_antitrust_draft_2020", "ant_ipo_suspended_2020", "alibaba_antitrust_probe_2020",
                     "alibaba_antitrust_fine_2021", "meituan_antitrust_probe_2021", "didi_app_removal_2021",
                     "double_reduction_rules_2021", "common_prosperity_2021")
@@ -570,24 +574,48 @@ def hard_tech_spared_by_regulators(ctx: Context, start: str = "2020-11-01") -> E
                       "zero enforcement actions and zero Beijing-stopped IPOs for hard_tech firms")
 
 
+def market_legs(data_dir: str | Path | None = None) -> dict[str, tuple[str, ...]]:
+    """The market claim's legs from the data: per leg (:data:`LEG_SECTORS`), the firms of its sector_group with
+    one priced listing each, the one with the longest price coverage (:func:`crackdown.reaction.choose_listings`)."""
+    firms = load_firms(data_dir=data_dir)
+    securities = load_securities(data_dir=data_dir)
+    ids = firms.loc[firms["sector_group"].isin(list(LEG_SECTORS.values())), "firm_id"]
+    candidates = securities[securities["firm_id"].isin(ids) & (securities["price_basis"] != "none")]
+    coverage = rx.price_coverage(load_returns(list(candidates["symbol"]), data_dir=data_dir)) if len(candidates) \
+        else pd.DataFrame(columns=["first", "last"])
+    return {leg: tuple(rx.choose_listings(firms.loc[firms["sector_group"] == sector, "firm_id"], securities,
+                                          coverage)["symbol"])
+            for leg, sector in LEG_SECTORS.items()}
+
+
+def _legs(ctx: Context) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The context's legs, derived from the data where a context leaves them empty."""
+    if ctx.chips and ctx.platforms:
+        return ctx.chips, ctx.platforms
+    derived = market_legs(ctx.data_dir)
+    return ctx.chips or derived["chips"], ctx.platforms or derived["platforms"]
+
+
 def market_test(ctx: Context, min_obs: int = 100) -> dict[str, Any]:
     """Chips vs platforms around the crackdown events with the event-study engine (market model).
 
-    Returns the per-group CAAR tests (``caar``), the pooled long-short row (long chips, short platforms) and the
-    per-event long-short rows.
+    Returns the per-group CAAR tests (``caar``), the pooled long-short row (long chips, short platforms), the
+    per-event long-short rows and the legs used (``chips``, ``platforms``).
     """
     securities = load_securities(data_dir=ctx.data_dir)
     events = _events(ctx, event_ids=list(ctx.events))
-    symbols = [*ctx.chips, *ctx.platforms]
+    chips, platforms = _legs(ctx)
+    symbols = [*chips, *platforms]
     bench = securities.set_index("symbol").loc[symbols, "benchmark_symbol"]
     lo = events["date"].min() - pd.Timedelta(days=550)
     hi = events["date"].max() + pd.Timedelta(days=30)
     returns = load_returns([*symbols, *bench.unique()], lo, hi, data_dir=ctx.data_dir)
     res = es.run_event_study(returns, securities, events, symbols, model="market", estimation=ctx.estimation,
                              window=ctx.window, min_obs=min_obs,
-                             groups={"chips": list(ctx.chips), "platforms": list(ctx.platforms)}, errors="drop")
-    ls = es.long_short(res.fit, ctx.chips, ctx.platforms, ctx.window)
-    return {"caar": res.caar, "long_short": ls, "dropped": res.dropped, "car": res.car}
+                             groups={"chips": list(chips), "platforms": list(platforms)}, errors="drop")
+    ls = es.long_short(res.fit, chips, platforms, ctx.window)
+    return {"caar": res.caar, "long_short": ls, "dropped": res.dropped, "car": res.car, "chips": chips,
+            "platforms": platforms}
 
 
 @evaluator
@@ -605,7 +633,7 @@ def hard_tech_market_unaffected(ctx: Context, min_obs: int = 100) -> Evaluation:
               "platforms_p": float(caar.loc["platforms", "p_portfolio"]),
               "long_short_car": float(pooled["car"]), "long_short_p": float(pooled["p"]),
               "window": list(ctx.window), "pairs": int(chips["n"] + caar.loc["platforms", "n"])}
-    rows = _ids("events", ctx.events) + _ids("securities", [*ctx.chips, *ctx.platforms])
+    rows = _ids("events", ctx.events) + _ids("securities", [*out["chips"], *out["platforms"]])
     return Evaluation(_verdict(int(chips_ok) + int(spread_ok), 2), values, rows,
                       f"market-model CAR{list(ctx.window)}: chips not significantly negative and chips minus "
                       f"platforms > 0 at alpha {ctx.alpha} (eventstudy.run_event_study, long_short)")
@@ -705,6 +733,11 @@ def _check_legs(data_dir: str | Path | None, chips: Sequence[str], platforms: Se
                 raise unknown_name_error("symbol", sym, securities.index, name)
             if sym not in priced:
                 raise CrackdownError(f"{name}: {sym} has no price file (price_basis none)")
+        firm = securities.reindex(list(group))["firm_id"]
+        twice = firm[firm.notna() & firm.duplicated(keep=False)]
+        if len(twice):
+            raise CrackdownError(f"{name}: {', '.join(twice.index)} are listings of the same firm "
+                                 f"({twice.iloc[0]}); keep one listing per firm")
     both = sorted(set(chips) & set(platforms))
     if both:
         raise CrackdownError(f"platforms: {', '.join(both)} also in chips; the two legs must not overlap")
@@ -712,9 +745,12 @@ def _check_legs(data_dir: str | Path | None, chips: Sequence[str], platforms: Se
 
 def make_context(data_dir: str | Path | None = None, *, article_date: Any = "2021-11-01", as_of: Any = "2023-12-31",
                  event_window: Sequence[int] = (-1, 1), estimation_window: Sequence[int] = (-250, -11),
-                 crackdown_events: Sequence[str] = CRACKDOWN_EVENTS, chips: Sequence[str] = CHIPS,
-                 platforms: Sequence[str] = PLATFORMS, alpha: float = 0.05) -> Context:
-    """A :class:`Context` with checked values; errors name the argument (the same names as 07's parameters)."""
+                 crackdown_events: Sequence[str] = CRACKDOWN_EVENTS, chips: Sequence[str] | None = None,
+                 platforms: Sequence[str] | None = None, alpha: float = 0.05) -> Context:
+    """A :class:`Context` with checked values; errors name the argument (the same names as 07's parameters).
+
+    ``chips``/``platforms`` None: derived from the data (:func:`market_legs`); given: checked (priced, one listing
+    per firm, no overlap)."""
     art, aso = pd.Timestamp(article_date), pd.Timestamp(as_of)
     if aso < art:
         raise CrackdownError(f"as_of: {aso.date()} is before article_date {art.date()}")
@@ -724,6 +760,10 @@ def make_context(data_dir: str | Path | None = None, *, article_date: Any = "202
     if not 0 < alpha < 1:
         raise CrackdownError(f"alpha: {alpha!r} is outside (0, 1)")
     _check_events(data_dir, crackdown_events)
+    if chips is None or platforms is None:
+        derived = market_legs(data_dir)
+        chips = derived["chips"] if chips is None else chips
+        platforms = derived["platforms"] if platforms is None else platforms
     _check_legs(data_dir, chips, platforms)
     return Context(None if data_dir is None else Path(data_dir), art, aso, window, estimation,
                    tuple(crackdown_events), tuple(chips), tuple(platforms), float(alpha))
@@ -768,6 +808,27 @@ def aged_claims(ctx: Context, now: pd.DataFrame | None = None) -> pd.DataFrame:
     rank = {SUPPORTED: 2, PARTLY: 1, CONTRADICTED: 0}
     change = both["verdict_as_of"].map(rank) - both["verdict_at_article"].map(rank)
     both["aged"] = np.select([change < 0, change > 0], ["badly", "well"], "changed")
+    return both
+
+
+VERDICT_RANK = {SUPPORTED: 2, PARTLY: 1, CONTRADICTED: 0}
+
+
+def evaluate_later(ctx: Context, later: Any, now: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every claim evaluated at ``ctx.as_of`` and again with the period extended to ``later`` (same thresholds):
+    claim_id, kind, theme, verdict, verdict_later, values_later, rows_later and ``change`` (same, better, worse;
+    "changed" to or from not testable). ``now``: an :func:`evaluate_all` table for ``ctx`` (computed if not given)."""
+    until = pd.Timestamp(later)
+    if until < ctx.as_of:
+        raise CrackdownError(f"as_of_later: {until.date()} is before as_of {ctx.as_of.date()}")
+    now = evaluate_all(ctx) if now is None else now
+    then = evaluate_all(replace(ctx, as_of=until))
+    both = now[["claim_id", "kind", "theme", "verdict"]].merge(
+        then[["claim_id", "verdict", "values", "rows"]].rename(
+            columns={"verdict": "verdict_later", "values": "values_later", "rows": "rows_later"}), on="claim_id")
+    step = both["verdict_later"].map(VERDICT_RANK) - both["verdict"].map(VERDICT_RANK)
+    both["change"] = np.select([both["verdict"] == both["verdict_later"], step > 0, step < 0],
+                               ["same", "better", "worse"], "changed")
     return both
 
 

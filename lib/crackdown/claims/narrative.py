@@ -15,6 +15,7 @@ from crackdown.claims.evaluators import (
     PARTLY,
     SUPPORTED,
     THEMES,
+    VERDICT_RANK,
     VERDICTS,
     Context,
     market_test,
@@ -39,12 +40,16 @@ def evidence_text(values: dict[str, Any]) -> str:
     return "; ".join(f"{k}: {_fmt(v)}" for k, v in values.items())
 
 
-def register_view(table: pd.DataFrame, themes: Sequence[str] | None = None) -> pd.DataFrame:
-    """The register for display: claim, who, kind, verdict, evidence, where it is computed (function and rows)."""
+def register_view(table: pd.DataFrame, themes: Sequence[str] | None = None,
+                  later: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The register for display: claim, who, kind, verdict, evidence, where it is computed (function and rows);
+    with ``later`` (:func:`evaluate_later`) also ``verdict_later`` next to the verdict."""
     out = table if themes is None else table[table["theme"].isin(themes)]
+    later_verdict = {} if later is None else {"verdict_later": out["claim_id"].map(
+        later.set_index("claim_id")["verdict_later"])}
     return pd.DataFrame({
         "theme": out["theme"], "claim_id": out["claim_id"], "claim": out["claim"], "who": out["claimant"],
-        "kind": out["kind"], "verdict": out["verdict"], "evidence": out["values"].map(evidence_text),
+        "kind": out["kind"], "verdict": out["verdict"], **later_verdict, "evidence": out["values"].map(evidence_text),
         "computed_by": "crackdown.claims." + out["evaluator"],
         "data_rows": out["rows"].map(lambda r: ", ".join(r[:6]) + (f" (+{len(r) - 6} more)" if len(r) > 6 else "")),
     }).reset_index(drop=True)
@@ -52,8 +57,9 @@ def register_view(table: pd.DataFrame, themes: Sequence[str] | None = None) -> p
 
 def market_by_event(ctx: Context, min_obs: int = 100) -> pd.DataFrame:
     """Mean CAR over the event window per crackdown event for chips and platforms (event x group, plus pairs)."""
-    cars = market_test(ctx, min_obs)["car"]
-    group = np.where(cars["symbol"].isin(ctx.chips), "chips", "platforms")
+    out = market_test(ctx, min_obs)
+    cars = out["car"]
+    group = np.where(cars["symbol"].isin(out["chips"]), "chips", "platforms")
     out = cars.assign(group=group).groupby(["event_id", "group"])["car"].agg(["mean", "count"]).unstack("group")
     out.columns = [f"{g}_{stat}" for stat, g in out.columns]
     order = [e for e in ctx.events if e in out.index]
@@ -121,9 +127,11 @@ def aged_narrative(aged: pd.DataFrame, fates: pd.DataFrame, article: pd.Timestam
 
 
 def results_record(table: pd.DataFrame, aged: pd.DataFrame, fates: pd.DataFrame, article: pd.Timestamp,
-                   parameters: dict[str, Any]) -> dict[str, Any]:
+                   parameters: dict[str, Any], later: pd.DataFrame | None = None,
+                   later_date: pd.Timestamp | None = None) -> dict[str, Any]:
     """Notebook 07's results: the answer, verdict per claim and counts, aged claims, stalled AI IPOs, the market
-    claim's estimates and ``parameters``."""
+    claim's estimates and ``parameters``; with ``later`` (:func:`evaluate_later` up to ``later_date``) also
+    ``verdicts_later``, ``counts_later``, ``as_of_later`` and the forecasts' verdicts at both dates."""
     counts = verdict_counts(table)
     a = aged_lists(aged, fates)
     values = table.set_index("claim_id").loc[MARKET_CLAIM, "values"]
@@ -140,7 +148,32 @@ def results_record(table: pd.DataFrame, aged: pd.DataFrame, fates: pd.DataFrame,
         "ai_ipos_stalled_or_failed_since": a["stalled"],
         "market": {k: values[k] for k in MARKET_KEYS},
         "parameters": parameters,
+        **({} if later is None else later_record(later, later_date)),
     }
+
+
+def later_record(later: pd.DataFrame, later_date: pd.Timestamp | None) -> dict[str, Any]:
+    """The as-of-later part of 07's record: verdict per claim at the later date, counts, changes, and per forecast
+    both verdicts."""
+    forecasts = later[later["kind"] == "forecast"]
+    return {
+        "as_of_later": None if later_date is None else pd.Timestamp(later_date).date().isoformat(),
+        "verdicts_later": dict(zip(later["claim_id"], later["verdict_later"], strict=True)),
+        "counts_later": verdict_counts(later.assign(verdict=later["verdict_later"])),
+        "changed_later": later.loc[later["change"] != "same", "claim_id"].tolist(),
+        "forecasts": {c: {"as_of": v, "as_of_later": w} for c, v, w in zip(
+            forecasts["claim_id"], forecasts["verdict"], forecasts["verdict_later"], strict=True)},
+    }
+
+
+def later_narrative(later: pd.DataFrame, as_of: pd.Timestamp, later_date: pd.Timestamp) -> str:
+    """The forecasts' verdicts at ``as_of`` and at ``later_date`` side by side, and which claims moved (markdown)."""
+    forecasts = later[later["kind"] == "forecast"]
+    items = "; ".join(f"{r.claim_id}: {r.verdict} -> {r.verdict_later}" for r in forecasts.itertuples())
+    moved = later[later["change"] != "same"]
+    return (f"With the period extended from {as_of.date()} to {pd.Timestamp(later_date).date()}, the "
+            f"{len(forecasts)} forecast(s) read: {items or 'none'}. {len(moved)} claim(s) change verdict "
+            f"({', '.join(f'{r.claim_id} {r.change}' for r in moved.itertuples()) or 'none'}).")
 
 
 def verdict_narrative(table: pd.DataFrame, aged: pd.DataFrame) -> str:
@@ -162,13 +195,22 @@ def contrast_narrative(table: pd.DataFrame, until: pd.Timestamp) -> str:
     by_id = table.set_index("claim_id")
     spared, ipo = by_id.loc["ai_unicorns_untouched"], by_id.loc["ai_unicorns_proceed_with_ipos"]
     market = by_id.loc[MARKET_CLAIM]
-    both_hold = spared["verdict"] == market["verdict"] == SUPPORTED
+    held = [spared["verdict"] == SUPPORTED, market["verdict"] == SUPPORTED]
+    contrast = "is borne out" if all(held) else ("is not borne out" if not any(
+        v in (SUPPORTED, PARTLY) for v in (spared["verdict"], market["verdict"])) else "holds only in part")
+    ranks = [VERDICT_RANK.get(v) for v in (spared["verdict"], market["verdict"], ipo["verdict"])]
+    if None in ranks:
+        fared = "Its IPO forecast:"
+    else:
+        fared = ("Its IPO forecast fared worse:" if ranks[2] < min(ranks[:2]) else "Its IPO forecast fared better:"
+                 if ranks[2] > max(ranks[:2]) else "Its IPO forecast fared as well as the contrast's parts:"
+                 if ranks[2] == ranks[0] == ranks[1] else "Its IPO forecast fared between the two:")
     return (
-        f"The article's central contrast {'is borne out' if both_hold else 'holds only in part'}: before it "
+        f"The article's central contrast {contrast}: before it "
         f"appeared, AI firms faced {spared['values']['ai_actions_per_firm']} Chinese enforcement actions per firm "
         f"against {spared['values']['platform_actions_per_firm']} for consumer platforms ({spared['verdict']}), and "
         f"in prices chips minus platforms earned {100 * market['values']['long_short_car']:+.2f}% around the "
-        f"crackdown events ({market['verdict']}). Its IPO forecast fared worse: by {until.date()} SenseTime's "
+        f"crackdown events ({market['verdict']}). {fared} by {until.date()} SenseTime's "
         f"attempt is {ipo['values']['sensetime_status']} and Megvii's is {ipo['values']['megvii_status']} "
         f"({ipo['verdict']})."
     )

@@ -72,15 +72,26 @@ def check_penalty_events(penalties: pd.DataFrame, events: pd.DataFrame, firm_ids
             for line, firm, event in links.loc[~ok, ["firm_id", "event_id"]].itertuples()]
 
 
+def _text_hosts(text: pd.Series) -> pd.Series:
+    """The host of every URL inside free text (e.g. events.time_source), indexed by the cell's line."""
+    urls = text.str.extractall(r"(https?://[^\s;]+)")[0].droplevel("match")
+    hosts = urls.str.extract(r"^https?://([^/?#\s]+)", expand=False).str.lower()
+    return hosts.str.replace(r"^[^@]*@", "", regex=True).dropna()
+
+
 def check_source_hosts(table: pd.DataFrame, shown_as: str) -> list[Violation]:
-    """Every source on a staging/test server, a proxy, a mirror or a bare IP address (one violation per cell)."""
-    if "sources" not in table.columns:
-        return []
-    reasons = blocked_host_reason(hosts := source_hosts(table["sources"]))
-    bad = pd.DataFrame({"host": hosts, "reason": reasons})[reasons != ""]
-    first = bad[~bad.index.duplicated()]
-    return [Violation(shown_as, int(line), "sources", f"source host {host!r} is {reason}; cite the original "
-                      "outlet or an archive link") for line, host, reason in first.itertuples()]
+    """Every source on a staging/test server, a proxy, a mirror or a bare IP address (one violation per cell), in
+    ``sources`` and in the URLs an events row's ``time_source`` names."""
+    problems = []
+    for column, hosts_of in (("sources", source_hosts), ("time_source", _text_hosts)):
+        if column not in table.columns:
+            continue
+        reasons = blocked_host_reason(hosts := hosts_of(table[column]))
+        bad = pd.DataFrame({"host": hosts, "reason": reasons})[reasons != ""]
+        first = bad[~bad.index.duplicated()]
+        problems += [Violation(shown_as, int(line), column, f"source host {host!r} is {reason}; cite the original "
+                               "outlet or an archive link") for line, host, reason in first.itertuples()]
+    return problems
 
 
 def check_panel_completeness(alignment: pd.DataFrame, firm_ids: frozenset[str], shown_as: str) -> list[Violation]:

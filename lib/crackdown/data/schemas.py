@@ -39,7 +39,17 @@ EVENT_TYPES = (
     "ipo_listed", "ipo_suspended", "ipo_postponed", "ipo_withdrawn", "ipo_shelved", "ipo_lapsed",
     "delisting", "sanction", "easing", "media_signal",
 )
-IPO_OUTCOMES = ("listed", "postponed", "suspended", "withdrawn", "shelved", "lapsed", "stalled")
+#: ``pending``: attempt started (tutoring, board plan or filing), no decision found in any source;
+#: ``under_review``: the exchange accepted the application and no committee result was found
+IPO_OUTCOMES = ("listed", "postponed", "suspended", "withdrawn", "shelved", "lapsed", "stalled", "pending",
+                "under_review")
+#: attempts still open at the data's end (neither listed nor ended)
+OPEN_IPO_OUTCOMES = ("pending", "under_review")
+#: the listing route (data/README.md): HKEX Main Board (standard, secondary or dual-primary; Chapter 18C not
+#: established), HKEX Chapter 18A (pre-revenue biotech) and 18C (specialist technology) stated by a source, SSE
+#: STAR Market with the numbered standard unverified or the fifth (no-profit) standard stated, Nasdaq/NYSE, other
+LISTING_REGIMES = ("hkex_main_board", "hkex_chapter_18a", "hkex_chapter_18c", "star_standard", "star_fifth_standard",
+                   "nasdaq", "nyse", "other")
 DELAYED_BY = ("none", "beijing_regulators", "us_sanctions", "market_conditions", "firm_decision", "unknown")
 #: the indicators every firm must have at least one alignment row for (found or not_found)
 CORE_INDICATORS = (
@@ -59,7 +69,7 @@ INDICATOR_UNITS = {**dict.fromkeys(SHARE_INDICATORS, "share"), **dict.fromkeys(B
 ALIGNMENT_STATUSES = ("found", "not_found")
 #: source hosts that are not an original outlet: staging/test servers, proxies, mirrors, bare IP addresses
 BLOCKED_SOURCE_HOSTS: dict[str, str] = {
-    r"(?:^|\.)(?:testing|staging|test|web-qa|qa|dev|uat|preprod)(?:-[a-z0-9]+)?\.": "a staging or test server",
+    r"(?:^|\.)(?:testing|staging|stage|test|web-qa|qa|dev|uat|preprod)(?:-[a-z0-9]+)?\.": "a staging or test server",
     r"proxy": "a proxy host",
     (r"wikipedia-on-ipfs\.org$|(?:^|\.)owiki\.org$|\.cloudfront\.net$|^mcdn\.i-scmp\.com$|"
      r"(?:^|\.)(?:vdocuments\.net|pdfslide\.net|docslib\.org|fdocuments\.us|taowenge\.com)$"): "a mirror host",
@@ -67,6 +77,11 @@ BLOCKED_SOURCE_HOSTS: dict[str, str] = {
 }
 PENALTY_TYPES = ("fine", "confiscation", "rectification_order", "warning", "business_suspension")
 CONFIDENCES = ("high", "medium", "low")
+#: IANA zones an announcement time may be stated in (``events.tz``)
+TIME_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Seoul", "Asia/Tokyo", "America/New_York",
+              "America/Los_Angeles", "Europe/London", "Europe/Brussels", "UTC")
+#: ``events.time_source`` of a row without a time
+TIME_NOT_STATED = "not stated in the sources"
 BOOLS = ("true", "false")
 
 ID_PATTERN = r"[a-z0-9_]+"
@@ -231,6 +246,15 @@ def blocked_host_reason(hosts: pd.Series) -> pd.Series:
     return reason
 
 
+def _time_zone_with_time(df: pd.DataFrame) -> pd.Series:
+    return _filled(df, "time") == _filled(df, "tz")
+
+
+def _time_source_matches_time(df: pd.DataFrame) -> pd.Series:
+    stated = df["time_source"].str.strip() != TIME_NOT_STATED
+    return (_filled(df, "time") & _filled(df, "time_source") & stated) | (_empty(df["time"]) & ~stated)
+
+
 def _delisted_after_listed(df: pd.DataFrame) -> pd.Series:
     listed = pd.to_datetime(df["listing_date"], format="%Y-%m-%d", errors="coerce")
     delisted = pd.to_datetime(df["delisting_date"], format="%Y-%m-%d", errors="coerce")
@@ -266,21 +290,40 @@ TABLES: dict[str, TableSpec] = {
         RowCheck("delisting_date", "delisting_date is before listing_date", _delisted_after_listed),
     )),
     "events": TableSpec("events", (
-        Col("event_id", "id", True, unique=True), Col("date", "date_or_month", True), Col("time_beijing", "time"),
+        Col("event_id", "id", True, unique=True), Col("date", "date_or_month", True), Col("time", "time"),
+        Col("tz", "vocab", vocab=TIME_ZONES), Col("time_source", "text", True),
         Col("type", "vocab", True, EVENT_TYPES), Col("actor", "text", True), Col("firm_ids", "firm_list"),
         Col("sectors", "vocab_list", vocab=SECTOR_GROUPS), Col("amount", "amount"),
         Col("currency", "vocab", vocab=CURRENCIES), Col("description", "text", True), *_SRC,
         Col("notes", "text"),
-    ), (_CURRENCY_RULE,)),
+    ), (
+        _CURRENCY_RULE,
+        RowCheck("tz", "tz must be given exactly when time is (the IANA zone the time was stated in)",
+                 _time_zone_with_time),
+        RowCheck("time_source", f"time_source must say where a given time comes from, and be "
+                 f"'{TIME_NOT_STATED}' when time is empty", _time_source_matches_time),
+    )),
     "ipos": TableSpec("ipos", (
         Col("ipo_id", "id", True, unique=True), Col("firm_id", "firm", True), Col("venue", "text", True),
         Col("exchange", "vocab", vocab=EXCHANGES), Col("filing_date", "date_or_month"),
         Col("approval_date", "date_or_month"), Col("planned_listing_date", "date_or_month"),
         Col("listing_date", "date_or_month"), Col("outcome", "vocab", True, IPO_OUTCOMES),
         Col("outcome_date", "date_or_month"), Col("amount", "amount"), Col("currency", "vocab", vocab=CURRENCIES),
-        Col("delayed_by", "vocab", True, DELAYED_BY), *_SRC, Col("notes", "text"),
+        Col("delayed_by", "vocab", True, DELAYED_BY), Col("ticker", "text"),
+        Col("listing_regime", "vocab", vocab=LISTING_REGIMES), Col("offer_price", "amount"),
+        Col("first_day_close", "amount"), Col("price_currency", "vocab", vocab=CURRENCIES), *_SRC,
+        Col("notes", "text"),
     ), (
         _CURRENCY_RULE,
+        RowCheck("price_currency", "price_currency must be given exactly when offer_price or first_day_close is",
+                 lambda d: _filled(d, "offer_price").where(_empty(d["first_day_close"]), True)
+                 == _filled(d, "price_currency")),
+        RowCheck("first_day_close", "offer_price and first_day_close need a listed outcome",
+                 lambda d: _implies(_filled(d, "offer_price") | _filled(d, "first_day_close"),
+                                    d["outcome"] == "listed")),
+        RowCheck("listing_date", "an open attempt (pending, under_review) has no listing_date or outcome_date",
+                 lambda d: _implies(d["outcome"].isin(OPEN_IPO_OUTCOMES),
+                                    _empty(d["listing_date"]) & _empty(d["outcome_date"]))),
         RowCheck("listing_date", "listing_date is required when outcome is listed",
                  lambda d: _implies(d["outcome"] == "listed", _filled(d, "listing_date"))),
     )),

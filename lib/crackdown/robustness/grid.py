@@ -58,7 +58,7 @@ class SweepData:
 
     ``returns``: wide returns of the studied securities and every benchmark; ``securities``: symbol, exchange,
     benchmark_symbol, firm_id; ``events``: the candidate crackdown events (day precision) with event_id, date,
-    time_beijing, type; ``event_sets``: name -> event ids; ``firm_symbol``: firm_id -> the one security used
+    time and tz (or legacy time_beijing), type; ``event_sets``: name -> event ids; ``firm_symbol``: firm_id -> the one security used
     for it; ``groups``: firm_id -> group under the sector rule; ``all_event_days``: day-precision dates of every
     event in events.csv (kept clear of placebo dates); ``data_hash``: hash of the data folder; ``gaps``: the
     returns' rule across suspensions (``drop`` or ``resumption``) and ``spans`` the sessions each return spans
@@ -127,8 +127,8 @@ def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "dro
     return SweepData(
         returns=load_returns(symbols, gaps=gaps, max_span=max_span),
         securities=securities[["symbol", "firm_id", "exchange", "benchmark_symbol"]],
-        events=events[events["event_id"].isin(used)][["event_id", "date", "time_beijing", "type"]].reset_index(
-            drop=True),
+        events=events[events["event_id"].isin(used)][[c for c in ("event_id", "date", "time", "tz", "time_beijing",
+                                                                   "type") if c in events]].reset_index(drop=True),
         event_sets=sets, firm_symbol=firm_symbol, groups=groups,
         all_event_days=day["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash(), gaps=gaps, spans=spans)
 
