@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/crackdown run
+	$(BIN)/crackdown run --profile full
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
