@@ -168,6 +168,7 @@ def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path
             request_save_on_cell_execute=False,
             execution_timeout=timeout,
             kernel_name=KERNEL_NAME,
+            language="python",  # the runner's kernel is Python, whatever (or nothing) the metadata says
             config=_kernel_config(socket_dir),
             kernel_manager_class=_kernel_manager_class(),
             on_cell_start=_progress_hook(stage / "progress" / spec.name, _cell_count(spec.path) + bool(parameters)),

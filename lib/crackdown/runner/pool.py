@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from crackdown import paths
-from crackdown.notebooks import NotebookSpec, effective_values, run_order
 from crackdown.data.manifest import data_hash
 from crackdown.errors import OutputsError
 from crackdown.fileio import atomic_write
+from crackdown.notebooks import NotebookSpec, effective_values, run_order
 from crackdown.results import scratch_folder
 from crackdown.runner import cache
 from crackdown.runner.execute import NotebookRun, error_message, execute_notebook, init_worker

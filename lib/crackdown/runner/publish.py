@@ -182,8 +182,8 @@ def publish_scratch(stage: Path, run: NotebookRun, folder: Path) -> None:
     an earlier run there; the report (``outputs/html``, ``outputs/results``, status, index) is not touched."""
     import nbformat
 
-    from crackdown.site.reader import export_reader_html
     from crackdown.site import layout
+    from crackdown.site.reader import export_reader_html
 
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "results").mkdir(parents=True)
