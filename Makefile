@@ -11,14 +11,18 @@ PYTEST_ARGS ?=
 
 .PHONY: report test lab lock clean-outputs mutation
 
+# pip prints each package as it is collected and installed (no --quiet): the first install takes minutes
 $(STAMP): pyproject.toml requirements.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@test -x $(BIN)/python || { echo "crackdown: [1/3] creating the virtual environment $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "crackdown: [2/3] installing the pinned environment (requirements.lock)"
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.lock
+	@echo "crackdown: [3/3] installing the crackdown package (editable)"
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+	@echo "crackdown: environment ready ($(VENV))"
 
 report: $(STAMP)
-	$(BIN)/crackdown run
+	$(BIN)/crackdown run --profile full
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,10 +3,10 @@
 Measures in one run, in scratch copies of the project (each with its own empty ``outputs/``, so the data cache
 and any execution cache start cold):
 
-  cold       `crackdown run --profile ci` on the report's N notebooks, nothing cached
+  cold       `crackdown run --profile ci --publish` on the report's N notebooks, nothing cached
   floor      the same runner on N trivial notebooks that only import pandas and seaborn
   naive      papermill CLI then `jupyter nbconvert --to html`, notebook by notebook (from bench_runner.py)
-  no-op      the same `crackdown run --profile ci` again in the cold run's copy, nothing changed
+  no-op      the same `crackdown run --profile ci --publish` again in the cold run's copy, nothing changed
   one        again, after adding a Markdown cell to one notebook (ONE_NOTEBOOK); lists the notebooks that
              were executed again (expected: that notebook and 00_summary, which reads the others' results)
 
@@ -126,7 +126,7 @@ def main() -> None:
           f"Python {platform.python_version()}; N = {n} notebooks; ci profile; one run each; "
           f"1-minute load average {load_start:.1f} at the start, {load_end:.1f} at the end")
     print("\n| measurement | wall (s) | CPU (s) | ratio |\n| --- | --- | --- | --- |")
-    print(f"| cold full report (`crackdown run --profile ci`) | {cold:.1f} | {times['cold'][1]:.1f} | 1.00 |")
+    print(f"| cold full report (`crackdown run --profile ci --publish`) | {cold:.1f} | {times['cold'][1]:.1f} | 1.00 |")
     print(f"| floor: same runner, {n} trivial notebooks | {times['floor'][0]:.1f} | {times['floor'][1]:.1f} | "
           f"cold / floor = {verdict('cold / floor', cold / times['floor'][0])} |")
     if "naive" in times:

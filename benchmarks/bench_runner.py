@@ -47,7 +47,8 @@ def _timed(cmd: list[str], root: Path) -> float:
 
 
 def run_runner(root: Path, jobs: int | None) -> float:
-    cmd = [str(BIN / "crackdown"), "run", "--profile", "ci", "--no-progress"]
+    # --publish: the ci values differ from the report's profile, so the run would otherwise go to outputs/scratch/
+    cmd = [str(BIN / "crackdown"), "run", "--profile", "ci", "--publish", "--no-progress"]
     return _timed(cmd + (["--jobs", str(jobs)] if jobs else []), root)
 
 

@@ -65,11 +65,12 @@ def scratch_project(tmp_path: Path) -> Path:
 
 
 def build_ci_report(parent: Path) -> Path:
-    """Copy the real notebooks, data and profiles under ``parent`` and run the whole report with the ci profile."""
+    """Copy the real notebooks, data and profiles under ``parent`` and run the whole report with the ci profile,
+    published as the report (``--publish``: the ci values differ from the report's profile)."""
     root = parent / "project"
     for name in ("notebooks", "data", "profiles"):
         shutil.copytree(ROOT / name, root / name)
-    result = run_crackdown(root, "run", "--profile", "ci", "--no-progress")
+    result = run_crackdown(root, "run", "--profile", "ci", "--publish", "--no-progress")
     if result.returncode != 0:
         pytest.fail(f"crackdown run --profile ci failed in {parent.name}:\n{result.stdout}\n{result.stderr}")
     return root

@@ -474,7 +474,8 @@ def wave_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, WaveOut
         root = _make_project(tmp_path_factory.mktemp(f"wave{k}") / "project")
         (root / "wave.yaml").write_text(yaml.safe_dump({c.notebook: c.parameters for c in wave}))
         before = _snapshot(root)
-        result = run_crackdown(root, "run", *[c.notebook for c in wave], "-f", "wave.yaml", "--no-progress")
+        result = run_crackdown(root, "run", *[c.notebook for c in wave], "-f", "wave.yaml", "--publish",
+                               "--no-progress")
         for case in wave:
             outcomes[f"{case.notebook}/{case.id}"] = WaveOutcome(result, root, before)
     return outcomes
@@ -512,7 +513,7 @@ def test_notebook_run_on_corrupt_data_names_the_file(case: DataCase, tmp_path: P
     root = _make_project(tmp_path / "project")
     case.corrupt(root / "data")
     before = _snapshot(root)
-    result = run_crackdown(root, "run", "01_data_coverage", "--profile", "ci", "--no-progress")
+    result = run_crackdown(root, "run", "01_data_coverage", "--profile", "ci", "--publish", "--no-progress")
     assert result.returncode == 1
     # the loaders name the file (and line and column where there is one); `data check` says more
     culprit = case.expect if case.id != "prices-file-missing" else "data/prices/BABA.csv"
@@ -533,7 +534,7 @@ def test_project(tmp_path: Path) -> Path:
 ], ids=["kernel-killed", "cell-timeout"])
 def test_kernel_death_and_timeout_fail_the_notebook_only(args: tuple[str, ...], expect: str, test_project: Path) -> None:
     before = _snapshot(test_project)
-    result = run_crackdown(test_project, "run", "fails", *args, "--no-progress")
+    result = run_crackdown(test_project, "run", "fails", *args, "--publish", "--no-progress")
     assert result.returncode == 1
     assert expect in result.stderr
     _assert_failed_cleanly(test_project, before, ["fails"])
@@ -564,7 +565,8 @@ def test_ctrl_c_during_a_run_stops_it_cleanly(test_project: Path, settle_s: floa
     """
     before = _snapshot(test_project)
     env = {**os.environ, "CRACKDOWN_ROOT": str(test_project)}
-    proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--no-progress"],
+    proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--publish",
+                             "--no-progress"],
                             cwd=test_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -645,7 +647,8 @@ def _workers_of(root: Path) -> list[int]:
 def test_killed_runner_takes_its_workers_and_kernels_with_it(test_project: Path) -> None:
     """SIGKILL to the runner alone: its workers and kernels exit; the next run removes the stale staging folder."""
     env = {**os.environ, "CRACKDOWN_ROOT": str(test_project)}
-    proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--no-progress"],
+    proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--publish",
+                             "--no-progress"],
                             cwd=test_project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:

@@ -10,6 +10,7 @@ downloads a browser here.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections import deque
@@ -19,8 +20,6 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-
-from crackdown.runner import export_html
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,10 +116,11 @@ def site(ci_report: Path) -> dict[str, PageReport]:
     return reports
 
 
-PAGES = ["index.html", *[f"{n}.html" for n in NOTEBOOKS]]
+PAGES = ["index.html", *[f"{n}.html" for n in NOTEBOOKS], "data.html", "glossary.html"]
 
 
-def test_index_links_every_notebook_page(site: dict[str, PageReport]) -> None:
+def test_index_links_every_page_of_the_site(site: dict[str, PageReport]) -> None:
+    """From the index the crawl reaches every notebook's page, the data-and-sources page and the glossary."""
     assert sorted(site) == sorted(PAGES)
 
 
@@ -165,15 +165,21 @@ def test_summary_shows_its_verdict_table(site: dict[str, PageReport]) -> None:
     assert site["00_summary.html"].verdict_tables >= 1, "the summary page has no table with a 'verdict' column"
 
 
-def test_exported_html_loads_no_script_from_the_network() -> None:
-    """export_html drops the lab template's CDN scripts (require.js, MathJax, mermaid), keeping the content."""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title\n\nA formula $x^2$ and a [link](https://example.org)."),
-        nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"},
-                                                                           execution_count=1)]),
-    ])
-    page = export_html(nb)
-    assert not re.search(r"<script[^>]+src=", page), "a script is loaded from a URL"
-    assert "cdnjs" not in page
-    assert 'id="Title"' in page and "https://example.org" in page and "$x^2$" in page
-    assert "jp-OutputArea" in page
+def test_site_pages_load_no_script_from_the_network(ci_report: Path) -> None:
+    """The runner's site (crackdown.site) drops the lab template's CDN scripts (require.js, MathJax, mermaid) and
+    keeps the content: no script, stylesheet or image comes from a URL, and each notebook's page holds its
+    heading and its outputs."""
+    html_dir = ci_report / "outputs" / "html"
+    for page in sorted(html_dir.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=", text), f"{page.name}: a script is loaded from a URL"
+        assert not re.search(r"<link[^>]+href=[\"']https?:", text), f"{page.name}: a stylesheet is loaded from a URL"
+        assert "cdnjs" not in text and "cdn.jsdelivr" not in text, page.name
+    for name in NOTEBOOKS:
+        nb = nbformat.read(ci_report / "outputs" / "notebooks" / f"{name}.ipynb", as_version=4)
+        text = (html_dir / f"{name}.html").read_text(encoding="utf-8")
+        assert "jp-OutputArea" in text, f"{name}.html shows no output"
+        title = next(c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
+                     if c.cell_type == "markdown" and c.source.startswith("# "))
+        heading = html.escape(title.split(":")[0].replace("`", "").replace("*", ""), quote=False)
+        assert heading in text, f"{name}.html lacks its heading {heading!r}"

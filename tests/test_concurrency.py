@@ -41,7 +41,7 @@ def _popen(root: Path, *args: str) -> subprocess.Popen:
 
 def test_a_second_run_waits_for_the_first(scratch_project: Path) -> None:
     lock = scratch_project / "outputs" / LOCK_NAME
-    first = _popen(scratch_project, "run", "fails", "-p", "sleep_s", "6", "--no-progress")
+    first = _popen(scratch_project, "run", "fails", "-p", "sleep_s", "6", "--publish", "--no-progress")
     try:
         deadline = time.monotonic() + 120
         while not _locked(lock) and first.poll() is None and time.monotonic() < deadline:

@@ -12,21 +12,24 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:root|home|tmp|work|Users|usr|opt)/[\w
 
 
 def test_good_notebook_runs_and_is_listed_in_the_index(scratch_project: Path) -> None:
-    result = run_crackdown(scratch_project, "run", "ok", "-p", "n", "4", "--no-progress")
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "n", "4", "--publish", "--no-progress")
     assert result.returncode == 0, result.stderr
     out = scratch_project / "outputs"
     assert (out / "notebooks" / "ok.ipynb").exists()
     html = (out / "html" / "ok.html").read_text()
     assert "2.0 x" in html  # n * ratio with n injected as 4
     index = (out / "html" / "index.html").read_text()
-    assert 'href="ok.html"' in index and "n=4" in index
+    assert 'href="ok.html"' in index and "<code>n=4</code>" in index  # run details: what produced the page
     assert "data sha256" in index
+    for page in ("data.html", "glossary.html"):  # the site, not a folder of pages
+        assert (out / "html" / page).exists()
 
 
 def test_outputs_carry_no_local_paths(scratch_project: Path) -> None:
     assert run_crackdown(scratch_project, "run", "--no-progress").returncode == 0
     # a failure's traceback runs through site-packages: it must be scrubbed too
-    assert run_crackdown(scratch_project, "run", "fails", "-p", "should_fail", "true", "--no-progress").returncode == 1
+    assert run_crackdown(scratch_project, "run", "fails", "-p", "should_fail", "true", "--publish",
+                         "--no-progress").returncode == 1
     assert (scratch_project / "outputs" / "failed" / "fails.ipynb").exists()
     for path in (scratch_project / "outputs").rglob("*"):
         if path.is_file() and path.suffix in {".ipynb", ".html", ".json"}:
@@ -39,22 +42,24 @@ def test_failing_cell_keeps_good_outputs_and_the_partial_notebook(scratch_projec
     first = run_crackdown(scratch_project, "run", "fails", "--no-progress")
     assert first.returncode == 0, first.stderr
     out = scratch_project / "outputs"
-    good_html = (out / "html" / "fails.html").read_bytes()
+    assert "finished" in (out / "html" / "fails.html").read_text()
     good_notebook = (out / "notebooks" / "fails.ipynb").read_bytes()
     good_results = (out / "results" / "fails.json").read_bytes()
 
-    second = run_crackdown(scratch_project, "run", "fails", "ok", "-f", str(_params(scratch_project)), "--no-progress")
+    second = run_crackdown(scratch_project, "run", "fails", "ok", "-f", str(_params(scratch_project)), "--publish",
+                           "--no-progress")
     assert second.returncode == 1
     assert "fails: failed in cell" in second.stderr
     assert "RuntimeError: deliberate failure" in second.stderr
     assert (out / "failed" / "fails.ipynb").exists()
-    assert (out / "html" / "fails.html").read_bytes() == good_html
+    page = (out / "html" / "fails.html").read_text()  # the site shows the last good output, and says so
+    assert "finished" in page and "The last run of this notebook failed" in page
     assert (out / "notebooks" / "fails.ipynb").read_bytes() == good_notebook
     assert (out / "results" / "fails.json").read_bytes() == good_results  # staged results of a failure are dropped
     # the other notebook still ran, and the index marks the failure
     assert (out / "html" / "ok.html").exists()
     index = (out / "html" / "index.html").read_text()
-    assert 'class="failed"' in index and "deliberate failure" in index
+    assert "<td>fails</td><td>failed<div" in index and "deliberate failure" in index  # the site's run details
     assert json.loads((out / "status" / "ok.json").read_text())["status"] == "ok"
 
 
@@ -79,7 +84,7 @@ def test_wrongly_typed_value_is_rejected_with_the_expected_type(scratch_project:
 
 
 def test_int_is_accepted_for_a_float_parameter(scratch_project: Path) -> None:
-    result = run_crackdown(scratch_project, "run", "ok", "-p", "ratio", "2", "--no-progress")
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "ratio", "2", "--publish", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "6.0 x" in (scratch_project / "outputs" / "html" / "ok.html").read_text()
 
@@ -91,10 +96,11 @@ def test_unknown_notebook_suggests_close_names(scratch_project: Path) -> None:
 
 
 def test_dead_kernel_and_timeout_are_reported(scratch_project: Path) -> None:
-    died = run_crackdown(scratch_project, "run", "fails", "-p", "kill_kernel", "true", "--no-progress")
+    died = run_crackdown(scratch_project, "run", "fails", "-p", "kill_kernel", "true", "--publish", "--no-progress")
     assert died.returncode == 1
     assert "kernel died" in died.stderr
-    slow = run_crackdown(scratch_project, "run", "fails", "-p", "sleep_s", "30", "--timeout", "3", "--no-progress")
+    slow = run_crackdown(scratch_project, "run", "fails", "-p", "sleep_s", "30", "--timeout", "3", "--publish",
+                         "--no-progress")
     assert slow.returncode == 1
     assert "timeout" in slow.stderr.lower()
     assert not (scratch_project / "outputs" / "html" / "fails.html").exists()
@@ -108,7 +114,7 @@ def test_list_shows_parameters_types_and_defaults(scratch_project: Path) -> None
 
 
 def test_unquoted_date_is_accepted_for_a_string_parameter(scratch_project: Path) -> None:
-    result = run_crackdown(scratch_project, "run", "ok", "-p", "label", "2021-07-23", "--no-progress")
+    result = run_crackdown(scratch_project, "run", "ok", "-p", "label", "2021-07-23", "--publish", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "2021-07-23" in (scratch_project / "outputs" / "html" / "ok.html").read_text()
 

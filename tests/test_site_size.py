@@ -11,7 +11,10 @@ MAX_PAGE_BYTES = 3 * 1024 * 1024
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("name", [*NOTEBOOKS, "index"])
+SITE_PAGES = [*NOTEBOOKS, "index", "data", "glossary"]
+
+
+@pytest.mark.parametrize("name", SITE_PAGES)
 def test_html_page_is_at_most_3_mb(ci_report: Path, name: str) -> None:
     page = ci_report / "outputs" / "html" / f"{name}.html"
     assert page.exists(), f"{name}.html was not written"
@@ -20,6 +23,7 @@ def test_html_page_is_at_most_3_mb(ci_report: Path, name: str) -> None:
 
 
 def test_every_page_of_the_site_is_checked(ci_report: Path) -> None:
-    """No page escapes the budget: the site holds exactly the notebooks' pages and the index."""
+    """No page escapes the budget: the site holds exactly the notebooks' pages, the index, the data-and-sources
+    page and the glossary."""
     pages = sorted(p.stem for p in (ci_report / "outputs" / "html").glob("*.html"))
-    assert pages == sorted([*NOTEBOOKS, "index"])
+    assert pages == sorted(SITE_PAGES)

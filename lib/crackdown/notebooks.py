@@ -22,6 +22,7 @@ from crackdown import params, paths
 from crackdown.errors import CrackdownError, ParameterError, unknown_name_error
 
 PROFILES = ("ci", "full")
+REPORT_PROFILE = "full"  # the profile of the published report; runs with other values go to outputs/scratch/
 MAX_VALUE_NODES = 10_000  # values a parameter may hold in all (lists and mappings included)
 ALLOWED_VALUES = "text, numbers, true/false, null, lists and mappings with text keys"
 
@@ -347,6 +348,16 @@ def resolve_parameters(
         for name, value in layer.items():
             resolved[name] = check_value(spec, name, value, origin)
     return resolved
+
+
+def effective_values(spec: NotebookSpec, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The values a run of ``spec`` uses: its defaults overlaid with the injected ``parameters``."""
+    return {**{name: p.default for name, p in spec.parameters.items()}, **parameters}
+
+
+def same_values(spec: NotebookSpec, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether injecting ``a`` or ``b`` runs ``spec`` with the same values (``1`` and ``1.0`` are the same)."""
+    return effective_values(spec, a) == effective_values(spec, b)
 
 
 def run_order(specs: list[NotebookSpec]) -> list[NotebookSpec]:

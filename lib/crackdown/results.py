@@ -8,6 +8,7 @@ is always a :class:`Headline` (``Headline(...).as_record()``), so every notebook
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import math
 import os
@@ -25,6 +26,7 @@ from crackdown.errors import CrackdownError
 
 OPTIONAL_HEADLINE_KEYS = ("p_value_rule", "benchmark_rule")  # left out of a headline record when None
 RESULTS_DIR_ENV = "CRACKDOWN_RESULTS_DIR"  # set by the runner to stage results until a notebook succeeds
+SCRATCH_DIR = "scratch"  # outputs/scratch/<notebook>-<short hash>/: one-off runs, never the report
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,26 @@ def _to_jsonable(value: Any) -> Any:
     return value
 
 
-def write_directory() -> Path:
-    """Where results are written: the runner's staging folder during a run, else ``outputs/results``."""
-    return Path(os.environ.get(RESULTS_DIR_ENV) or paths.results_dir())
+def parameters_hash(parameters: Mapping[str, Any]) -> str:
+    """A short hash of a notebook's parameter values (all of them, defaults included): names its scratch folder."""
+    text = json.dumps(_to_jsonable(dict(parameters)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def scratch_folder(notebook: str, parameters: Mapping[str, Any]) -> Path:
+    """``outputs/scratch/<notebook>-<short hash>/``: where a one-off run with ``parameters`` writes."""
+    return paths.outputs_dir() / SCRATCH_DIR / f"{notebook}-{parameters_hash(parameters)}"
+
+
+def write_directory(notebook: str | None = None, parameters: Mapping[str, Any] | None = None) -> Path:
+    """Where results are written: the runner's staging folder during a run (the runner sets
+    ``CRACKDOWN_RESULTS_DIR`` and publishes them only for the report); outside the runner (a notebook run in
+    JupyterLab) the notebook's scratch folder ``outputs/scratch/<notebook>-<hash>/results``, so trying things
+    out never changes the report's ``outputs/results``."""
+    staged = os.environ.get(RESULTS_DIR_ENV)
+    if staged:
+        return Path(staged)
+    return scratch_folder(notebook or "notebook", parameters or {}) / "results"
 
 
 def write_results(notebook: str, results: dict[str, Any]) -> Path:
@@ -113,7 +132,8 @@ def write_results(notebook: str, results: dict[str, Any]) -> Path:
 
     ``results`` may hold an ``answer``: the one-line answer the report's index shows for the notebook.
     """
-    directory = write_directory()
+    params = results.get("parameters")
+    directory = write_directory(notebook, params if isinstance(params, Mapping) else {})
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{notebook}.json"
     text = json.dumps(_to_jsonable({"notebook": notebook, **results}), indent=2, sort_keys=True, allow_nan=False)

@@ -17,11 +17,10 @@ from typing import Any
 from crackdown.fileio import atomic_write
 from crackdown.notebooks import NotebookSpec
 from crackdown.results import RESULTS_DIR_ENV
-from crackdown.runner.export import export_html
 from crackdown.runner.scrub import scrub_notebook, scrub_text
 
 KERNEL_NAME = "crackdown-python"
-STAGE_FOLDERS = ("notebooks", "html", "results", "failed")
+STAGE_FOLDERS = ("notebooks", "results", "failed", "progress")
 
 
 @dataclass
@@ -35,6 +34,8 @@ class NotebookRun:
     parameters: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     answer: str = ""
+    reused: bool = False  # the published outputs were kept (execution cache hit), not executed again
+    scratch: str = ""  # a one-off run's folder (outputs/scratch/<name>-<hash>), empty for the report
 
 
 def init_worker(parent_pid: int) -> None:
@@ -84,6 +85,39 @@ def _install_kernelspec(jupyter_dir: Path) -> None:
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_dir), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
 
 
+def _kernel_manager_class():
+    """jupyter_client's kernel manager, minus the interrupt it sends before a shutdown request.
+
+    ``KernelManager.shutdown_kernel`` first interrupts the kernel (SIGINT, so a busy kernel can hear the
+    shutdown request), then asks it to shut down. After a successful run the kernel is idle, and the SIGINT
+    lands in ipykernel's message loop, which logs ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.``:
+    a false alarm on every run. Here the interrupt is skipped while shutting down; a kernel that does not
+    answer the shutdown request is still killed by ``finish_shutdown`` (and a timed-out cell is interrupted
+    by nbclient itself before that).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdownKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return QuietShutdownKernelManager
+
+
+def _progress_hook(path: Path, total: int):
+    """A papermill/nbclient ``on_cell_start`` hook writing ``cell <i>/<n>`` to ``path`` for the runner's display."""
+
+    def on_cell_start(cell, cell_index: int, **_: Any) -> None:
+        try:
+            path.write_text(f"cell {cell_index + 1}/{total}", encoding="utf-8")
+        except OSError:
+            pass
+
+    return on_cell_start
+
+
 def error_message(name: str, exc: BaseException) -> str:
     """One line saying why notebook ``name`` failed, with local paths scrubbed."""
     from papermill.exceptions import PapermillExecutionError
@@ -105,7 +139,7 @@ def error_message(name: str, exc: BaseException) -> str:
 
 def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path, timeout: float | None,
                      sockets: Path | None = None) -> NotebookRun:
-    """Run one notebook into ``stage`` (notebooks/, html/, results/, failed/); never touches the live outputs.
+    """Run one notebook into ``stage`` (notebooks/, results/, failed/, progress/); never touches the live outputs.
 
     The kernel's connection file goes under the stage and its IPC sockets under ``sockets`` (a short folder the
     runner owns), so nothing is left behind in shared folders even when the run is interrupted.
@@ -134,7 +168,10 @@ def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path
             request_save_on_cell_execute=False,
             execution_timeout=timeout,
             kernel_name=KERNEL_NAME,
+            language="python",  # the runner's kernel is Python, whatever (or nothing) the metadata says
             config=_kernel_config(socket_dir),
+            kernel_manager_class=_kernel_manager_class(),
+            on_cell_start=_progress_hook(stage / "progress" / spec.name, _cell_count(spec.path) + bool(parameters)),
         )
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal to the run
         error = error_message(spec.name, exc)
@@ -151,11 +188,17 @@ def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path
             executed.unlink()
         else:
             nbformat.write(nb, executed)
-            (stage / "html" / f"{spec.name}.html").write_text(export_html(nb), encoding="utf-8")
             answer = _read_answer(results_dir / f"{spec.name}.json")
     elif not error:
         error = f"{spec.name}: papermill wrote no output notebook"
     return NotebookRun(spec.name, spec.question, "failed" if error else "ok", round(duration, 2), parameters, error, answer)
+
+
+def _cell_count(path: Path) -> int:
+    try:
+        return len(json.loads(path.read_text(encoding="utf-8")).get("cells", []))
+    except (OSError, ValueError):
+        return 0
 
 
 def _read_answer(path: Path) -> str:

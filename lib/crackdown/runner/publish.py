@@ -8,6 +8,7 @@ published together (atomic renames, rolled back if one fails), so ``outputs/`` n
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 from crackdown import paths
 from crackdown.errors import OutputsError
 from crackdown.fileio import atomic_write
+from crackdown.runner import cache
 from crackdown.runner.execute import NotebookRun
 
 LOCK_NAME = ".lock"
@@ -117,19 +119,17 @@ def staging(outputs: Path) -> Iterator[Path]:
 def _moves(stage: Path, run: NotebookRun, outputs: Path) -> list[tuple[Path, Path]]:
     if run.status != "ok":
         return [(stage / "failed" / f"{run.name}.ipynb", outputs / "failed" / f"{run.name}.ipynb")]
-    moves = [
-        (stage / "notebooks" / f"{run.name}.ipynb", outputs / "notebooks" / f"{run.name}.ipynb"),
-        (stage / "html" / f"{run.name}.html", outputs / "html" / f"{run.name}.html"),
-    ]
+    moves = [(stage / "notebooks" / f"{run.name}.ipynb", outputs / "notebooks" / f"{run.name}.ipynb")]
     return moves + [(p, outputs / "results" / p.name) for p in sorted((stage / "results" / run.name).glob("*.json"))]
 
 
-def publish(stage: Path, run: NotebookRun, outputs: Path) -> None:
+def publish(stage: Path, run: NotebookRun, outputs: Path, key: str | None = None) -> None:
     """Move a notebook's staged outputs and its status record into place, all or nothing.
 
     Each file replaces its target with an atomic rename; earlier versions are kept (hard links) in the stage
     until the status record is written, and put back if any step fails (disk full, read-only folder), so a
-    failure leaves the notebook's earlier outputs exactly as they were.
+    failure leaves the notebook's earlier outputs exactly as they were. A successful run with an execution
+    cache ``key`` records its published files in the cache (:mod:`crackdown.runner.cache`).
     """
     backups = stage / "backup" / run.name
     moved: list[tuple[Path, Path | None]] = []
@@ -145,6 +145,8 @@ def publish(stage: Path, run: NotebookRun, outputs: Path) -> None:
                 os.link(target, backup)
             os.replace(source, target)
             moved.append((target, backup))
+        if run.status == "ok":
+            cache.forget(outputs, run.name)  # the entry describes the outputs just replaced
         atomic_write(outputs / "status" / f"{run.name}.json", json.dumps(asdict(run), indent=2, default=str))
     except OSError as exc:
         for target, backup in reversed(moved):
@@ -159,3 +161,46 @@ def publish(stage: Path, run: NotebookRun, outputs: Path) -> None:
     if run.status == "ok":
         with contextlib.suppress(OSError):
             (outputs / "failed" / f"{run.name}.ipynb").unlink()
+        if key is not None:
+            published = [target for target, _ in moved if target.parent.name in ("notebooks", "results")]
+            with contextlib.suppress(OSError):
+                cache.store(outputs, run.name, key, published, asdict(run))
+
+
+def record_reuse(run: NotebookRun, outputs: Path) -> None:
+    """Write the status record of a notebook whose published outputs were kept (an execution cache hit)."""
+    try:
+        atomic_write(outputs / "status" / f"{run.name}.json", json.dumps(asdict(run), indent=2, default=str))
+    except OSError as exc:
+        raise OutputsError(f"{_shown(outputs)}: cannot write the status of {run.name} ({exc.strerror})") from None
+    with contextlib.suppress(OSError):
+        (outputs / "failed" / f"{run.name}.ipynb").unlink()
+
+
+def publish_scratch(stage: Path, run: NotebookRun, folder: Path) -> None:
+    """Move a one-off run's outputs to its scratch ``folder`` (executed notebook, results, HTML page), replacing
+    an earlier run there; the report (``outputs/html``, ``outputs/results``, status, index) is not touched."""
+    import nbformat
+
+    from crackdown.site import layout
+    from crackdown.site.reader import export_reader_html
+
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "results").mkdir(parents=True)
+    try:
+        if run.status != "ok":
+            os.replace(stage / "failed" / f"{run.name}.ipynb", folder / f"{run.name}.failed.ipynb")
+        else:
+            os.replace(stage / "notebooks" / f"{run.name}.ipynb", folder / f"{run.name}.ipynb")
+            for path in sorted((stage / "results" / run.name).glob("*.json")):
+                os.replace(path, folder / "results" / path.name)
+            nb = nbformat.read(folder / f"{run.name}.ipynb", as_version=4)
+            params = ", ".join(f"{k}={v!r}" for k, v in run.parameters.items()) or "defaults"
+            note = (f'<p class="notice">A one-off run of {html.escape(run.name)} with {html.escape(params)}: not '
+                    "part of the report (see <code>crackdown run --publish</code>).</p>")
+            shell = {"title": f"{run.name} (one-off run)", "css": layout.css(), "script": layout.script(),
+                     "header": note, "footer": ""}
+            atomic_write(folder / f"{run.name}.html", export_reader_html(nb, shell))
+        atomic_write(folder / "status.json", json.dumps(asdict(run), indent=2, default=str))
+    except OSError as exc:
+        raise OutputsError(f"{_shown(folder)}: cannot write the one-off run of {run.name} ({exc.strerror or exc})") from None

@@ -359,3 +359,22 @@ def build_site(notebooks_dir: Path, results_dir: Path, out_dir: Path, run_info: 
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out_dir / INDEX
+
+
+def build_index_page(notebooks_dir: Path, results_dir: Path, out_dir: Path, run_info: RunInfo,
+                     data_dir: Path | None = None) -> Path:
+    """Rewrite only ``out_dir/index.html``, for a site built by :func:`build_site` from the same notebooks,
+    results and data, when only the run details changed (a rerun that reused every notebook). The other pages
+    and ``downloads/`` are left as they are."""
+    out_dir = Path(out_dir)
+    data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
+    stage = out_dir.parent / f".site-{uuid.uuid4().hex[:12]}"
+    stage.mkdir(parents=True)
+    try:
+        builder = SiteBuilder(Path(notebooks_dir), Path(results_dir), data_dir, run_info, stage)
+        builder.index_page()
+        os.replace(stage / INDEX, out_dir / INDEX)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out_dir / INDEX
+
