@@ -103,3 +103,23 @@ def test_verdicts_use_holm_and_robustness_is_reported_with_its_line(tmp_path: Pa
     assert table.loc["04_market_reaction", "robustness_share_thesis_sign"] == 0.7
     assert table.loc["04_market_reaction", "robustness_permutation_p"] == 0.15
     assert "70% of 1,200 specifications (08_robustness)" in summary.robustness_sentence(table.reset_index())
+
+
+def test_findings_list_each_published_answer_with_00_first(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
+    _write(tmp_path, "05_ipo_outcomes", {"answer": "No: fewer listed."})
+    _write(tmp_path, "00_summary", {"answer": "Inconclusive."})
+    text = summary.findings_markdown(["00_summary", "04_market_reaction", "05_ipo_outcomes"])
+    assert text.splitlines() == ["- **00_summary**: Inconclusive.", "- **05_ipo_outcomes**: No: fewer listed.",
+                                 "- not run: 04_market_reaction"]
+    with pytest.raises(CrackdownError, match="no published results"):
+        summary.findings_markdown(["06_enforcement"])
+
+
+def test_replace_block_writes_between_the_markers() -> None:
+    from crackdown.text import replace_block
+
+    text = "intro\n<!-- a -->\nold\n<!-- b -->\nrest\n"
+    assert replace_block(text, "<!-- a -->", "<!-- b -->", "new") == "intro\n<!-- a -->\nnew\n<!-- b -->\nrest\n"
+    with pytest.raises(ValueError, match="no"):
+        replace_block("no markers", "<!-- a -->", "<!-- b -->", "x")

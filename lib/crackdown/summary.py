@@ -209,3 +209,39 @@ def caveats(results: dict[str, dict[str, Any]]) -> list[str]:
             "and easing."
         )
     return notes
+
+
+FINDINGS_START, FINDINGS_END = "<!-- findings:start -->", "<!-- findings:end -->"
+
+
+def findings_markdown(notebooks: list[str]) -> str:
+    """The README's "What the data say": one bullet per notebook with published results, its computed one-line
+    ``answer`` (00's first), so the README never states a finding the results do not hold."""
+    published = published_results(notebooks)
+    if not published:
+        raise CrackdownError("no published results in outputs/results/: run the report first (make report)")
+    order = sorted(published, key=lambda nb: (nb != "00_summary", nb))
+    lines = [f"- **{nb}**: {published[nb].get('answer', '(no answer recorded)')}" for nb in order]
+    missing = [nb for nb in notebooks if nb not in published]
+    if missing:
+        lines.append(f"- not run: {', '.join(missing)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a thin writer of the shipped report's text
+    """Print the findings of the published results; with ``--readme`` also write them into README.md."""
+    import sys
+
+    from crackdown.notebooks import discover
+    from crackdown.text import replace_block
+
+    block = findings_markdown(sorted(discover()))
+    print(block)
+    if "--readme" in (sys.argv[1:] if argv is None else argv):
+        readme = paths.project_root() / "README.md"
+        readme.write_text(replace_block(readme.read_text(encoding="utf-8"), FINDINGS_START, FINDINGS_END, block),
+                          encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -29,3 +29,12 @@ def names(ids: Iterable[str], limit: int | None = None) -> str:
     if limit is not None and len(ids) > limit:
         return ", ".join(ids[:limit]) + f" and {len(ids) - limit} more"
     return ", ".join(ids) if ids else "none"
+
+
+def replace_block(text: str, start: str, end: str, block: str) -> str:
+    """``text`` with what stands between the marker lines ``start`` and ``end`` replaced by ``block`` (used to
+    write computed tables and findings into the READMEs)."""
+    if start not in text or end not in text:
+        raise ValueError(f"no {start} ... {end} block")
+    head, rest = text.split(start, 1)
+    return head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]

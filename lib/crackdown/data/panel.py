@@ -67,10 +67,9 @@ README_START, README_END = "<!-- panel-table:start -->", "<!-- panel-table:end -
 
 def readme_with_table(readme: str, table: str) -> str:
     """``readme`` with the text between the panel-table markers replaced by ``table``."""
-    if README_START not in readme or README_END not in readme:
-        raise ValueError(f"the README has no {README_START} ... {README_END} block")
-    head, rest = readme.split(README_START, 1)
-    return head + README_START + "\n" + table + "\n" + README_END + rest.split(README_END, 1)[1]
+    from crackdown.text import replace_block
+
+    return replace_block(readme, README_START, README_END, table)
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a thin printer of the shipped data's table
