@@ -1,9 +1,7 @@
 """Sentences that state a fact about the data must read it from the data (issue 19, part 4).
 
-Each test below feeds the text function inputs under which a typed-in sentence is false and asserts that the
-sentence is not there. They failed when written: the sentences were typed in. They are marked ``xfail(strict=True, raises=AssertionError)``: once a fix lands a test passes
-and turns red as XPASS, and the marker must then be removed; a fix that changes a function's signature makes the
-test error (also red) until the test is updated.
+Each test below feeds the text function inputs under which a once typed-in sentence would be false and asserts
+that the sentence is not there (they all failed when written, against the typed-in text they replaced).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from crackdown import reaction as rx
 from crackdown.data import clear_cache
 
 ROOT = Path(__file__).resolve().parents[1]
-typed_in = pytest.mark.xfail(strict=True, raises=AssertionError, reason="typed-in finding, fix pending")
 
 
 def test_contrast_narrative_reads_the_ipo_verdict() -> None:
@@ -148,13 +145,7 @@ NOTEBOOK_PHRASES = {
 }
 
 
-# notebooks whose typed-in sentences have been replaced by computed ones (their cases run as plain tests)
-FIXED_NOTEBOOKS = {"01_data_coverage", "02_timeline", "03_alignment_index", "04_market_reaction", "05_ipo_outcomes",
-                   "08_robustness"}
-
-
-@pytest.mark.parametrize("notebook", [nb if nb in FIXED_NOTEBOOKS else pytest.param(nb, marks=typed_in)
-                                      for nb in sorted(NOTEBOOK_PHRASES)])
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOK_PHRASES))
 def test_notebook_text_states_no_typed_in_fact(notebook: str) -> None:
     nb = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())
     text = re.sub(r"\s+", " ", " ".join("".join(c["source"]) for c in nb["cells"]))
