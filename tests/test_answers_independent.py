@@ -227,3 +227,11 @@ def test_overall_answer_every_branch(counts: dict, lead: str) -> None:
         f"it, {counts['inconclusive']} are inconclusive at the chosen significance level, after a Holm adjustment "
         f"of the p-values across the {ran} lines (one vote per line; each line's p-value is its notebook's most "
         "conservative defensible test).")
+
+
+def test_market_answer_never_prints_a_zero_placebo_p() -> None:
+    """A Monte-Carlo p is at least 1 / (1 + draws): below 0.001 it reads "< 0.001", never "0.000"."""
+    ls = {"car": -0.0312, "se": 0.01, "t": -3.12, "p": 0.004, "n_events": 7}
+    groups = {"targeted_platform": {"car": -0.021}, "aligned_ai": {"car": 0.0102}}
+    text = rx.answer(ls, {"p_two_sided": 1 / 10_001}, groups, (-1, 1))
+    assert text.endswith("(t = -3.12; placebo p < 0.001).") and "0.000" not in text

@@ -836,8 +836,8 @@ def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Map
     if head and head.get("rule"):
         return text + (f"measuring both legs alike ({head['rule'].replace('_', ' ')} benchmarks) the long-short is "
                        f"{head['estimate']:.1%} ({test}); against local markets it is {ls['car']:.1%} "
-                       f"(placebo p = {placebo['p_two_sided']:.3f}).")
-    return text + f"long-short {ls['car']:.1%} ({test}; placebo p = {placebo['p_two_sided']:.3f})."
+                       f"(placebo p {fmt_p(placebo['p_two_sided'])}).")
+    return text + f"long-short {ls['car']:.1%} ({test}; placebo p {fmt_p(placebo['p_two_sided'])})."
 
 
 def returns_rule(r: Reaction, gaps: str, max_span: int | None) -> dict[str, Any]:
