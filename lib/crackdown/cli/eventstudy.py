@@ -10,6 +10,7 @@ import sys
 import pandas as pd
 
 from crackdown import params, paths
+from crackdown.cli.options import add_gap_options
 from crackdown.errors import CrackdownError, unknown_name_error
 
 DESCRIPTION = """Abnormal returns (ARs) and cumulative abnormal returns (CARs) of each security around each event.
@@ -257,10 +258,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "each event; default) or uniform (any non-event date)")
     p.add_argument("--cumulate", choices=["sum", "compound"], default="sum",
                    help="sum: CAR only (default); compound: also the buy-and-hold abnormal return bhar[A,B]")
-    p.add_argument("--gaps", choices=["resumption", "drop"], default="drop",
-                   help="returns across suspensions: drop (default, the daily rule) or resumption (the move is "
-                   "booked on the resumption session against the benchmark over the same sessions)")
-    p.add_argument("--max-span", type=int, default=10, metavar="N",
-                   help="with --gaps resumption: drop returns spanning more than N sessions (default 10)")
+    add_gap_options(p)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_handler)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crackdown import notebooks, params, paths
+from crackdown.cli.options import add_gap_options
 from crackdown.errors import CrackdownError
 
 DESCRIPTION = """Estimate the long-short CAR (targeted platforms minus aligned AI firms) under every combination of
@@ -173,11 +174,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "--regime-benchmark as each event; default) or uniform (any non-event date)")
     p.add_argument("--regime-benchmark", default="KWEB", metavar="SYMBOL",
                    help="security whose 20-session trailing volatility defines the regime (default KWEB)")
-    p.add_argument("--gaps", choices=["resumption", "drop"], default="drop",
-                   help="returns across suspensions: drop (default, the daily rule) or resumption (the move is "
-                   "booked on the resumption session against the benchmark over the same sessions)")
-    p.add_argument("--max-span", type=int, default=10, metavar="N",
-                   help="with --gaps resumption: drop returns spanning more than N sessions (default 10)")
+    add_gap_options(p)
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--min-events", type=int, default=5, help="events a specification needs to enter the curve")
     p.add_argument("--min-firms", type=int, default=2, help="firms per group a specification needs (default 2)")
