@@ -4,7 +4,6 @@ sentence's wording read from the verdicts."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -12,19 +11,11 @@ import pandas as pd
 import pytest
 
 from crackdown import claims
-from crackdown.data import clear_cache
 from crackdown.errors import CrackdownError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 S, P, C, NT = claims.SUPPORTED, claims.PARTLY, claims.CONTRADICTED, claims.NOT_TESTABLE
 
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURES / "valid" / "data", target)
-    clear_cache()
-    return target
 
 
 def test_market_legs_take_one_listing_per_firm(data: Path) -> None:

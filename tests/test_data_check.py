@@ -7,20 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from crackdown.data import check_all, check_manifest, clear_cache, load_events, write_manifest
+from crackdown.data import check_all, check_manifest, load_events, write_manifest
 from crackdown.data.schemas import TABLES, read_table
 from crackdown.errors import CrackdownError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    """A scratch copy of the valid fixture data folder (named ``data``)."""
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURES / "valid" / "data", target)
-    clear_cache()
-    return target
 
 
 def errors(data_dir: Path) -> list[str]:

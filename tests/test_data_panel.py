@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from crackdown.data import check_all, clear_cache, write_manifest
+from crackdown.data import check_all, write_manifest
 from crackdown.data.panel import PANEL_STATES, markdown_table, panel_counts, panel_status
 from crackdown.data.schemas import CORE_INDICATORS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    """A scratch copy of the valid fixture data folder (named ``data``)."""
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURES / "valid" / "data", target)
-    clear_cache()
-    return target
 
 
 def errors(data_dir: Path) -> list[str]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,13 +15,6 @@ from crackdown.data.schemas import TIME_NOT_STATED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURES / "valid" / "data", target)
-    clear_cache()
-    return target
 
 
 def set_time(data_dir: Path, line: int, time: str, tz: str, source: str) -> None:
