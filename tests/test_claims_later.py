@@ -13,7 +13,6 @@ import pytest
 from crackdown import claims
 from crackdown.errors import CrackdownError
 
-FIXTURES = Path(__file__).parent / "fixtures"
 S, P, C, NT = claims.SUPPORTED, claims.PARTLY, claims.CONTRADICTED, claims.NOT_TESTABLE
 
 

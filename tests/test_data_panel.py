@@ -14,9 +14,6 @@ from crackdown.data import check_all, write_manifest
 from crackdown.data.panel import PANEL_STATES, markdown_table, panel_counts, panel_status
 from crackdown.data.schemas import CORE_INDICATORS
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
 
 def errors(data_dir: Path) -> list[str]:
     return [str(v) for v in check_all(data_dir) if v.severity == "error"]

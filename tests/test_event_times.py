@@ -13,9 +13,6 @@ from crackdown.calendars import map_event_days
 from crackdown.data import check_all, clear_cache, load_events, write_manifest
 from crackdown.data.schemas import TIME_NOT_STATED
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
 
 def set_time(data_dir: Path, line: int, time: str, tz: str, source: str) -> None:
     """Set time, tz and time_source of the events.csv row on ``line`` (header = line 1)."""
