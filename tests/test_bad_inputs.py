@@ -550,18 +550,23 @@ def test_kernel_death_and_timeout_fail_the_notebook_only(args: tuple[str, ...], 
     _assert_failed_cleanly(test_project, before, ["fails"])
 
 
-def _kernels_of(root: Path) -> list[int]:
-    """Process ids of running kernels started for the project at ``root``."""
+def _processes_of(root: Path, markers: tuple[bytes, ...]) -> list[int]:
+    """Process ids whose command line holds one of ``markers`` and whose environment names the project at ``root``."""
     pids = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if b"ipykernel_launcher" not in (proc / "cmdline").read_bytes():
+            if not any(m in (proc / "cmdline").read_bytes() for m in markers):
                 continue
             if f"CRACKDOWN_ROOT={root}".encode() in (proc / "environ").read_bytes().split(b"\0"):
                 pids.append(int(proc.name))
         except OSError:
             continue
     return pids
+
+
+def _kernels_of(root: Path) -> list[int]:
+    """Process ids of running kernels started for the project at ``root``."""
+    return _processes_of(root, (b"ipykernel_launcher",))
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the kernel")
@@ -640,17 +645,7 @@ def test_data_refresh_without_network_changes_nothing(tmp_path: Path) -> None:
 
 def _workers_of(root: Path) -> list[int]:
     """Process ids of the runner's pool workers and kernels for the project at ``root``."""
-    pids = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            cmd = (proc / "cmdline").read_bytes()
-            if b"ipykernel_launcher" not in cmd and b"multiprocessing" not in cmd:
-                continue
-            if f"CRACKDOWN_ROOT={root}".encode() in (proc / "environ").read_bytes().split(b"\0"):
-                pids.append(int(proc.name))
-        except OSError:
-            continue
-    return pids
+    return _processes_of(root, (b"ipykernel_launcher", b"multiprocessing"))
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the workers")
