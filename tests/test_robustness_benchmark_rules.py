@@ -106,8 +106,9 @@ def _by_hand(data: rb.SweepData, model: str, leave_out: str) -> dict[str, float]
         sym, ev = f.pairs["symbol"].to_numpy(), f.pairs["event_id"].to_numpy()
         diff = (_series(ar, ev, np.isin(sym, long), len(events)) - _series(ar, ev, np.isin(sym, short), len(events)))
         per_market.append(diff)
-        car = es.car(f, WIN).assign(stratum=market, group=lambda d: np.where(d["symbol"].isin(long), "L", "S"))
-        cars.append(car)
+        car = es.car(f, WIN)
+        cars.append(car.assign(stratum=market, group=np.where(car["symbol"].isin(long), "L", "S")))
+
     def mean_over(a: np.ndarray) -> np.ndarray:  # mean over the first axis where present
         ok = ~np.isnan(a)
         n = ok.sum(axis=0)
