@@ -70,6 +70,7 @@ def _pooled(x: np.ndarray, legs: list[Legs]) -> tuple[np.ndarray, np.ndarray]:
     valid = ~np.isnan(x)
     x0 = np.where(valid, x, 0.0)
     sums: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    without: dict[tuple[bytes, int], np.ndarray] = {}  # a leg's mean without one security (leave-one-out)
 
     def leg(cols: np.ndarray, lo: int) -> np.ndarray:
         key = cols.tobytes()
@@ -79,8 +80,10 @@ def _pooled(x: np.ndarray, legs: list[Legs]) -> tuple[np.ndarray, np.ndarray]:
         s, c, mean = sums[key]
         if lo < 0 or lo not in cols:
             return mean
-        s, c = s - x0[..., lo, :], c - valid[..., lo, :]
-        return np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+        if (key, lo) not in without:  # the same leg and left-out firm recur across groupings
+            s, c = s - x0[..., lo, :], c - valid[..., lo, :]
+            without[(key, lo)] = np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+        return without[(key, lo)]
 
     def combination(strata: Legs) -> np.ndarray:
         if len(strata) == 1:
@@ -154,6 +157,7 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
     pseudo = None if placebo_dates is None or len(placebo_dates) == 0 else _placebo_pooled(
         data, f, panel, symbols, span, placebo_dates, combos, col, within=within)
     key = specs["event_set"] + "|" + specs["grouping"] + "|" + specs["leave_out"]
+    windows_of = dict(list(specs["window"].groupby(key, sort=False)))  # combination -> its specs' windows
     rows: dict[Any, list] = {}
     draws: dict[Any, np.ndarray] = {}
     n_est = len(est_days)
@@ -166,7 +170,7 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
                for w in windows}  # (events x securities): a return inside the window
         for k, r in enumerate(group.itertuples()):
             name = (set_name, r.grouping, r.leave_out)
-            for i, win in specs.loc[key == "|".join(name), "window"].items():
+            for i, win in windows_of["|".join(name)].items():
                 w = _parse_label(win)
                 rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w, firm)
                 draws[i] = (np.array([]) if pseudo is None else _window_cars(pseudo[name], span, [w])[:, 0])
@@ -226,9 +230,12 @@ def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs: Legs,
     for _, _, lo in legs:
         if lo >= 0:
             used[lo] = False
-    firm = np.arange(has.shape[1]) if firm is None else firm
-    long, short = (np.concatenate([s[k] for s in legs]).astype(np.int64) for k in (0, 1))
-    n_long, n_short = len(np.unique(firm[long[used[long]]])), len(np.unique(firm[short[used[short]]]))
+    if len(legs) == 1:  # one security per firm
+        n_long, n_short = int(used[legs[0][0]].sum()), int(used[legs[0][1]].sum())
+    else:
+        firm = np.arange(has.shape[1]) if firm is None else firm
+        long, short = (np.concatenate([s[k] for s in legs]).astype(np.int64) for k in (0, 1))
+        n_long, n_short = len(np.unique(firm[long[used[long]]])), len(np.unique(firm[short[used[short]]]))
     return [car, se, t, p, int(both.sum()), n_long + n_short, n_long, n_short]
 
 

@@ -95,7 +95,7 @@ def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame
             for name, types in EVENT_SETS.items()}
 
 
-def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "drop", max_span: int | None = None,
+def load_sweep_data(benchmarks: Sequence[str] = RULE_BENCHMARKS, gaps: str = "drop", max_span: int | None = None,
                     regime_benchmark: str | None = "KWEB") -> SweepData:
     """:class:`SweepData` from the shipped tables and price snapshot: one security per firm of the targeted and
     aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks, the
