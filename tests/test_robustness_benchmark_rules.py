@@ -75,6 +75,8 @@ def test_market_adjusted_takes_no_second_factor(sweep: pd.DataFrame) -> None:
     assert {("market", TWO_FACTOR), ("market", SAME), ("market-adjusted", SAME), ("market", "local")} <= pairs
     with pytest.raises(CrackdownError, match="benchmark: same_market needs"):
         rb.expand_grid(AXES, rb.SweepData(**{**_data().__dict__, "market_symbols": {}}))
+    with pytest.raises(CrackdownError, match="benchmark: window_inference"):
+        rb.window_inference(_data(), [WIN], EST, benchmark=SAME)
 
 
 def _series(ar: np.ndarray, event: np.ndarray, rows: np.ndarray, n_events: int) -> np.ndarray:
