@@ -71,7 +71,8 @@ class ReturnPanel:
 
     ``r[t, j]`` is security j's return on the t-th session of its exchange, ``m[t, j]`` its benchmark's return
     on that same calendar date (NaN where the benchmark did not trade or none is set), ``dates[t, k]`` the
-    t-th session of exchange ``mics[k]`` (NaT padding).
+    t-th session of exchange ``mics[k]`` (NaT padding). ``f[t, j]`` is the optional second factor's return on
+    the same date, treated like ``m`` (None when no security has a second factor; ``factors`` names them).
     """
 
     symbols: tuple[str, ...]
@@ -89,6 +90,9 @@ class ReturnPanel:
     mt: np.ndarray = field(repr=False, default=None)
     s: np.ndarray | None = field(repr=False, default=None)  # (T, N) sessions spanned (float), or None
     st: np.ndarray | None = field(repr=False, default=None)  # s.T, C-contiguous
+    factors: tuple[str | None, ...] | None = None  # second-factor symbol per security (None: none), or None
+    f: np.ndarray | None = field(repr=False, default=None)  # (T, N) second factor's returns, or None
+    ft: np.ndarray | None = field(repr=False, default=None)  # f.T, C-contiguous
 
     def __post_init__(self) -> None:
         if self.rt is None:
@@ -96,6 +100,15 @@ class ReturnPanel:
             object.__setattr__(self, "mt", np.ascontiguousarray(self.m.T))
         if self.s is not None and self.st is None:
             object.__setattr__(self, "st", np.ascontiguousarray(self.s.T))
+        if self.f is not None and self.ft is None:
+            object.__setattr__(self, "ft", np.ascontiguousarray(self.f.T))
+
+    @property
+    def has_factor(self) -> np.ndarray:
+        """Per security: whether it has a second factor (all False on a one-factor panel)."""
+        if self.factors is None:
+            return np.zeros(len(self.symbols), dtype=bool)
+        return np.array([b is not None for b in self.factors], dtype=bool)
 
     def col(self, symbols: Iterable[str], parameter: str = "symbols") -> np.ndarray:
         """Column positions of ``symbols`` (CrackdownError naming ``parameter`` for an unknown one)."""
@@ -114,6 +127,7 @@ def build_panel(
     benchmarks: Mapping[str, str | None] | str | None = None,
     symbols: Sequence[str] | None = None,
     spans: pd.DataFrame | None = None,
+    factors: Mapping[str, str | None] | str | None = None,
 ) -> ReturnPanel:
     """Build a :class:`ReturnPanel` from a wide returns frame.
 
@@ -124,7 +138,9 @@ def build_panel(
     ``returns`` (from :func:`crackdown.returns.gap_returns_by_exchange` / ``load_return_spans``); None means
     every return is a one-session return. A return spanning several sessions (the move across a halt,
     booked on the resumption session) is matched by the benchmark compounded over the same sessions; a
-    benchmark's own multi-session return is not used as a daily one.
+    benchmark's own multi-session return is not used as a daily one. ``factors``: an optional second factor
+    per security like ``benchmarks`` (one symbol, a mapping, or None: a one-factor panel), aligned and
+    compounded over spans exactly as the benchmark; a security with a factor needs a benchmark.
     """
     if symbols is None:
         symbols = [s for s in exchanges if s in returns.columns]
@@ -140,6 +156,13 @@ def build_panel(
     for b in {b for b in bench if b}:
         if b not in returns.columns:
             raise unknown_name_error("benchmark symbol", b, returns.columns, "benchmark")
+    fac = _benchmarks_for(symbols, factors)
+    for sym, b, bm in zip(symbols, fac, bench, strict=True):
+        if b and b not in returns.columns:
+            raise unknown_name_error("factor symbol", b, returns.columns, "factors")
+        if b and not bm:
+            raise CrackdownError(f"factors: {sym} has a second factor ({b}) but no benchmark")
+    has_f = any(fac)
     exch = [exchanges[s] for s in symbols]
     mics = tuple(dict.fromkeys(exch))
     ex_code = np.array([mics.index(e) for e in exch], dtype=np.int64)
@@ -156,9 +179,12 @@ def build_panel(
     )  # last: NaN row
     cidx = returns.columns.get_indexer(symbols)
     bidx = returns.columns.get_indexer([b if b else None for b in bench])  # -1 where no benchmark
+    fidx = returns.columns.get_indexer([b if b else None for b in fac])  # -1 where no second factor
     span_values = _span_values(spans, returns)
     s = np.zeros((n_t, len(symbols))) if span_values is not None else None
     bs = np.zeros((n_t, len(symbols))) if span_values is not None else None
+    f = np.full((n_t, len(symbols)), np.nan) if has_f else None
+    fs = np.zeros((n_t, len(symbols))) if has_f and span_values is not None else None
     for k, mic in enumerate(mics):  # a handful of exchanges
         on = np.flatnonzero(ex_code == k)
         rows = index.get_indexer(sess[mic])  # -1 (the NaN row) for sessions absent from the frame
@@ -170,19 +196,29 @@ def build_panel(
         if span_values is not None:
             s[:n, on] = span_values[np.ix_(rows, cidx[on])]
             bs[:n, has_b] = span_values[np.ix_(rows, bidx[has_b])]
+        if f is not None:
+            has_f_k = on[fidx[on] >= 0]
+            f[:n, has_f_k] = values[np.ix_(rows, fidx[has_f_k])]
+            if fs is not None:
+                fs[:n, has_f_k] = span_values[np.ix_(rows, fidx[has_f_k])]
     valid = ~np.isnan(r)
     if s is not None:
         s = np.where(valid, np.maximum(s, 1.0), 0.0)
         m = np.where(bs == 1, m, np.nan)  # the benchmark's one-session returns only
+        if f is not None:
+            f = np.where(fs == 1, f, np.nan)  # the factor's too
         if (s > 1).any():
             m = np.where(s > 1, gap.compound_over_spans(m, s.astype(np.int64)), m)
+            if f is not None:
+                f = np.where(s > 1, gap.compound_over_spans(f, s.astype(np.int64)), f)
         else:
             s = None
     any_valid = valid.any(axis=0)
     first = np.where(any_valid, valid.argmax(axis=0), n_t)
     last = np.where(any_valid, n_t - 1 - valid[::-1].argmax(axis=0), -1)
     return ReturnPanel(
-        tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last, s=s
+        tuple(symbols), tuple(exch), tuple(bench), mics, ex_code, sess, dates, r, m, first, last, s=s,
+        factors=tuple(fac) if has_f else None, f=f,
     )
 
 
@@ -222,15 +258,17 @@ def panel_from_securities(
     spans: pd.DataFrame | None = None,
 ) -> ReturnPanel:
     """:func:`build_panel` with exchanges and default benchmarks from a securities table (schema columns
-    ``symbol``, ``exchange``, ``benchmark_symbol``); ``benchmark`` overrides the per-security benchmark;
-    ``with_benchmark=False`` builds a panel without benchmark returns (raw and constant-mean models);
-    ``spans``: sessions spanned by each return (see :func:`build_panel`)."""
+    ``symbol``, ``exchange``, ``benchmark_symbol``, optional ``factor_symbol``: a second factor per security,
+    e.g. set by :func:`crackdown.reaction.rule_securities` for the two-factor rule); ``benchmark`` overrides
+    the per-security benchmark; ``with_benchmark=False`` builds a panel without benchmark (or factor) returns
+    (raw and constant-mean models); ``spans``: sessions spanned by each return (see :func:`build_panel`)."""
     sec = securities.set_index("symbol")
     for s in symbols:
         if s not in sec.index:
             raise unknown_name_error("symbol", s, sec.index, "symbols")
     bench = (benchmark or sec["benchmark_symbol"].to_dict()) if with_benchmark else None
-    return build_panel(returns, sec["exchange"].to_dict(), bench, symbols, spans)
+    factors = sec["factor_symbol"].to_dict() if with_benchmark and "factor_symbol" in sec else None
+    return build_panel(returns, sec["exchange"].to_dict(), bench, symbols, spans, factors)
 
 
 # --------------------------------------------------------------------------------------------- pairs
@@ -321,6 +359,9 @@ class Fit:
     ``pairs`` holds event_id, symbol, exchange, day0, col, pos0 and the parameters alpha, beta, sigma, n_est
     (AR = r - alpha - beta * benchmark for every model), plus xbar/sxx (benchmark mean and centred sum of
     squares in the estimation window, for the forecast-error correction) and df (residual degrees of freedom).
+    A two-factor fit (the market model on a panel with a second factor, :func:`fit`) adds has_factor, beta2
+    (AR = r - alpha - beta * benchmark - beta2 * factor), zbar, szz and sxz (the factor's mean, centred sum
+    of squares and centred cross-product with the benchmark); pairs without a factor have beta2 = 0.
     ``dropped`` lists pairs removed with ``errors="drop"`` and why.
     """
 
@@ -340,17 +381,27 @@ class Fit:
         if cached is None:
             cached = {
                 c: self.pairs[c].to_numpy()
-                for c in ("col", "pos0", "alpha", "beta", "sigma", "n_est", "xbar", "sxx", "df")
+                for c in ("col", "pos0", "alpha", "beta", "sigma", "n_est", "xbar", "sxx", "df", *_FACTOR_COLUMNS)
+                if c in self.pairs
             }
             object.__setattr__(self, "_arrays", cached)
         return cached
 
     @property
+    def two_factor(self) -> bool:
+        """Whether the fit has a second regressor (the market model on a panel with a second factor)."""
+        return "beta2" in self.pairs
+
+    @property
     def params(self) -> pd.DataFrame:
-        """Tidy parameter table: event_id, symbol, exchange, day0, alpha, beta, sigma, n_est."""
+        """Tidy parameter table: event_id, symbol, exchange, day0, alpha, beta, (beta2,) sigma, n_est."""
         return self.pairs[
-            ["event_id", "symbol", "exchange", "day0", "alpha", "beta", "sigma", "n_est"]
+            ["event_id", "symbol", "exchange", "day0", "alpha", "beta", *(["beta2"] if self.two_factor else []),
+             "sigma", "n_est"]
         ].copy()
+
+
+_FACTOR_COLUMNS = ("has_factor", "beta2", "zbar", "szz", "sxz")  # the two-factor fit's extra pair columns
 
 
 def _check_window(window: Sequence[int], parameter: str) -> tuple[int, int]:
@@ -371,17 +422,20 @@ def _check_overlap(estimation: tuple[int, int], window: tuple[int, int]) -> None
         )
 
 
-def _model_series(panel: ReturnPanel, model: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The dependent series y (and regressor x for the market model) as (N, T) arrays on own sessions."""
+def _model_series(
+    panel: ReturnPanel, model: str
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The dependent series y, the regressor x (market model) and the second regressor z (market model on a
+    panel with a second factor; NaN for securities without one) as (N, T) arrays on own sessions."""
     if model not in MODELS:
         raise unknown_name_error("model", model, MODELS, "model")
     if model in ("market-adjusted", "market") and np.isnan(panel.mt).all():
         raise CrackdownError(f"benchmark: model {model!r} needs a benchmark return series")
     if model == "market-adjusted":
-        return panel.rt - panel.mt, None
+        return panel.rt - panel.mt, None, None
     if model == "market":
-        return panel.rt, panel.mt
-    return panel.rt, None
+        return panel.rt, panel.mt, panel.ft
+    return panel.rt, None, None
 
 
 def _window_sums(
@@ -413,7 +467,11 @@ def fit(
     Models: ``raw`` (AR = r), ``market-adjusted`` (AR = r - benchmark), ``constant-mean`` (AR = r - mean of r
     in the estimation window), ``market`` (OLS of r on the benchmark). sigma is the residual standard error
     (ddof 2 for the market model, 1 otherwise); returns spanning several sessions (gap-aware panels) are left
-    out of the estimation window. A pair needs ``min_obs`` valid estimation days and day 0
+    out of the estimation window. On a panel with a second factor (``ReturnPanel.f``) the market model of a
+    security that has one is the two-factor model r = alpha + beta * benchmark + beta2 * factor + e (OLS with
+    intercept, solved in closed form from centred window sums for all pairs at once; sigma with ddof 3; a
+    day counts when r, benchmark and factor all have a return); securities without one keep the one-factor
+    fit. The other models ignore the second factor. A pair needs ``min_obs`` valid estimation days and day 0
     inside the security's price coverage; otherwise CrackdownError, or with ``errors="drop"`` the pair is
     removed and listed in ``Fit.dropped``.
     """
@@ -424,13 +482,38 @@ def fit(
         raise CrackdownError(f"min_obs: need at least 3 estimation observations, got {min_obs}")
     if errors not in ("raise", "drop"):
         raise CrackdownError(f"errors: expected 'raise' or 'drop', got {errors!r}")
-    y, x = _model_series(panel, model)
+    y, x, z = _model_series(panel, model)
     col, pos0 = pairs["col"].to_numpy(), pairs["pos0"].to_numpy()
     valid = ~np.isnan(y) if x is None else ~(np.isnan(y) | np.isnan(x))
+    if z is not None:
+        valid &= ~np.isnan(z) | ~panel.has_factor[:, None]  # a factor's missing day is missing for its securities
     if panel.st is not None:
         valid &= panel.st <= 1  # a return across a halt neither inflates sigma nor tilts beta
     y0 = np.where(valid, y, 0.0)
-    if x is None:
+    factor_cols: dict[str, np.ndarray] = {}
+    if z is not None:
+        x0, z0 = np.where(valid, x, 0.0), np.where(valid & ~np.isnan(z), z, 0.0)
+        n, sy, sx, sz, syy, sxx_r, szz_r, sxy_r, szy_r, sxz_r = _window_sums(
+            [valid.astype(float), y0, x0, z0, y0 * y0, x0 * x0, z0 * z0, x0 * y0, z0 * y0, x0 * z0], pos0, col, *est
+        )
+        has = panel.has_factor[col]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ybar, xbar, zbar = sy / n, sx / n, sz / n
+            sxx, szz, sxz = sxx_r - n * xbar**2, szz_r - n * zbar**2, sxz_r - n * xbar * zbar
+            sxy, szy, syy_c = sxy_r - n * xbar * ybar, szy_r - n * zbar * ybar, syy - n * ybar**2
+            det = sxx * szz - sxz**2
+            b1_two, b2_two = (szz * sxy - sxz * szy) / det, (sxx * szy - sxz * sxy) / det
+            b1_one = sxy / sxx
+            beta = np.where(has, b1_two, b1_one)
+            beta2 = np.where(has, b2_two, 0.0)
+            alpha = ybar - beta * xbar - beta2 * zbar
+            ssr = np.maximum(syy_c - beta * sxy - beta2 * szy, 0.0)
+            df = n - 2 - has
+            sigma = np.sqrt(ssr / df)
+        nan = np.full_like(ybar, np.nan)
+        factor_cols = {"has_factor": has, "beta2": beta2, "zbar": np.where(has, zbar, nan),
+                       "szz": np.where(has, szz, nan), "sxz": np.where(has, sxz, nan)}
+    elif x is None:
         n, sy, syy = _window_sums([valid.astype(float), y0, y0 * y0], pos0, col, *est)
         ybar = np.divide(sy, n, out=np.full_like(sy, np.nan), where=n > 0)
         ss = np.maximum(syy - n * ybar**2, 0.0)
@@ -454,6 +537,8 @@ def fit(
     out = pairs.copy()
     out["alpha"], out["beta"], out["sigma"], out["n_est"] = alpha, beta, sigma, n.round().astype(np.int64)
     out["xbar"], out["sxx"], out["df"] = xbar, sxx, df
+    for c, v in factor_cols.items():
+        out[c] = v
     reason = _invalid_reasons(panel, out, est, int(min_obs), model)
     bad = reason.notna().to_numpy()
     if bad.any() and errors == "raise":
@@ -474,8 +559,14 @@ def _invalid_reasons(
     outside = (pos0 < first) | (pos0 > last)
     few = p["n_est"].to_numpy() < min_obs
     degenerate = (model == "market") & ~(p["sxx"].to_numpy() > 0)
+    collinear = np.zeros(len(p), dtype=bool)
+    if "has_factor" in p:  # benchmark and factor (near-)collinear: no unique two-factor fit
+        sxx, szz, sxz = (p[c].to_numpy() for c in ("sxx", "szz", "sxz"))
+        with np.errstate(invalid="ignore"):
+            collinear = p["has_factor"].to_numpy() & ~(sxx * szz - sxz**2 > 1e-10 * sxx * szz)
+        collinear &= ~degenerate
     reason = pd.Series(None, dtype=object, index=p.index)
-    bad = outside | few | degenerate
+    bad = outside | few | degenerate | collinear
     if not bad.any():
         return reason
     b = p[bad]
@@ -502,7 +593,12 @@ def _invalid_reasons(
             + " has only "
             + b["n_est"].astype(str).to_numpy()
             + f" valid returns in the estimation window {est[0]}..{est[1]}; need min_obs={min_obs}",
-            "benchmark: " + who + " has a constant benchmark return in the estimation window",
+            np.where(
+                collinear[bad],
+                "factors: " + who + " has a constant second factor or one collinear with its benchmark in the "
+                f"estimation window {est[0]}..{est[1]}",
+                "benchmark: " + who + " has a constant benchmark return in the estimation window",
+            ),
         ),
     )
     reason[bad] = msg
@@ -566,11 +662,16 @@ def _ar_matrix(f: Fit, offsets: np.ndarray, rows: np.ndarray | slice = slice(Non
         m = _gather_t(f.panel.mt, flat, outside)
         m *= beta[:, None]
         ar -= m
+    if f.two_factor:  # AR = r - alpha - beta * benchmark - beta2 * factor (factor over the same span)
+        has, beta2 = a["has_factor"][rows], a["beta2"][rows]
+        z = _gather_t(f.panel.ft, flat, outside)
+        ar -= np.where(has[:, None], beta2[:, None] * z, 0.0)
     return ar
 
 
 def ar_matrix(f: Fit, offsets: np.ndarray) -> np.ndarray:
-    """Abnormal returns AR = r - alpha - beta * benchmark of every pair of ``f`` at ``offsets`` sessions from
+    """Abnormal returns AR = r - alpha - beta * benchmark (- beta2 * factor on a two-factor fit) of every pair
+    of ``f`` at ``offsets`` sessions from
     day 0 (pairs x offsets; NaN outside the returns or on days without a return). On a gap-aware panel see
     :func:`_ar_matrix` for returns spanning several sessions."""
     return _ar_matrix(f, np.asarray(offsets))
@@ -589,15 +690,25 @@ def _sar_matrix(f: Fit, offsets: np.ndarray, ar: np.ndarray) -> np.ndarray:
 
     For a return spanning s sessions (sum of s one-session forecast errors) the variance factor is
     s + s^2 / n + (m_s - s xbar)^2 / Sxx (market model; m_s the benchmark over the span), s + s^2 / n
-    (constant mean) or s; with s = 1 these are Patell's 1 + 1/n + (m - xbar)^2 / Sxx.
+    (constant mean) or s; with s = 1 these are Patell's 1 + 1/n + (m - xbar)^2 / Sxx. With a second factor
+    z the quadratic form is two-dimensional: s + s^2 / n + d' S^-1 d, d = (m_s - s xbar, z_s - s zbar) and
+    S the centred cross-product matrix of (benchmark, factor) in the estimation window.
     """
     p = f.arrays
     n, sigma = p["n_est"][:, None].astype(float), p["sigma"][:, None]
     span = _span_matrix(f, offsets)
     s = 1.0 if span is None else np.maximum(span, 1.0)
     if f.model == "market":
-        m = _gather_t(f.panel.mt, *_flat_index(f.panel.mt.shape[1], p["pos0"], p["col"], offsets))
+        where = _flat_index(f.panel.mt.shape[1], p["pos0"], p["col"], offsets)
+        m = _gather_t(f.panel.mt, *where)
         c = s + s * s / n + (m - s * p["xbar"][:, None]) ** 2 / p["sxx"][:, None]
+        if f.two_factor:
+            d1 = m - s * p["xbar"][:, None]
+            d2 = _gather_t(f.panel.ft, *where) - s * p["zbar"][:, None]
+            sxx, szz, sxz = (p[k][:, None] for k in ("sxx", "szz", "sxz"))
+            with np.errstate(invalid="ignore"):
+                quad = (szz * d1**2 - 2 * sxz * d1 * d2 + sxx * d2**2) / (sxx * szz - sxz**2)
+            c = np.where(p["has_factor"][:, None], s + s * s / n + quad, c)
     elif f.model == "constant-mean":
         c = s + s * s / n
     else:
@@ -612,7 +723,8 @@ def _event_offsets(f: Fit, window: Sequence[int]) -> np.ndarray:
 
 
 def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataFrame:
-    """Tidy abnormal returns: event_id, symbol, exchange, rel_day, date, ar, sar, alpha, beta, sigma, n_est.
+    """Tidy abnormal returns: event_id, symbol, exchange, rel_day, date, ar, sar, alpha, beta, (beta2 on a
+    two-factor fit,) sigma, n_est.
 
     One row per pair and relative day of ``window``; ar is NaN on days without a return (suspensions).
     """
@@ -633,6 +745,7 @@ def abnormal_returns(f: Fit, window: Sequence[int] = DEFAULT_WINDOW) -> pd.DataF
         sar=sar.ravel(),
         alpha=np.repeat(a["alpha"], k),
         beta=np.repeat(a["beta"], k),
+        **({"beta2": np.repeat(a["beta2"], k)} if f.two_factor else {}),
         sigma=np.repeat(a["sigma"], k),
         n_est=np.repeat(a["n_est"], k),
     )

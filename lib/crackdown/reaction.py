@@ -224,13 +224,23 @@ def study_securities(securities: pd.DataFrame, symbols: Iterable[str],
 #: (securities.csv ``benchmark_symbol``: S&P 500 for US listings, Hang Seng, CSI 300), so US-listed ADRs and
 #: A-shares are measured against different markets. ``china_market``: every firm security against a China-wide
 #: market on its exchange (:data:`CHINA_MARKET`: MSCI China ETF for US listings, the Hang Seng and CSI 300
-#: elsewhere), so a China-wide sell-off is removed from both legs alike. ``same_market``: the legs are compared
-#: only within a listing market (US vs US, Hong Kong vs Hong Kong, mainland vs mainland, local benchmarks) and
-#: the within-market differences pooled (:func:`crackdown.inference.within_strata_inputs`).
-BENCHMARK_RULES: tuple[str, ...] = ("local_market", "china_market", "same_market")
-#: Rules under which both legs are measured alike (the headline may only use one of these).
-ALIKE_RULES: tuple[str, ...] = ("china_market", "same_market")
-HEADLINE_BENCHMARK_RULE = "china_market"
+#: elsewhere), so a China-wide sell-off is removed from both legs alike. ``two_factor``: every firm security
+#: against its local market and a China factor (the engine's two-factor market model, :func:`rule_securities`):
+#: the China market of its exchange (:data:`CHINA_MARKET`) wherever that differs from the local market, i.e.
+#: S&P 500 + MSCI China ETF (MCHI) for US listings. MCHI, not FXI (the 50 largest Hong Kong-listed Chinese firms,
+#: narrower) nor KWEB (an internet-sector fund: it would absorb the very sector effect being measured). For Hong
+#: Kong and mainland listings the local index (Hang Seng, CSI 300) is itself the China market of their exchange,
+#: so the factor would repeat the benchmark (perfectly collinear) and is dropped: they keep the one-factor fit.
+#: The second factor enters only the market model (under market-adjusted the rule equals local_market).
+#: ``same_market``: the legs are compared only within a listing market (US vs US, Hong Kong vs Hong Kong, mainland
+#: vs mainland, local benchmarks) and the within-market differences pooled
+#: (:func:`crackdown.inference.within_strata_inputs`).
+BENCHMARK_RULES: tuple[str, ...] = ("local_market", "china_market", "two_factor", "same_market")
+#: Rules under which both legs are measured alike; the headline quotes the most conservative of them
+#: (:func:`headline_rule`).
+ALIKE_RULES: tuple[str, ...] = ("china_market", "two_factor", "same_market")
+#: The rule of 04's pair-level regression (a per-security rule: same_market has no per-pair analogue).
+PAIR_BENCHMARK_RULE = "china_market"
 CHINA_MARKET: dict[str, str] = {"XNYS": "MCHI", "XNAS": "MCHI", "XHKG": "IDX_HSI", "XSHG": "000300.SS",
                                 "XSHE": "000300.SS"}
 SAME_MARKETS: tuple[str, ...] = ("US", "HK", "mainland")
@@ -238,19 +248,40 @@ SAME_MARKETS: tuple[str, ...] = ("US", "HK", "mainland")
 
 def rule_securities(securities: pd.DataFrame, rule: str, china: Mapping[str, str] = CHINA_MARKET) -> pd.DataFrame:
     """The securities table with each firm security's ``benchmark_symbol`` set by ``rule`` (:data:`BENCHMARK_RULES`):
-    unchanged for local_market and same_market; the China market of its exchange (``china``) for china_market.
-    Index and ETF rows (no firm_id) keep theirs."""
+    unchanged for local_market and same_market; the China market of its exchange (``china``) for china_market;
+    for two_factor the local benchmark stays and ``factor_symbol`` (the engine's second factor,
+    :func:`crackdown.eventstudy.panel_from_securities`) is the China market of its exchange where that differs
+    from the local benchmark ("" where it is the same series). Index and ETF rows (no firm_id) keep theirs."""
     params.one_of("benchmark_rule", rule, BENCHMARK_RULES)
     sec = securities.copy()
-    if rule != "china_market":
+    if rule not in ("china_market", "two_factor"):
         return sec
     firm = sec["firm_id"].notna() & sec["firm_id"].astype(str).str.strip().ne("")
     mapped = sec["exchange"].map(dict(china))
     missing = firm & mapped.isna()
     if missing.any():
-        raise CrackdownError(f"china_market: no China benchmark for exchange {sec.loc[missing, 'exchange'].iloc[0]!r}")
-    sec.loc[firm, "benchmark_symbol"] = mapped[firm]
+        raise CrackdownError(f"{rule}: no China benchmark for exchange {sec.loc[missing, 'exchange'].iloc[0]!r}")
+    if rule == "china_market":
+        sec.loc[firm, "benchmark_symbol"] = mapped[firm]
+        return sec
+    sec["factor_symbol"] = ""
+    differs = firm & mapped.ne(sec["benchmark_symbol"])
+    sec.loc[differs, "factor_symbol"] = mapped[differs]
     return sec
+
+
+def headline_rule(studies: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The benchmark rule the headline quotes: among the studied :data:`ALIKE_RULES` whose most conservative test
+    (``headline``) is defensible (its n reaches :data:`crackdown.inference.DEFAULT_MIN_N`), the one with the
+    largest p-value, i.e. the most conservative defensible rule measuring both legs alike (ties: the order of
+    :data:`ALIKE_RULES`); if none is defensible, the largest p among them anyway; None when no alike rule has a
+    computable test."""
+    candidates = [(rule, studies[rule]["headline"]) for rule in ALIKE_RULES
+                  if rule in studies and studies[rule].get("headline") is not None]
+    if not candidates:
+        return None
+    defensible = [c for c in candidates if c[1].result.n >= inference.DEFAULT_MIN_N[c[1].name]]
+    return max(defensible or candidates, key=lambda c: c[1].result.p_value)[0]  # max keeps the first of ties
 
 
 def benchmark_rule_tests(returns: pd.DataFrame, securities: pd.DataFrame, events: pd.DataFrame, groups: pd.Series,
@@ -296,10 +327,18 @@ def benchmark_rule_tests(returns: pd.DataFrame, securities: pd.DataFrame, events
             tests[name] = None
     h = headline_choice(tests)
     return {"rule": rule, "alike": rule in ALIKE_RULES, "markets": list(markets),
-            "benchmarks_by_exchange": {ex: b for ex, b in sec.loc[sec["firm_id"].notna()]
-                                       .groupby("exchange")["benchmark_symbol"].agg(lambda s: ";".join(sorted(set(s))))
-                                       .items()},
+            "benchmarks_by_exchange": _benchmarks_by_exchange(sec),
             "tests": tests, "headline": h, "n_pairs": n_pairs, "events_with_both_legs_by_market": cells}
+
+
+def _benchmarks_by_exchange(sec: pd.DataFrame) -> dict[str, str]:
+    """Exchange -> the benchmark(s) its firm securities are measured against ("IDX_GSPC + MCHI" with a factor)."""
+    firm = sec.loc[sec["firm_id"].notna()]
+    used = firm["benchmark_symbol"].fillna("").astype(str)
+    if "factor_symbol" in firm:
+        factor = firm["factor_symbol"].fillna("").astype(str)
+        used = used.where(factor.eq(""), used + " + " + factor)
+    return {ex: ";".join(sorted(set(b))) for ex, b in used.groupby(firm["exchange"])}
 
 
 def all_firm_members(groups: pd.Series, securities: pd.DataFrame, coverage: pd.DataFrame,
@@ -875,14 +914,17 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
     the placebo p's Monte-Carlo SE and pool) and leave-one-out range, event counts, day-0 rules, the returns
     rule across suspensions (``parameters`` gaps / max_span), per-group CAARs, BHARs and counts, the long-short
     BHAR under pairs, events and clusters, the reverse study, members, parameters. ``by_benchmark``: the
-    studies of :func:`benchmark_rule_tests` per rule; the headline and answer then quote
-    :data:`HEADLINE_BENCHMARK_RULE` (both legs measured alike) and name it. ``extra``: further entries
+    studies of :func:`benchmark_rule_tests` per rule; the headline and answer then quote the most conservative
+    rule measuring both legs alike (:func:`headline_rule`) and name it. ``extra``: further entries
     (sanctions, regression, economy_wide) recorded as given."""
     tests = inference_tests(r) if tests is None else tests
     inf = inference_record(tests, r.window)
     rule, head_tests = None, tests.get("long_short") if np.isfinite(ls["car"]) else None
     if by_benchmark is not None:
-        rule = HEADLINE_BENCHMARK_RULE
+        studied = [x for x in ALIKE_RULES if x in by_benchmark]
+        if not studied:
+            raise CrackdownError(f"by_benchmark: needs at least one of the alike rules {', '.join(ALIKE_RULES)}")
+        rule = headline_rule(by_benchmark) or studied[0]
         head_tests = by_benchmark[rule]["tests"]
     head = headline(head_tests, r.window, rule)
     answer_head = inf["headline"] if by_benchmark is None else (
@@ -975,8 +1017,8 @@ def _by_benchmark_lines(record: Mapping[str, Any]) -> list[str]:
                      f"p {fmt_p(h['p_value'])}, n = {h['n']})")
     head = record["headline"]
     return ["**Benchmark rules** (each leg's abnormal returns measured against): " + "; ".join(parts)
-            + f". The headline uses **{head.get('benchmark_rule', 'local_market').replace('_', ' ')}**, a rule under "
-            "which both legs are measured alike."]
+            + f". The headline uses **{head.get('benchmark_rule', 'local_market').replace('_', ' ')}**, the most "
+            "conservative defensible rule under which both legs are measured alike."]
 
 
 def _gap_words(rule: Mapping[str, Any] | None) -> str:

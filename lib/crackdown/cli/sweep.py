@@ -49,7 +49,7 @@ AXIS_OPTIONS = {  # axis -> (option, parser, help)
     "window": ("--windows", _windows, "event windows, e.g. 0:0,0:1 (write --windows=-1:1 when the first starts with -)"),
     "estimation": ("--estimations", _windows, "estimation windows; write --estimations=-250:-11,-120:-11 (with =, as they start with -)"),
     "model": ("--models", _names, "models: raw, market-adjusted, constant-mean, market"),
-    "benchmark": ("--benchmarks", _names, "benchmarks: local (each security's own), china_market (the China market of its exchange) and/or symbols, e.g. ACWI"),
+    "benchmark": ("--benchmarks", _names, "benchmarks: the rules of 04 (local, china_market, two_factor, same_market) and/or symbols, e.g. ACWI"),
     "event_set": ("--event-sets", _names, "event sets: all, enforcement, rules, fines"),
     "aligned_rule": ("--aligned-rules", _names, "aligned-group rules: sector, score"),
     "threshold": ("--thresholds", _numbers, "alignment score thresholds for the score rule, e.g. 0.2,0.4"),

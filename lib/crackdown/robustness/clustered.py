@@ -12,7 +12,7 @@ import pandas as pd
 from crackdown import eventstudy, inference
 from crackdown.errors import CrackdownError
 from crackdown.robustness.evaluation import _panel_and_pairs
-from crackdown.robustness.grid import LOCAL, SweepData, _window_label
+from crackdown.robustness.grid import LOCAL, SAME, SweepData, _window_label
 from crackdown.vocab import LONG, SHORT
 
 TESTS = ("pairs", "events", "clusters", "calendar_time")
@@ -38,6 +38,9 @@ def window_inference(data: SweepData, windows: Sequence[Sequence[int]], estimati
     n; a test that cannot be computed (e.g. fewer than 3 window days) is left out."""
     if event_set not in data.event_sets:
         raise CrackdownError(f"event_set: {event_set!r} is not one of {', '.join(data.event_sets)}")
+    if benchmark == SAME:
+        raise CrackdownError("benchmark: window_inference compares one listing per firm across markets; "
+                             "same_market is reported by notebook 04 (crackdown.reaction.benchmark_rule_tests)")
     est = eventstudy._check_window(estimation, "estimation")
     panel, pairs = _panel_and_pairs(data, model, benchmark)
     long, short = _legs(data)

@@ -14,7 +14,17 @@ from scipy import stats
 from crackdown import eventstudy, placebo, reaction
 from crackdown.calendars import sessions
 from crackdown.errors import CrackdownError
-from crackdown.robustness.grid import CHINA, LOCAL, NO_BENCHMARK, RESULT_COLUMNS, SweepData, _parse_label
+from crackdown.robustness.grid import (
+    NO_BENCHMARK,
+    PER_SECURITY_RULES,
+    RESULT_COLUMNS,
+    RULE_BENCHMARKS,
+    SAME,
+    SweepData,
+    _parse_label,
+)
+
+Legs = list[tuple[np.ndarray, np.ndarray, int]]  # per stratum: (long cols, short cols, left-out col or -1)
 
 
 @dataclass(frozen=True)
@@ -48,15 +58,19 @@ def _tensor(f: eventstudy.Fit, offsets: np.ndarray, n_events: int, symbols: Sequ
     return x
 
 
-def _pooled(x: np.ndarray, legs: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Long-short series per combination: legs = (long cols, short cols, left-out col or -1).
+def _pooled(x: np.ndarray, legs: list[Legs]) -> tuple[np.ndarray, np.ndarray]:
+    """Long-short series per combination: its legs per stratum (long cols, short cols, left-out col or -1).
 
     ``x``: (..., events, securities, days). Returns the per-event long-short series (K, ..., events, days) and
     the series averaged over events where it exists (K, ..., days), as :func:`eventstudy.long_short` pools.
+    With several strata (the same_market rule: one per listing market) an event's series averages the strata's
+    long-shorts where both legs exist (per event, the mean of the markets' long-minus-short differences, as
+    :func:`crackdown.inference.within_strata_inputs` then the events test define it).
     """
     valid = ~np.isnan(x)
     x0 = np.where(valid, x, 0.0)
     sums: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    without: dict[tuple[bytes, int], np.ndarray] = {}  # a leg's mean without one security (leave-one-out)
 
     def leg(cols: np.ndarray, lo: int) -> np.ndarray:
         key = cols.tobytes()
@@ -66,10 +80,21 @@ def _pooled(x: np.ndarray, legs: list[tuple[np.ndarray, np.ndarray, int]]) -> tu
         s, c, mean = sums[key]
         if lo < 0 or lo not in cols:
             return mean
-        s, c = s - x0[..., lo, :], c - valid[..., lo, :]
-        return np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+        if (key, lo) not in without:  # the same leg and left-out firm recur across groupings
+            s, c = s - x0[..., lo, :], c - valid[..., lo, :]
+            without[(key, lo)] = np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+        return without[(key, lo)]
 
-    ls = np.stack([leg(long, lo) - leg(short, lo) for long, short, lo in legs])
+    def combination(strata: Legs) -> np.ndarray:
+        if len(strata) == 1:
+            long, short, lo = strata[0]
+            return leg(long, lo) - leg(short, lo)
+        parts = np.stack([leg(long, lo) - leg(short, lo) for long, short, lo in strata])
+        has = ~np.isnan(parts)
+        k = has.sum(axis=0)
+        return np.divide(np.where(has, parts, 0.0).sum(axis=0), k, out=np.full(k.shape, np.nan), where=k > 0)
+
+    ls = np.stack([combination(strata) for strata in legs])
     ok = ~np.isnan(ls)
     n = ok.sum(axis=-2)
     total = np.where(ok, ls, 0.0).sum(axis=-2)
@@ -93,10 +118,14 @@ def _panel_and_pairs(data: SweepData, model: str, benchmark: str):
     needs = model in ("market", "market-adjusted")
     key = benchmark if needs else NO_BENCHMARK
     if key not in data.panels:
-        symbols = sorted(data.firm_symbol.values())
-        sec = reaction.rule_securities(data.securities, CHINA) if key == CHINA else data.securities
+        if key == SAME:  # every firm's listing on every market it has one
+            symbols = sorted({s for listing in data.market_symbols.values() for s in listing.values()})
+        else:
+            symbols = sorted(data.firm_symbol.values())
+        sec = (reaction.rule_securities(data.securities, PER_SECURITY_RULES[key]) if key in PER_SECURITY_RULES
+               else data.securities)
         panel = eventstudy.panel_from_securities(data.returns, sec, symbols,
-                                                 None if key in (LOCAL, CHINA, NO_BENCHMARK) else key,
+                                                 None if key in (*RULE_BENCHMARKS, NO_BENCHMARK) else key,
                                                  with_benchmark=needs, spans=data.spans)
         events = data.events.assign(event_id=np.arange(len(data.events)))
         data.panels[key] = (panel, eventstudy.make_pairs(panel, events))
@@ -121,26 +150,29 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
     est_days = np.arange(est[0], est[1] + 1)
     x = _tensor(f, np.concatenate([est_days, span]), len(data.events), symbols)
     col = {s: i for i, s in enumerate(symbols)}
+    within = benchmark == SAME  # raw and constant-mean specs carry no benchmark rule (NO_BENCHMARK)
+    firm = pd.factorize(data.securities.drop_duplicates("symbol").set_index("symbol")["firm_id"].reindex(symbols))[0]
     combos = specs[["event_set", "grouping", "leave_out", "long", "short"]].drop_duplicates(
         ["event_set", "grouping", "leave_out"])
     pseudo = None if placebo_dates is None or len(placebo_dates) == 0 else _placebo_pooled(
-        data, f, panel, symbols, span, placebo_dates, combos, col)
+        data, f, panel, symbols, span, placebo_dates, combos, col, within=within)
     key = specs["event_set"] + "|" + specs["grouping"] + "|" + specs["leave_out"]
+    windows_of = dict(list(specs["window"].groupby(key, sort=False)))  # combination -> its specs' windows
     rows: dict[Any, list] = {}
     draws: dict[Any, np.ndarray] = {}
     n_est = len(est_days)
     memo: dict = {}
     for set_name, group in combos.groupby("event_set", sort=False):
         xs = x[np.isin(data.events["event_id"], data.event_sets[set_name])]
-        legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo) for r in group.itertuples()]
+        legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo, within) for r in group.itertuples()]
         ls, pooled = _pooled(xs, legs)
         has = {w: (~np.isnan(xs[:, :, n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))])).any(axis=2)
                for w in windows}  # (events x securities): a return inside the window
         for k, r in enumerate(group.itertuples()):
             name = (set_name, r.grouping, r.leave_out)
-            for i, win in specs.loc[key == "|".join(name), "window"].items():
+            for i, win in windows_of["|".join(name)].items():
                 w = _parse_label(win)
-                rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w)
+                rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w, firm)
                 draws[i] = (np.array([]) if pseudo is None else _window_cars(pseudo[name], span, [w])[:, 0])
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(RESULT_COLUMNS)).reindex(specs.index)
     t, dof = out["t"].to_numpy(dtype=float), out["p"].to_numpy(dtype=float)
@@ -151,25 +183,39 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
 
 
 def _leg_cols(long: str, short: str, leave_out: str, data: SweepData, col: dict[str, int],
-              memo: dict | None = None):
-    """Column positions of the grouping's legs and of the left-out firm's security (-1: none)."""
-    lo = col[data.firm_symbol[leave_out]] if leave_out != "none" else -1
+              memo: dict | None = None, within: bool = False) -> Legs:
+    """Column positions of the grouping's legs and of the left-out firm's security (-1: none), as one stratum;
+    ``within`` (the same_market rule): one stratum per listing market holding the legs' firms' listings there
+    (:attr:`SweepData.market_symbols`; ``long``/``short`` name each firm by its one sweep security)."""
     memo = {} if memo is None else memo
-    for leg in (long, short):
-        if leg not in memo:
-            memo[leg] = np.array([col[s] for s in leg.split(";")])
-    return memo[long], memo[short], lo
+    if not within:
+        lo = col[data.firm_symbol[leave_out]] if leave_out != "none" else -1
+        for leg in (long, short):
+            if leg not in memo:
+                memo[leg] = np.array([col[s] for s in leg.split(";")])
+        return [(memo[long], memo[short], lo)]
+    firm_of = memo.setdefault("firm_of", {s: f for f, s in data.firm_symbol.items()})
+    strata = []
+    for market, listing in data.market_symbols.items():  # three listing markets
+        for leg in (long, short):
+            if (market, leg) not in memo:
+                memo[(market, leg)] = np.array([col[listing[firm_of[s]]] for s in leg.split(";")
+                                                if firm_of[s] in listing], dtype=np.int64)
+        lo = col[listing[leave_out]] if leave_out in listing else -1
+        strata.append((memo[(market, long)], memo[(market, short)], lo))
+    return strata
 
 
-def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs, n_est: int, span: np.ndarray,
-                w: tuple[int, int]) -> list:
+def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs: Legs, n_est: int, span: np.ndarray,
+                w: tuple[int, int], firm: np.ndarray | None = None) -> list:
     """estimate, se, t, degrees of freedom (in the p slot), n_events, n_firms, n_long, n_short for one
     combination and window.
 
     ``ls``/``pooled``: per-event and pooled long-short series over the estimation days then ``span``; ``has``:
     (events x securities) whether the pair has a return in the window. An event counts if its long-short
     series exists on some estimation or window day (as in :func:`eventstudy.long_short`); a firm counts if it
-    has a return in the window in a counted event.
+    has a return in the window in a counted event (``firm``: firm code per security column, so a firm listed on
+    two markets counts once; None: one security per firm).
     """
     win = n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))
     days = np.concatenate([np.arange(n_est), win])
@@ -180,11 +226,16 @@ def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs, n_est
     t = car / se if se > 0 else np.nan
     p = len(est_s) - 1  # degrees of freedom; the caller turns them into p-values in one call
     both = (~np.isnan(ls[:, days])).any(axis=1)
-    long, short, lo = legs
     used = has[both].any(axis=0)
-    if lo >= 0:
-        used[lo] = False
-    n_long, n_short = int(used[long].sum()), int(used[short].sum())
+    for _, _, lo in legs:
+        if lo >= 0:
+            used[lo] = False
+    if len(legs) == 1:  # one security per firm
+        n_long, n_short = int(used[legs[0][0]].sum()), int(used[legs[0][1]].sum())
+    else:
+        firm = np.arange(has.shape[1]) if firm is None else firm
+        long, short = (np.concatenate([s[k] for s in legs]).astype(np.int64) for k in (0, 1))
+        n_long, n_short = len(np.unique(firm[long[used[long]]])), len(np.unique(firm[short[used[short]]]))
     return [car, se, t, p, int(both.sum()), n_long + n_short, n_long, n_short]
 
 
@@ -222,7 +273,8 @@ def placebo_dates(data: SweepData, config: PlaceboConfig) -> np.ndarray:
 
 
 def _placebo_pooled(data: SweepData, f: eventstudy.Fit, panel, symbols: list[str], span: np.ndarray,
-                    dates: np.ndarray, combos: pd.DataFrame, col: dict[str, int], chunk: int = 50) -> dict:
+                    dates: np.ndarray, combos: pd.DataFrame, col: dict[str, int], chunk: int = 50,
+                    within: bool = False) -> dict:
     """(set, grouping, leave_out) -> (draws x span days) pooled long-short series on the pseudo events."""
     n_draws, n_ev = dates.shape
     out: dict[tuple, list] = {}
@@ -234,7 +286,7 @@ def _placebo_pooled(data: SweepData, f: eventstudy.Fit, panel, symbols: list[str
         x = _tensor(pf, span, d.size, symbols).reshape(len(d), n_ev, len(symbols), len(span))
         for set_name, group in combos.groupby("event_set", sort=False):
             ev_mask = np.isin(data.events["event_id"], data.event_sets[set_name])
-            legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo) for r in group.itertuples()]
+            legs = [_leg_cols(r.long, r.short, r.leave_out, data, col, memo, within) for r in group.itertuples()]
             _, pooled = _pooled(x[:, ev_mask], legs)
             for k, r in enumerate(group.itertuples()):
                 out.setdefault((set_name, r.grouping, r.leave_out), []).append(pooled[k])

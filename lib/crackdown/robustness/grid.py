@@ -16,9 +16,13 @@ from crackdown.vocab import CRACKDOWN_EVENT_TYPES
 
 AXES = ("window", "estimation", "model", "benchmark", "event_set", "aligned_rule", "threshold", "weights",
         "leave_out")
+# The benchmark axis' rules are notebook 04's benchmark rules (reaction.BENCHMARK_RULES):
 LOCAL = "local"  # each security's own market benchmark (securities.csv benchmark_symbol): reaction's local_market
 CHINA = "china_market"  # every firm security against the China market of its exchange (reaction.CHINA_MARKET)
-RULE_BENCHMARKS = (LOCAL, CHINA)  # benchmark choices that are rules (per security), not one symbol for all
+TWO_FACTOR = "two_factor"  # local market + China factor, two-factor market model (reaction.rule_securities)
+SAME = "same_market"  # legs within each listing market (local benchmarks), the markets' long-shorts averaged
+RULE_BENCHMARKS = (LOCAL, CHINA, TWO_FACTOR, SAME)  # benchmark choices that are rules, not one symbol for all
+PER_SECURITY_RULES = {CHINA: "china_market", TWO_FACTOR: "two_factor"}  # axis value -> reaction.rule_securities
 NO_BENCHMARK = "none"  # raw and constant-mean models use no benchmark
 NOT_APPLICABLE = "n/a"
 CRACKDOWN_PERIOD = ("2020-11-01", "2022-12-31")  # notebook 04's default span
@@ -41,7 +45,7 @@ DEFAULT_GRID: dict[str, list] = {
     "window": [[0, 0], [0, 1], [-1, 1], [0, 5]],
     "estimation": [[-250, -11], [-120, -11]],
     "model": ["market", "market-adjusted", "constant-mean"],
-    "benchmark": [LOCAL, CHINA],  # the benchmark rules of notebook 04 (same_market needs per-market legs: 04 only)
+    "benchmark": [LOCAL, CHINA, TWO_FACTOR, SAME],  # the benchmark rules of notebook 04
     "event_set": ["punitive", "enforcement", "rules"],
     "aligned_rule": ["sector", "score"],
     "threshold": [0.2, 0.4],
@@ -62,7 +66,9 @@ class SweepData:
     for it; ``groups``: firm_id -> group under the sector rule; ``all_event_days``: day-precision dates of every
     event in events.csv (kept clear of placebo dates); ``data_hash``: hash of the data folder; ``gaps``: the
     returns' rule across suspensions (``drop`` or ``resumption``) and ``spans`` the sessions each return spans
-    (None for ``drop``).
+    (None for ``drop``). ``market_symbols``: for the same_market rule, listing market (reaction.SAME_MARKETS)
+    -> firm_id -> the firm's security on that market (:func:`reaction.choose_listings` within the market), empty
+    when the rule is not studied.
     """
 
     returns: pd.DataFrame
@@ -78,6 +84,7 @@ class SweepData:
     panels: dict[str, tuple] = field(default_factory=dict)
     gaps: str = "drop"
     spans: pd.DataFrame | None = None
+    market_symbols: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame | None = None,
@@ -88,12 +95,14 @@ def crackdown_event_sets(events: pd.DataFrame | None = None, firms: pd.DataFrame
             for name, types in EVENT_SETS.items()}
 
 
-def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "drop", max_span: int | None = None,
+def load_sweep_data(benchmarks: Sequence[str] = RULE_BENCHMARKS, gaps: str = "drop", max_span: int | None = None,
                     regime_benchmark: str | None = "KWEB") -> SweepData:
     """:class:`SweepData` from the shipped tables and price snapshot: one security per firm of the targeted and
     aligned groups (:func:`reaction.choose_listings`: the longest price coverage), their local benchmarks, the
-    benchmark symbols of ``benchmarks`` other than ``local`` and ``regime_benchmark`` (for the regime placebo
-    pool). ``gaps``/``max_span``: the returns' rule across suspensions (:func:`crackdown.data.load_returns`)."""
+    China markets and factors of the per-security rules in ``benchmarks``, for ``same_market`` each firm's listing
+    within each market (and its benchmark), the benchmark symbols of ``benchmarks`` that are not rules and
+    ``regime_benchmark`` (for the regime placebo pool). ``gaps``/``max_span``: the returns' rule across
+    suspensions (:func:`crackdown.data.load_returns`)."""
     from crackdown.data import load_events, load_firms, load_return_spans, load_returns, load_securities
     from crackdown.data.manifest import data_hash
 
@@ -109,15 +118,25 @@ def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "dro
     for b in benchmarks:
         if b not in RULE_BENCHMARKS and b not in sec.index:
             raise unknown_name_error("benchmark symbol", b, sec.index, "benchmark")
-    local = sec.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
-    if CHINA in benchmarks:
-        china = reaction.rule_securities(securities, CHINA).set_index("symbol")
-        local += china.loc[chosen["symbol"], "benchmark_symbol"].dropna().unique().tolist()
+    market_symbols: dict[str, dict[str, str]] = {}
+    if SAME in benchmarks:
+        coverage = reaction.price_coverage(candidates)
+        for market in reaction.SAME_MARKETS:  # three listing markets
+            within = reaction.choose_listings(members, securities, coverage, market)
+            market_symbols[market] = dict(zip(within["firm_id"], within["symbol"], strict=True))
+    listings = list(dict.fromkeys([*chosen["symbol"], *(s for m in market_symbols.values() for s in m.values())]))
+    local = sec.loc[listings, "benchmark_symbol"].dropna().unique().tolist()
+    for b in benchmarks:
+        if b in PER_SECURITY_RULES:
+            ruled = reaction.rule_securities(securities, PER_SECURITY_RULES[b]).set_index("symbol")
+            for c in ("benchmark_symbol", "factor_symbol"):
+                if c in ruled:
+                    local += [x for x in ruled.loc[chosen["symbol"], c].dropna().unique() if x]
     bench = list(dict.fromkeys([*local, *(b for b in benchmarks if b not in RULE_BENCHMARKS),
                                 *([regime_benchmark] if regime_benchmark else [])]))
     if regime_benchmark and regime_benchmark not in sec.index:
         raise unknown_name_error("symbol", regime_benchmark, sec.index, "regime_benchmark")
-    symbols = [*chosen["symbol"], *bench]
+    symbols = [*listings, *bench]
     spans = None
     if gaps != "drop":
         spans = load_return_spans(symbols, gaps=gaps, max_span=max_span)
@@ -130,7 +149,8 @@ def load_sweep_data(benchmarks: Sequence[str] = (LOCAL, CHINA), gaps: str = "dro
         events=events[events["event_id"].isin(used)][[c for c in ("event_id", "date", "time", "tz", "time_beijing",
                                                                    "type") if c in events]].reset_index(drop=True),
         event_sets=sets, firm_symbol=firm_symbol, groups=groups,
-        all_event_days=day["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash(), gaps=gaps, spans=spans)
+        all_event_days=day["date"].to_numpy(dtype="datetime64[ns]"), data_hash=data_hash(), gaps=gaps, spans=spans,
+        market_symbols=market_symbols)
 
 
 def _scores(data: SweepData, weights: str, threshold: float) -> pd.Series:
@@ -205,7 +225,8 @@ def _check_combinations(axes: dict[str, list]) -> None:
 
 def expand_grid(axes: Mapping[str, Sequence], data: SweepData) -> pd.DataFrame:
     """One row per specification: the cross product of the axes with not-applicable choices collapsed
-    (raw/constant-mean take no benchmark; the sector rule takes no threshold or weights) and ``leave_out``
+    (raw/constant-mean take no benchmark or benchmark rule; market-adjusted takes no second factor, so its
+    two_factor choice is left out; the sector rule takes no threshold or weights) and ``leave_out``
     ``"each"`` expanded to every firm of the spec's two groups whose removal leaves both groups non-empty.
 
     Columns: :data:`AXES`, ``grouping`` (label), ``long`` / ``short`` (the grouping's legs' symbols before
@@ -221,13 +242,16 @@ def expand_grid(axes: Mapping[str, Sequence], data: SweepData) -> pd.DataFrame:
     for b in ax["benchmark"]:
         if b not in RULE_BENCHMARKS and b not in data.returns.columns:
             raise unknown_name_error("benchmark symbol", str(b), data.returns.columns, "benchmark")
+    if SAME in ax["benchmark"] and not data.market_symbols:
+        raise CrackdownError("benchmark: same_market needs each firm's listing per market; load the data with "
+                             "load_sweep_data(benchmarks=[..., 'same_market'])")
     groupings = _groupings(ax, data)
     known_firms = {f for legs in groupings.values() for leg in legs for f in leg}
     for lo in ax["leave_out"]:
         if lo not in ("none", "each") and lo not in known_firms:
             raise unknown_name_error("firm", str(lo), sorted(known_firms), "leave_out")
     model_bench = [(m, NO_BENCHMARK if m in ("raw", "constant-mean") else b)
-                   for m in ax["model"] for b in ax["benchmark"]]
+                   for m in ax["model"] for b in ax["benchmark"] if not (m == "market-adjusted" and b == TWO_FACTOR)]
     rows = []
     for (label, (long, short)), lo in itertools.product(groupings.items(), ax["leave_out"]):
         for firm in _leave_outs(lo, long, short, label):
