@@ -92,24 +92,40 @@ def test_two_factor_cars_match_statsmodels_and_feed_the_rule_tests(returns, memb
     assert study["tests"]["events"].estimate == pytest.approx(diff.mean(), abs=1e-12)
 
 
-def _study(p: float | None, n: int = 20) -> dict:
+def _study(p: float | None, n: int = 20, markets: dict[str, int] | None = None) -> dict:
     if p is None:
         return {"headline": None, "tests": {}}
     tests = {"events": inference.Inference(-0.01, 0.01, -1.0, p, n)}
-    return {"headline": rx.headline_choice(tests), "tests": tests}
+    return {"headline": rx.headline_choice(tests), "tests": tests, "events_with_both_legs_by_market": markets}
+
+
+TWO_MARKETS = {"US": 12, "HK": 0, "mainland": 9}
 
 
 def test_headline_rule_is_the_most_conservative_alike_rule() -> None:
     studies = {"local_market": _study(0.95), "china_market": _study(0.2), "two_factor": _study(0.5),
-               "same_market": _study(0.3)}
+               "same_market": _study(0.3, markets=TWO_MARKETS)}
     assert rx.headline_rule(studies) == "two_factor"  # local_market's larger p does not count: legs not alike
-    assert rx.headline_rule({**studies, "same_market": _study(0.7)}) == "same_market"
+    assert rx.headline_rule({**studies, "same_market": _study(0.7, markets=TWO_MARKETS)}) == "same_market"
     assert rx.headline_rule({**studies, "china_market": _study(0.5)}) == "china_market"  # ties: ALIKE_RULES order
     assert rx.headline_rule({**studies, "two_factor": _study(None)}) == "same_market"
+    assert rx.headline_rule({**studies, "two_factor": _study(None), "china_market": _study(0.2, n=3)}) == "same_market"
     assert rx.headline_rule({"local_market": _study(0.1)}) is None
     # a rule whose test has too few events (n < 6) is not defensible while another alike rule is
     assert rx.headline_rule({**studies, "same_market": _study(0.9, n=3)}) == "two_factor"
     assert rx.headline_rule({"china_market": _study(0.2, n=3), "same_market": _study(0.9, n=3)}) == "same_market"
+
+
+def test_same_market_carries_the_headline_only_with_both_legs_in_two_markets() -> None:
+    one_market = {"US": 0, "HK": 0, "mainland": 25}
+    studies = {"china_market": _study(0.45), "two_factor": _study(0.40), "same_market": _study(0.56, markets=one_market)}
+    assert rx.headline_rule(studies) == "china_market"  # same_market's larger p is a mainland-only subsample
+    assert rx.headline_rule({**studies, "same_market": _study(0.56, markets={"US": 3, "HK": 0, "mainland": 25})}) \
+        == "same_market"
+    assert rx.markets_with_both_legs({"events_with_both_legs_by_market": one_market}) == 1
+    assert rx.markets_with_both_legs({"events_with_both_legs_by_market": None}) == 0
+    # no defensible rule at all: the largest p among them, whatever the markets
+    assert rx.headline_rule({"same_market": _study(0.56, markets=one_market)}) == "same_market"
 
 
 def test_results_record_quotes_the_most_conservative_alike_rule(returns, members, events) -> None:

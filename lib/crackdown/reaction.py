@@ -270,17 +270,32 @@ def rule_securities(securities: pd.DataFrame, rule: str, china: Mapping[str, str
     return sec
 
 
+#: Listing markets that must hold both legs before a same_market study may carry the headline (:func:`headline_rule`).
+MIN_SAME_MARKETS = 2
+
+
+def markets_with_both_legs(study: Mapping[str, Any]) -> int:
+    """How many listing markets hold events with both legs in a same_market study (its
+    ``events_with_both_legs_by_market``); other rules have no such count and return 0."""
+    cells = study.get("events_with_both_legs_by_market") or {}
+    return sum(1 for n in cells.values() if n > 0)
+
+
 def headline_rule(studies: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The benchmark rule the headline quotes: among the studied :data:`ALIKE_RULES` whose most conservative test
-    (``headline``) is defensible (its n reaches :data:`crackdown.inference.DEFAULT_MIN_N`), the one with the
-    largest p-value, i.e. the most conservative defensible rule measuring both legs alike (ties: the order of
-    :data:`ALIKE_RULES`); if none is defensible, the largest p among them anyway; None when no alike rule has a
-    computable test."""
+    (``headline``) is defensible, the one with the largest p-value, i.e. the most conservative defensible rule
+    measuring both legs alike (ties: the order of :data:`ALIKE_RULES`); if none is defensible, the largest p
+    among them anyway; None when no alike rule has a computable test.
+
+    Defensible: the test's n reaches :data:`crackdown.inference.DEFAULT_MIN_N`, and a same_market study has both
+    legs in at least :data:`MIN_SAME_MARKETS` listing markets. With both legs in one market only, same_market is
+    a single-market subsample (a narrower question than the study's), reported beside the headline, not as it."""
     candidates = [(rule, studies[rule]["headline"]) for rule in ALIKE_RULES
                   if rule in studies and studies[rule].get("headline") is not None]
     if not candidates:
         return None
-    defensible = [c for c in candidates if c[1].result.n >= inference.DEFAULT_MIN_N[c[1].name]]
+    defensible = [c for c in candidates if c[1].result.n >= inference.DEFAULT_MIN_N[c[1].name]
+                  and (c[0] != "same_market" or markets_with_both_legs(studies[c[0]]) >= MIN_SAME_MARKETS)]
     return max(defensible or candidates, key=lambda c: c[1].result.p_value)[0]  # max keeps the first of ties
 
 
