@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crackdown import outcomes
+from crackdown import outcomes, words
 from crackdown import reaction as rx
 from crackdown.calendars import sessions
 
@@ -59,13 +59,15 @@ def test_ipo_answer_every_branch(aligned, other, lead: str, comparison: str) -> 
     p = _fisher_p(a, b, c, d)
     assert fisher.p_value == pytest.approx(p, rel=1e-9)
     assert (p < 0.05) == (lead == "Yes" or aligned == (1, 10))
-    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5})
+    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5},
+                                 years=(2019, 2023))
+    written = words.as_written("05_ipo_outcomes", record)
     odds = (a * d) / (b * c) if b * c else math.inf
-    assert record["answer"] == (
+    assert words.ipo.answer(written, {}) == (
         f"{lead}: {comparison} ({a}/{aligned[1]} aligned vs {c}/{other[1]} other attempts listed; Fisher odds "
         f"ratio {odds:.2f}, p {p:.3f})")
     assert record["headline"]["estimate"] == pytest.approx(a / aligned[1] - c / other[1])
-    text = outcomes.ipo_narrative(attempts, fisher, outcomes.ipo_counterexamples(attempts), 0.5, 2019, 2023)
+    text = words.ipo.narrative(written, {})
     assert f"**{comparison}**" in text
     assert ("(significant at 5%" in text) == (p < 0.05)
     assert ("(not significant at 5%" in text) == (p >= 0.05)

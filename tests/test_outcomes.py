@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crackdown import outcomes
+from crackdown import outcomes, words
 from crackdown.errors import CrackdownError
 
 SCORED = pd.DataFrame({
@@ -277,18 +277,26 @@ def test_ipo_record_by_hand() -> None:
     assert record["targeted_failed"] == ["p2_star"]
     assert record["targeted_failed_delayed_by"] == {"p2_star": "beijing_regulators"}
     assert sorted(record["targeted_listed"]) == ["p1_nyse", "p3_hk"]
-    assert record["answer"].startswith("No: aligned firms listed less often (0/3 aligned vs 2/3 other")
+    assert record["targeted_failed_cases"] == [{"ipo_id": "p2_star", "outcome": "suspended",
+                                                 "delayed_by": "beijing_regulators"}]
+    answer = words.ipo.answer(words.as_written("05_ipo_outcomes", record), {})
+    assert answer.startswith("No: aligned firms listed less often (0/3 aligned vs 2/3 other")
     assert record["parameters"] == {"threshold": 0.5}
 
 
 def test_ipo_narrative_explains_each_failure() -> None:
     attempts, fisher, cases = _ipo_inputs()
-    text = outcomes.ipo_narrative(attempts, fisher, cases, 0.5, 2019, 2023)
+    record = words.as_written("05_ipo_outcomes", outcomes.ipo_record(attempts, fisher, cases, {"threshold": 0.5},
+                                                                      years=(2019, 2023)))
+    text = words.ipo.narrative(record, {})
     assert text.startswith("Of **6 IPO attempts** by 5 firms with a first step in 2019-2023, 2 listed")
     assert "Aligned firms listed 0% of their attempts, the others 67%" in text
     assert "not significant at 5%" in text  # six attempts cannot reach p < 0.05 with these margins
     assert "a1_hk (lapsed; us sanctions)" in text
     assert "did not list: p2_star (suspended; beijing regulators)" in text
+    named = words.ipo.narrative(record, {"p2_star": "P Two (STAR, 2020)", "p1": "P One"})
+    assert "did not list: P Two (STAR, 2020) (suspended; beijing regulators)" in named
+    assert "2 targeted-platform attempts listed (p3, P One)" in named  # counterexamples in their table order
 
 
 # --- IPO codings (issue 15) ----------------------------------------------------------------------------------

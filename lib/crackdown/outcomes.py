@@ -194,20 +194,24 @@ def outcome_by_alignment(attempts: pd.DataFrame, threshold: float) -> pd.DataFra
 
 
 def _ipo_findings(attempts: pd.DataFrame, cases: pd.DataFrame, threshold: float) -> dict:
-    """Listed shares of aligned and other attempts, the counterexamples and the comparison in words."""
+    """Listed shares of aligned and other attempts, per group, and the counterexamples."""
     share = outcome_by_alignment(attempts, threshold)["listed_share"]
     sa, sn = share.get(aligned_label(threshold), float("nan")), share.get("not aligned", float("nan"))
-    better = ("aligned firms listed more often" if sa > sn else "aligned firms listed less often" if sa < sn
-              else "aligned and other firms listed equally often")
-    return {"sa": sa, "sn": sn, "better": better, "by_group": outcome_by_group(attempts, "group"),
+    return {"sa": sa, "sn": sn, "by_group": outcome_by_group(attempts, "group"),
             "failed_aligned": cases[cases["case"].str.startswith("aligned")],
             "listed_targeted": cases[cases["case"].str.startswith("targeted")],
             "targeted_failed": attempts[(attempts["group"] == "targeted_platform") & ~attempts["listed"]]}
 
 
+CASE_COLUMNS = ["ipo_id", "outcome", "delayed_by"]  # how 05's record lists an attempt that did not list
+
+
 def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame,
-               parameters: Mapping[str, object], by_coding: Mapping[str, dict] | None = None) -> dict:
-    """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples, answer, parameters.
+               parameters: Mapping[str, object], by_coding: Mapping[str, dict] | None = None,
+               years: tuple[int, int] | None = None) -> dict:
+    """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples (with outcome and
+    cause), attempts per group, the years of first steps (``years``: first, last) and parameters (its words and
+    answer: :mod:`crackdown.words.ipo`).
 
     ``attempts``: :func:`ipo_attempts`; ``fisher``: :func:`fisher_aligned_listed`; ``cases``:
     :func:`ipo_counterexamples`; ``parameters`` must hold the threshold; ``by_coding``: :func:`by_coding_record`
@@ -226,71 +230,20 @@ def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame
         "targeted_listed": f["listed_targeted"]["ipo_id"].tolist(),
         "targeted_failed": f["targeted_failed"]["ipo_id"].tolist(),
         "targeted_failed_delayed_by": f["targeted_failed"].set_index("ipo_id")["delayed_by"].to_dict(),
+        "aligned_failed_cases": f["failed_aligned"][CASE_COLUMNS].to_dict(orient="records"),
+        "targeted_failed_cases": f["targeted_failed"][CASE_COLUMNS].to_dict(orient="records"),
+        "targeted_listed_firms": f["listed_targeted"]["firm_id"].tolist(),
+        "attempts_by_group": f["by_group"]["attempts"].astype(int).to_dict(),
+        "years": None if years is None else [int(y) for y in years],
         "headline": Headline(label="listed share of aligned minus other firms' IPO attempts",
                              statistic="Fisher's exact test (aligned x listed)", estimate=sa - sn,
                              p_value=fisher.p_value, n=len(attempts), thesis_sign=1).as_record(),
     }
-    lead = "Yes" if sa > sn and fisher.p_value < 0.05 else "Not clearly" if sa > sn else "No"
-    table = fisher.table
-    results["answer"] = (
-        f"{lead}: {f['better']} ({table.iloc[0, 0]}/{int(table.iloc[0].sum())} aligned vs "
-        f"{table.iloc[1, 0]}/{int(table.iloc[1].sum())} other attempts listed; Fisher odds ratio "
-        f"{fisher.odds_ratio:.2f}, p {fisher.p_value:.3f})"
-    )
     if by_coding is not None:
         results["by_coding"] = dict(by_coding)
     return {**results, "parameters": dict(parameters)}
 
 
-def coding_narrative(by_coding: Mapping[str, dict]) -> str:
-    """Markdown: the Fisher test under each coding of success (:func:`by_coding_record`) and the failed attempts'
-    causes, all read from the record."""
-    from crackdown.text import fmt_p
-
-    words = {"as_listed": "as listed", "punished_within_year": "listings punished within a year counted as failures",
-             "one_per_firm_date": "simultaneous attempts of one firm counted once",
-             "beijing_cause": "success = not stopped by Beijing (the cause that bears on the thesis)"}
-    parts = []
-    for name, e in by_coding.items():
-        shares = f"aligned {e['listed_share_aligned']:.0%} vs others {e['listed_share_not_aligned']:.0%} succeeded"
-        test = (f"Fisher p {fmt_p(e['p_value'])}, odds ratio {e['odds_ratio']:.2f}" if e.get("p_value") is not None
-                and e.get("odds_ratio") is not None else
-                f"Fisher p {fmt_p(e.get('p_value'))}" if e.get("p_value") is not None else "not testable")
-        parts.append(f"**{words.get(name, name)}**: {shares} ({test}; n = {e['n_attempts']})")
-    causes = pd.Series({k: v["cause"] for k, v in by_coding.get("as_listed", {}).get("failed", {}).items()})
-    cause_text = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in causes.value_counts().items()) or "none"
-    return ("Under each coding of success: " + "; ".join(parts) + f". Causes of the failed attempts as listed: "
-            f"{cause_text}.")
-
-
-def _why(frame: pd.DataFrame) -> str:
-    """"ipo_id (outcome; what delayed it)" per attempt, or "none"."""
-    return ", ".join(f"{r.ipo_id} ({r.outcome}; {r.delayed_by.replace('_', ' ')})" for r in frame.itertuples()) \
-        or "none"
-
-
-def ipo_narrative(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame, threshold: float,
-                  first_year: int, last_year: int) -> str:
-    """Notebook 05's "What this shows" (markdown), from the inputs of :func:`ipo_record`."""
-    f = _ipo_findings(attempts, cases, threshold)
-    by_group = f["by_group"]
-    significant = "significant at 5%" if fisher.p_value < 0.05 else "not significant at 5%"
-    return "\n\n".join([
-        f"Of **{len(attempts)} IPO attempts** by {int(attempts['firm_id'].nunique())} firms with a first step in "
-        f"{first_year}-{last_year}, {int(attempts['listed'].sum())} listed by the end of {last_year}. "
-        f"Aligned firms listed {f['sa']:.0%} of their attempts, the others {f['sn']:.0%}: **{f['better']}**. "
-        f"Fisher's exact test gives an odds ratio of {fisher.odds_ratio:.2f} with two-sided p = {fisher.p_value:.3f} "
-        f"({significant}; attempts of one firm are not independent).",
-        f"Aligned firms whose IPO did not list: {_why(f['failed_aligned'])}.",
-        f"Targeted-platform attempts that did not list: {_why(f['targeted_failed'])}; "
-        f"{len(f['listed_targeted'])} targeted-platform attempts listed "
-        f"({', '.join(f['listed_targeted']['firm_id'])}).",
-        "Listed share by group: " + ", ".join(f"{g.replace('_', ' ')} {v:.0%} of {int(by_group.loc[g, 'attempts'])}"
-                                              for g, v in by_group["listed_share"].items()) + ".",
-    ])
-
-
-# --- enforcement ---------------------------------------------------------------------------------------------
 def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
     """Event types to count (empty = :data:`ENFORCEMENT_TYPES`), each checked against the events vocabulary."""
     from crackdown.data.schemas import EVENT_TYPES
