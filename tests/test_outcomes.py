@@ -234,20 +234,30 @@ def test_enforcement_record_by_hand() -> None:
     assert record["tied_at_min_score"] == 1
     assert record["headline"]["estimate"] < 0  # the most aligned firms (a1, a2) had the fewest actions
     assert record["parameters"] == {"n_permutations": 199, "seed": 5}
-    assert record["answer"].endswith(outcomes.enforcement_verdict(tests["actions"]) + ".")
+    assert record["verdict"] == outcomes.enforcement_verdict(tests["actions"])
+    answer = words.enforcement.answer(words.as_written("06_enforcement", record), {})
+    assert answer.endswith(outcomes.enforcement_verdict(tests["actions"]) + ".")
+
+
+def enforcement_words(table, tests, against, which=None, n_permutations=199, facts=None, names=None) -> str:
+    """Notebook 06's narrative from its record as written (threshold 0.5, events 2020-2023)."""
+    record = outcomes.enforcement_record(table, tests, against, {"n_permutations": n_permutations, "threshold": 0.5},
+                                         which, (pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31")), facts)
+    return words.enforcement.narrative(words.as_written("06_enforcement", record), names or {})
 
 
 def test_enforcement_narrative_names_the_counterexamples() -> None:
     table, tests, against = _enforcement_inputs()
     which = outcomes.counted_events(outcomes.action_events("2020-01-01", "2023-12-31", events=EVENTS))
-    text = outcomes.enforcement_narrative(table, tests, against, which, pd.Timestamp("2020-01-01"),
-                                          pd.Timestamp("2023-12-31"), 0.5, 199)
+    text = enforcement_words(table, tests, against, which)
     assert "Across **5 firms** and 2020-01-01..2023-12-31" in text
     assert "aligned firms acted against or penalised: a1 (s1); " in text
     assert "with no action or penalty: p3." in text
     most = text.split("The most-targeted firms were ")[1].split(".")[0]
     assert sorted(most.split(", ")) == ["a1 (1)", "a2 (0)", "p1 (2)", "p2 (2)", "p3 (0)"]  # all five, counted
     assert len(text.split("\n\n")) == 4
+    named = enforcement_words(table, tests, against, which, names={"a1": "Aye One", "p3": "Pee Three"})
+    assert "acted against or penalised: Aye One (s1); " in named and "no action or penalty: Pee Three." in named
 
 
 # --- notebook 05's results record and narrative ---------------------------------------------------------------
@@ -327,10 +337,9 @@ def test_ipo_codings_by_hand() -> None:
 
 def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() -> None:
     table, tests, against = _enforcement_inputs()
-    args = (tests, against, pd.Series(dtype=str), pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31"), 0.5, 199)
     record = outcomes.enforcement_record(table, tests, against, {"n_permutations": 199})
     facts = pd.Series(2, index=table.index)
-    text = outcomes.enforcement_narrative(table, *args, facts=facts)
+    text = enforcement_words(table, tests, against, facts=facts)
     expect = "enforcement is concentrated" if record["top5_action_share"] >= 0.5 else "spread rather than concentrated"
     assert expect in text
     low = table[table["score"] == table["score"].min()]
@@ -338,5 +347,5 @@ def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() 
     spread = table.assign(actions=1)  # every firm acted against once: top five's share = 5 / n
     rec = outcomes.enforcement_record(spread, tests, against, {"n_permutations": 199})
     assert rec["top5_action_share"] == pytest.approx(min(5, len(table)) / len(table))
-    wording = outcomes.enforcement_narrative(spread, *args, facts=facts)
+    wording = enforcement_words(spread, tests, against, facts=facts)
     assert ("spread rather than concentrated" in wording) == (rec["top5_action_share"] < 0.5)

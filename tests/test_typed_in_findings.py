@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from claim_world import write_world
 
-from crackdown import claims, outcomes, robustness, summary
+from crackdown import claims, robustness, summary
 from crackdown import reaction as rx
 from crackdown.data import clear_cache
 
@@ -91,14 +91,13 @@ def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_enforcement_narrative_reads_which_firms_tie_at_the_lowest_score() -> None:
-    """outcomes.enforcement_narrative says "the index records few indicators for most consumer platforms"
-    whatever firms share the lowest score."""
+    """Notebook 06's narrative (crackdown.words.enforcement) says "the index records few indicators for most
+    consumer platforms" whatever firms share the lowest score."""
     import test_outcomes as to
 
     table, tests, against = to._enforcement_inputs()
     table = table.assign(sector_group="ai_vision_speech")  # no consumer platform among the firms
-    text = outcomes.enforcement_narrative(table, tests, against, pd.Series(dtype=str), pd.Timestamp("2020-01-01"),
-                                          pd.Timestamp("2023-12-31"), 0.5, 199)
+    text = to.enforcement_words(table, tests, against)
     assert "consumer platforms" not in text
 
 

@@ -405,16 +405,23 @@ def _split_against(against: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult], against: pd.DataFrame,
-                       parameters: Mapping[str, object]) -> dict:
-    """Notebook 06's results: rank correlations and p-values, action means, counterexamples, answer, parameters.
+                       parameters: Mapping[str, object], events_by_firm: pd.Series | None = None,
+                       window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                       facts: pd.Series | None = None) -> dict:
+    """Notebook 06's results: rank correlations and p-values with their reading (``verdict``), action means,
+    counterexamples, the firms tied at the lowest score and the concentration of actions, and parameters (its
+    words and answer: :mod:`crackdown.words.enforcement`).
 
     ``table``: :func:`enforcement_table`; ``tests``: :func:`spearman_permutation` per measure of
-    :data:`ENFORCEMENT_MEASURES`; ``against``: :func:`against_pattern`; ``parameters`` must hold n_permutations.
+    :data:`ENFORCEMENT_MEASURES`; ``against``: :func:`against_pattern`; ``parameters`` must hold n_permutations;
+    ``events_by_firm``: :func:`counted_events`; ``window``: (start, end) of the counted events; ``facts``: firm ->
+    number of recorded alignment indicators (default: from :func:`crackdown.alignment.indicator_matrix`).
     """
     ra, rp, rf = tests["actions"], tests["penalties"], tests[f"fined_{BASE_CURRENCY}"]
     mean_actions = table.groupby("aligned")["actions"].mean()
     hit_aligned, spared = _split_against(against)
     top = table.sort_values("actions", ascending=False).head(5)
+    counted = pd.Series(dtype=str) if events_by_firm is None else events_by_firm
     results = {
         "n_firms": len(table), "n_aligned": int(table["aligned"].sum()),
         "currencies": [c.removeprefix("fined_") for c in table.columns if c.startswith("fined_")],
@@ -429,67 +436,34 @@ def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult],
         "tied_at_min_score": int((table["score"] == table["score"].min()).sum()),
         "top5_action_share": float(top["actions"].sum() / max(table["actions"].sum(), 1)),
         "firms_without_action": int((table["actions"] == 0).sum()),
+        "verdict": enforcement_verdict(ra),
+        "most_actions_ranked": [[f, int(n)] for f, n in top["actions"].items()],
+        "aligned_yet_penalised_events": {f: counted.get(f, "penalties only") for f in sorted(hit_aligned.index)},
+        "window": None if window is None else [pd.Timestamp(d).date().isoformat() for d in window],
+        **_concentration(table, facts),
         "headline": Headline(label="Spearman rho of alignment score with punitive actions per firm",
                              statistic="Spearman rank correlation, permutation p", estimate=ra.rho,
                              p_value=ra.p_permutation, n=ra.n, thesis_sign=-1).as_record(),
     }
-    results["answer"] = (
-        f"Spearman rho of alignment with punitive actions {ra.rho:+.2f} (permutation p {ra.p_permutation:.3f}, "
-        f"n={ra.n}), with stated CNY fines {rf.rho:+.2f} (p {rf.p_permutation:.3f}): {enforcement_verdict(ra)}."
-    )
     return {**results, "parameters": dict(parameters)}
 
 
-def _concentration_words(table: pd.DataFrame, record: Mapping[str, Any], n: int, facts: pd.Series | None) -> str:
-    """Which firms tie at the lowest score (per sector group, with their median number of recorded alignment
-    facts) and how concentrated the actions are (the top five's share and sector groups), all computed."""
+def _concentration(table: pd.DataFrame, facts: pd.Series | None) -> dict[str, Any]:
+    """The lowest score, the firms tied at it per sector group (most first) with their median number of recorded
+    alignment facts, and the sector groups of the five most-targeted firms."""
     if facts is None:
         facts = alignment.indicator_matrix().notna().sum(axis=1)
     low = table[table["score"] == table["score"].min()]
-    by_sector = low.groupby("sector_group").size().sort_values(ascending=False) if "sector_group" in low else None
-    median_facts = float(facts.reindex(low.index).fillna(0).median()) if len(low) else float("nan")
-    sectors = ("" if by_sector is None else " (" + ", ".join(f"{g.replace('_', ' ')} {k}" for g, k in by_sector.items())
-               + f"; median {median_facts:.0f} recorded alignment facts each)")
+    has_sector = "sector_group" in table
+    by_sector = low.groupby("sector_group").size().sort_values(ascending=False) if has_sector else None
     top = table.sort_values("actions", ascending=False).head(5)
-    share = record["top5_action_share"]
-    top_sectors = (", ".join(sorted(set(top["sector_group"].astype(str).str.replace("_", " "))))
-                   if "sector_group" in top else "")
-    concentrated = (f"so enforcement is concentrated: the five most-targeted firms ({top_sectors}) account for "
-                    f"{share:.0%} of all actions" if share >= CONCENTRATED_SHARE else
-                    f"the five most-targeted firms ({top_sectors}) account for {share:.0%} of all actions, so "
-                    "enforcement is spread rather than concentrated")
-    return (f"Reading: {record['tied_at_min_score']} of {n} firms share the lowest score "
-            f"({table['score'].min():.2f}{sectors}), and the rank correlation gives ties their average rank; "
-            f"{concentrated}, while {record['firms_without_action']} firms were never named in a counted action "
-            "(see notebook 02).")
+    return {
+        "min_score": float(table["score"].min()),
+        "min_score_by_sector": None if by_sector is None else [[g, int(k)] for g, k in by_sector.items()],
+        "min_score_median_facts": float(facts.reindex(low.index).fillna(0).median()) if len(low) else None,
+        "top5_sectors": (sorted(set(top["sector_group"].astype(str).str.replace("_", " "))) if has_sector
+                         else None),
+    }
 
 
 CONCENTRATED_SHARE = 0.5  # the top five's share of actions at or above which enforcement is called concentrated
-
-
-def enforcement_narrative(table: pd.DataFrame, tests: Mapping[str, SpearmanResult], against: pd.DataFrame,
-                          events_by_firm: pd.Series, start: pd.Timestamp, end: pd.Timestamp, threshold: float,
-                          n_permutations: int, facts: pd.Series | None = None) -> str:
-    """Notebook 06's "What this shows" (markdown); ``events_by_firm``: :func:`counted_events`; ``facts``: firm ->
-    number of recorded alignment indicators (default: from :func:`crackdown.alignment.indicator_matrix`)."""
-    ra, rp, rf = tests["actions"], tests["penalties"], tests[f"fined_{BASE_CURRENCY}"]
-    record = enforcement_record(table, tests, against, {"n_permutations": n_permutations})
-    hit_aligned, spared = _split_against(against)
-    top = table.sort_values("actions", ascending=False).head(5)
-    return "\n\n".join([
-        f"Across **{ra.n} firms** and {start.date()}..{end.date()}, the rank correlation of the alignment "
-        f"score with the number of punitive actions is **{ra.rho:+.2f}** (permutation p = {ra.p_permutation:.3f}, "
-        f"{n_permutations:,} permutations; asymptotic p = {ra.p_asymptotic:.3f}); with the number of penalties "
-        f"{rp.rho:+.2f} (p = {rp.p_permutation:.3f}); with stated fines in yuan {rf.rho:+.2f} "
-        f"(p = {rf.p_permutation:.3f}). In short: **{enforcement_verdict(ra)}**.",
-        f"The {record['n_aligned']} aligned firms (score >= {threshold}) averaged "
-        f"{record['mean_actions_aligned']:.2f} actions each, the others {record['mean_actions_not_aligned']:.2f}. "
-        "The most-targeted firms were " + ", ".join(f"{f} ({int(n)})" for f, n in top["actions"].items()) + ".",
-        "Against the pattern: "
-        + ("aligned firms acted against or penalised: "
-           + ", ".join(f"{f} ({events_by_firm.get(f, 'penalties only')})" for f in sorted(hit_aligned.index)) + "; "
-           if len(hit_aligned) else "no aligned firm was acted against or penalised; ")
-        + (f"unaligned targeted-sector firms with no action or penalty: {', '.join(sorted(spared.index))}."
-           if len(spared) else "every unaligned targeted-sector firm faced an action or penalty."),
-        _concentration_words(table, record, ra.n, facts),
-    ])
