@@ -224,7 +224,8 @@ def test_overall_answer_every_branch(counts: dict, lead: str) -> None:
     from crackdown import summary
 
     ran = sum(counts.values())
-    assert summary.overall_answer({**counts, "not run": 2}) == (
+    record = {"counts": {**counts, "not run": 2}, "adjustment": summary.ADJUSTMENT}
+    assert words.summary.answer(record, {}) == (
         f"{lead}: {counts['supports']} of {ran} independent lines support it, {counts['contradicts']} contradict "
         f"it, {counts['inconclusive']} are inconclusive at the chosen significance level, after a Holm adjustment "
         f"of the p-values across the {ran} lines (one vote per line; each line's p-value is its notebook's most "

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from claim_world import write_world
 
-from crackdown import claims, robustness, summary
+from crackdown import claims, robustness, summary, words
 from crackdown import reaction as rx
 from crackdown.data import clear_cache
 
@@ -77,13 +77,13 @@ def test_market_caveat_reads_the_announcement_times(us_only_reaction) -> None:
 
 
 def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """summary.caveats says "windows that reach past early 2022" whatever the easing events' dates."""
+    """The summary's caveats say "windows that reach past early 2022" whatever the easing events' dates."""
     write_world(tmp_path, events=[{"event_id": "easing_2019", "date": "2019-03-01", "type": "easing",
                                    "actor": "State Council"}])
     monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
     clear_cache()
     try:
-        text = " ".join(summary.caveats({}))
+        text = " ".join(words.summary.caveats({"caveat_facts": summary.caveat_facts({})}, {}))
     finally:
         clear_cache()
     assert "2019-03-01" in text

@@ -210,8 +210,8 @@ def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame
                parameters: Mapping[str, object], by_coding: Mapping[str, dict] | None = None,
                years: tuple[int, int] | None = None) -> dict:
     """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples (with outcome and
-    cause), attempts per group, the years of first steps (``years``: first, last) and parameters (its words and
-    answer: :mod:`crackdown.words.ipo`).
+    cause), attempts per group, the causes of failed attempts as listed (most frequent first), the years of first
+    steps (``years``: first, last) and parameters (its words and answer: :mod:`crackdown.words.ipo`).
 
     ``attempts``: :func:`ipo_attempts`; ``fisher``: :func:`fisher_aligned_listed`; ``cases``:
     :func:`ipo_counterexamples`; ``parameters`` must hold the threshold; ``by_coding``: :func:`by_coding_record`
@@ -241,6 +241,9 @@ def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame
     }
     if by_coding is not None:
         results["by_coding"] = dict(by_coding)
+        failed = by_coding.get("as_listed", {}).get("failed", {})
+        causes = pd.Series([v["cause"] for v in failed.values()], dtype=object).value_counts()
+        results["failed_causes_as_listed"] = [[c, int(n)] for c, n in causes.items()]
     return {**results, "parameters": dict(parameters)}
 
 

@@ -52,8 +52,8 @@ def module(notebook: str) -> ModuleType:
 
 def display_names() -> dict[str, str]:
     """Reader-facing names: firm id -> firm name (data/firms.csv), security symbol -> security name
-    (data/securities.csv) and IPO id -> "<firm name> (<venue>, <year>)" (data/ipos.csv; the year of the attempt's
-    first dated step)."""
+    (data/securities.csv) and IPO id -> "<firm name> (<venue without its note>, <year>)" (data/ipos.csv; the year of
+    the attempt's first dated step)."""
     from crackdown.data import load_firms, load_ipos, load_securities
 
     firms = load_firms().set_index("firm_id")["name"]
@@ -63,7 +63,8 @@ def display_names() -> dict[str, str]:
              if c in ipos]
     first = ipos[steps].apply(pd.to_datetime, errors="coerce").bfill(axis=1).iloc[:, 0]
     year = first.dt.year.astype("Int64").astype(str).replace("<NA>", "undated")
-    ipo = ipos["firm_id"].map(firms).fillna(ipos["firm_id"]) + " (" + ipos["venue"] + ", " + year + ")"
+    venue = ipos["venue"].str.replace(r"\s*\(.*\)", "", regex=True)
+    ipo = ipos["firm_id"].map(firms).fillna(ipos["firm_id"]) + " (" + venue + ", " + year + ")"
     return {**securities.to_dict(), **dict(zip(ipos["ipo_id"], ipo, strict=True)), **firms.to_dict()}
 
 
@@ -86,11 +87,14 @@ def as_written(notebook: str, results: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def publish(notebook: str, results: Mapping[str, Any], names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Record the notebook's answer (its words module's :func:`answer` of the record) in ``results``, write them
-    (:func:`crackdown.results.write_results`) and return the record as written."""
+    """Record the notebook's answer (its words module's ``answer`` of the record, and any worded entries its
+    ``recorded`` function returns) in ``results``, write them (:func:`crackdown.results.write_results`) and return
+    the record as written."""
     names = display_names() if names is None else names
     record = as_written(notebook, results)
-    full = {**results, "answer": module(notebook).answer(record, names)}
+    words = module(notebook)
+    extra = words.recorded(record, names) if hasattr(words, "recorded") else {}
+    full = {**results, **extra, "answer": words.answer(record, names)}
     write_results(notebook, full)
     return as_written(notebook, full)
 

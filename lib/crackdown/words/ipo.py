@@ -69,10 +69,7 @@ def coding(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
                 and e.get("odds_ratio") is not None else
                 f"Fisher p {fmt_p(e.get('p_value'))}" if e.get("p_value") is not None else "not testable")
         parts.append(f"**{CODINGS.get(key, key)}**: {shares} ({test}; n = {e['n_attempts']})")
-    causes: dict[str, int] = {}
-    for failed in by_coding.get("as_listed", {}).get("failed", {}).values():
-        causes[failed["cause"]] = causes.get(failed["cause"], 0) + 1
-    ranked = sorted(causes.items(), key=lambda kv: -kv[1])
-    cause_text = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in ranked) or "none"
+    causes = record.get("failed_causes_as_listed") or []
+    cause_text = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in causes) or "none"
     return ("Under each coding of success: " + "; ".join(parts) + f". Causes of the failed attempts as listed: "
             f"{cause_text}.")
