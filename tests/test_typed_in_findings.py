@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from claim_world import write_world
 
-from crackdown import claims, robustness, summary, words
+from crackdown import claims, summary, words
 from crackdown import reaction as rx
 from crackdown.data import clear_cache
 
@@ -37,10 +37,10 @@ def test_contrast_narrative_reads_the_ipo_verdict() -> None:
 
 
 def test_robustness_answer_reads_the_sign_of_the_curve() -> None:
-    """robustness.answer says "The negative long-short reaction" whatever the median's sign."""
-    summary_ = {"share_thesis_sign": 0.2, "n_specs": 40, "median_estimate": 0.015, "share_significant_thesis": 0.0,
-                "permutation_p": 0.9}
-    assert "negative long-short reaction" not in robustness.answer(summary_, "does not survive")
+    """08's answer says "The negative long-short reaction" whatever the median's sign."""
+    record = {"share_thesis_sign": 0.2, "n_specs": 40, "median_estimate": 0.015, "share_significant_thesis": 0.0,
+              "permutation_p": 0.9, "verdict": "does not survive"}
+    assert "negative long-short reaction" not in words.robustness.answer(record, {})
 
 
 @pytest.fixture(scope="module")
