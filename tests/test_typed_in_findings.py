@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_contrast_narrative_reads_the_ipo_verdict() -> None:
-    """claims.contrast_narrative says "Its IPO forecast fared worse" whatever the IPO claim's verdict."""
+    """07's contrast paragraph says "Its IPO forecast fared worse" whatever the IPO claim's verdict."""
     table = pd.DataFrame({
         "claim_id": ["ai_unicorns_untouched", "ai_unicorns_proceed_with_ipos", claims.MARKET_CLAIM],
         "verdict": [claims.PARTLY, claims.SUPPORTED, claims.CONTRADICTED],  # the forecast fared best
@@ -31,9 +31,16 @@ def test_contrast_narrative_reads_the_ipo_verdict() -> None:
                    {"sensetime_status": "listed", "megvii_status": "listed"},
                    {"long_short_car": -0.01}],
     })
-    assert "fared worse" not in claims.contrast_narrative(table, pd.Timestamp("2023-12-31"))
+    def contrast(t: pd.DataFrame) -> str:
+        by_id = t.set_index("claim_id")
+        record = {"verdicts": by_id["verdict"].to_dict(), "market_verdict": by_id.loc[claims.MARKET_CLAIM, "verdict"],
+                  "market": by_id.loc[claims.MARKET_CLAIM, "values"], "parameters": {"as_of": "2023-12-31"},
+                  "contrast_values": by_id["values"].to_dict()}
+        return words.claims.contrast(record, {})
+
+    assert "fared worse" not in contrast(table)
     both_contradicted = table.assign(verdict=[claims.CONTRADICTED, claims.SUPPORTED, claims.CONTRADICTED])
-    assert "holds only in part" not in claims.contrast_narrative(both_contradicted, pd.Timestamp("2023-12-31"))
+    assert "holds only in part" not in contrast(both_contradicted)
 
 
 def test_robustness_answer_reads_the_sign_of_the_curve() -> None:
