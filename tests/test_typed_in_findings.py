@@ -64,13 +64,14 @@ def us_only_reaction():
     ls = {"car": np.nan, "se": np.nan, "t": np.nan, "p": np.nan, "n_events": 0}
     placebo = {"p_two_sided": np.nan, "n_placebo": 0, "actual": np.nan, "placebo": np.array([])}
     reverse = rx._empty_reverse(pd.DataFrame(columns=["event_id", "symbol", "reason"]))
-    record = rx.results_record(r, rx.pooled_tests(r), ls, placebo, reverse, len(events), {})
-    text = rx.narrative(r, record, placebo, reverse, rx.summary_table(rx.event_table(r)), ("2021-01-01", "2022-12-31"))
+    record = rx.results_record(r, rx.pooled_tests(r), ls, placebo, reverse, len(events),
+                               {"window": [0, 0], "start": "2021-01-01", "end": "2022-12-31"})
+    text = words.reaction.narrative(words.as_written("04_market_reaction", record), {})
     return r, text
 
 
 def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
-    """reaction.narrative names the S&P 500, Hang Seng and CSI 300 whatever the studied securities' benchmarks."""
+    """04's narrative names the S&P 500, Hang Seng and CSI 300 whatever the studied securities' benchmarks."""
     r, text = us_only_reaction
     used = set(r.result.fit.panel.benchmarks)
     assert used == {"IDX_GSPC"}  # the fixture: US listings only
@@ -78,7 +79,7 @@ def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
 
 
 def test_market_caveat_reads_the_announcement_times(us_only_reaction) -> None:
-    """reaction.narrative says "most events have no announcement time" whatever events.csv records."""
+    """04's narrative says "most events have no announcement time" whatever events.csv records."""
     _, text = us_only_reaction
     assert "no announcement time" not in text
 
