@@ -174,3 +174,13 @@ def test_robustness_clustered_note_from_the_record() -> None:
         "per window: (0..1) clusters t = -1.76, p = 0.088, n = 31; pairs p 0.000.")
     assert words.robustness.clustered({"clustered_headline": []}, NAMES) == (
         "No window of the baseline specification had a long-short test.")
+
+
+def test_reaction_benchmark_rules_read_in_their_order() -> None:
+    """The record's rules come back from JSON sorted by name; the words list them local, china, same."""
+    h = {"car_scale_estimate": -0.01, "test": "events", "t": -1.0, "p_value": 0.3, "n": 9}
+    record = {"by_benchmark": {"china_market": {"alike": True, "headline": h},
+                               "local_market": {"alike": False, "headline": None}},
+              "headline": {"benchmark_rule": "china_market"}}
+    (line,) = words.reaction._by_benchmark_lines(record)
+    assert line.index("**local market**: no test computable") < line.index("**china market** (legs alike): -1.0%")

@@ -8,7 +8,7 @@ from typing import Any
 
 from crackdown.alignment import INDICATORS
 from crackdown.pairlevel import SANCTION_CELLS
-from crackdown.reaction import HEADLINE_BENCHMARK_RULE, SHORT_NAMES, TEST_NAMES
+from crackdown.reaction import BENCHMARK_RULES, HEADLINE_BENCHMARK_RULE, SHORT_NAMES, TEST_NAMES
 from crackdown.text import fmt_p, pct
 from crackdown.vocab import LONG, MARKET_STUDY_GROUPS, SHORT
 from crackdown.words import name
@@ -143,12 +143,13 @@ def _long_short_lines(record: Mapping[str, Any]) -> list[str]:
 
 
 def _by_benchmark_lines(record: Mapping[str, Any]) -> list[str]:
-    """One sentence per benchmark rule: its most conservative test."""
+    """One sentence per benchmark rule (in :data:`BENCHMARK_RULES` order): its most conservative test."""
     rules = record.get("by_benchmark")
     if not rules:
         return []
     parts = []
-    for rule, entry in rules.items():
+    for rule in [*[r for r in BENCHMARK_RULES if r in rules], *sorted(set(rules) - set(BENCHMARK_RULES))]:
+        entry = rules[rule]
         h = entry.get("headline")
         if h is None:
             parts.append(f"**{rule.replace('_', ' ')}**: no test computable")
