@@ -339,7 +339,7 @@ def _summary(draws: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values(["median_rank", "share_aligned"], ascending=[True, False])
 
 
-# --- results and narrative of notebook 03 --------------------------------------------------------------------
+# --- results of notebook 03 ----------------------------------------------------------------------------------
 def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, parameters: Mapping[str, object],
               *, alignment: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> dict:
     """The quantities :func:`results_record` reports (and :mod:`crackdown.words.alignment` words)."""

@@ -374,7 +374,7 @@ def check_years(start_year: int, end_year: int) -> tuple[int, int]:
     return start_year, end_year
 
 
-# --- results and narrative of notebook 06 --------------------------------------------------------------------
+# --- results of notebook 06 ----------------------------------------------------------------------------------
 ENFORCEMENT_MEASURES = {"actions": "punitive actions (count)", "penalties": "penalties (count)",
                         f"fined_{BASE_CURRENCY}": f"stated fines ({BASE_CURRENCY} million)"}
 ALPHA = 0.05  # significance level of the enforcement verdict

@@ -14,8 +14,8 @@ the event-study engine :mod:`crackdown.eventstudy`, used by notebook 04_market_r
   :func:`placebo_long_short`, :func:`overlapping_events`: the numbers and tidy frames the notebook shows.
 - :func:`adverse_events` / :func:`run_reverse`: the aligned firms on their own adverse events (US sanctions,
   IPO delays), only the firms each event names.
-- :func:`results_record` / :func:`narrative`: the notebook's results (``write_results`` payload) and its closing
-  "What this shows" markdown, both computed from the above.
+- :func:`results_record`: the notebook's results (``write_results`` payload), computed from the above; its words
+  (closing "What this shows" and answer) are :mod:`crackdown.words.reaction`, read from that record.
 
 Listing rule (``market="all"``): among a firm's priced securities, the one with the longest price coverage
 (earliest first return; ties: the later last return, then the symbol). ``market="US"|"HK"|"mainland"`` keeps only
@@ -687,7 +687,7 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --- results and narrative -----------------------------------------------------------------------------------
+# --- results ------------------------------------------------------------------------------------------------
 GROUP_STATS = ("t_cs", "p_cs", "bmp_t", "p_bmp", "kp_t", "p_kp", "portfolio_car", "portfolio_t", "p_portfolio")
 P_VALUE_RULE = ("the most conservative defensible of events, clusters and calendar-time inference "
                 "(crackdown.inference.most_conservative)")

@@ -3,6 +3,7 @@ by the summary, with the one record type of a line of evidence's headline (:clas
 
 Analysis modules compute; their ``results_record`` functions build the notebook's payload, whose ``headline``
 is always a :class:`Headline` (``Headline(...).as_record()``), so every notebook's headline has the same keys.
+:mod:`crackdown.words` words each record (the notebook's prose and its ``answer``) from the record alone.
 """
 
 from __future__ import annotations

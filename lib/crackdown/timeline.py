@@ -149,7 +149,7 @@ def category_by_lane(lanes: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("total", ascending=False, kind="stable")
 
 
-# --- results and narrative of notebook 02 --------------------------------------------------------------------
+# --- results of notebook 02 ----------------------------------------------------------------------------------
 ENFORCEMENT = "Beijing enforcement"
 
 

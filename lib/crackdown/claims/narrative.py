@@ -67,7 +67,7 @@ def verdicts_by_theme(table: pd.DataFrame) -> pd.DataFrame:
     return counts.reindex(index=[t for t in THEMES if t in counts.index], columns=list(VERDICTS), fill_value=0)
 
 
-# ------------------------------------------------------------------------- results and narrative (notebook 07)
+# -------------------------------------------------------------------------------------- results (notebook 07)
 MARKET_CLAIM = "hard_tech_market_unaffected"
 MARKET_KEYS = ("chips_caar", "chips_p", "platforms_caar", "platforms_p", "long_short_car", "long_short_p", "pairs")
 
