@@ -184,3 +184,25 @@ def test_reaction_benchmark_rules_read_in_their_order() -> None:
               "headline": {"benchmark_rule": "china_market"}}
     (line,) = words.reaction._by_benchmark_lines(record)
     assert line.index("**local market**: no test computable") < line.index("**china market** (legs alike): -1.0%")
+
+
+@pytest.mark.parametrize(("p_value", "said"), [
+    (0.01, "Fisher p = 0.010. "), (0.2, "Fisher p = 0.200 (not significant at the chosen level). "), (None, "no test. ")])
+def test_after_answer_says_whether_the_difference_is_significant(p_value, said: str) -> None:
+    record = {"forecast_test": {"n_aligned": 2, "listed_aligned": 0, "n_other": 0, "listed_other": 0,
+                                "share_other": None, "p_value": p_value},
+              "firms": [{"firm_id": "alpha", "aligned": True, "us_listed": False, "listed_by_end": False}],
+              "forecast_verdict": "did not hold", "events_by_kind": {},
+              "parameters": {"period": ["2023-01-01", "2025-12-31"], "alpha": 0.05}}
+    text = words.after.answer(record, NAMES)
+    assert "(Alpha Ltd (not listed)); of 0 other AI firms with an attempt, 0 had (n/a); " + said in text
+    assert "**" not in text and words.after.narrative(record, NAMES).startswith("**The article's forecast did not")
+
+
+@pytest.mark.parametrize(("median", "sign"), [(-0.01, "negative"), (0.01, "positive"), (0.0, "zero")])
+def test_robustness_answer_reads_the_median_sign(median: float, sign: str) -> None:
+    record = {"median_estimate": median, "verdict": "survives", "share_thesis_sign": 0.5, "n_specs": 1000,
+              "share_significant_thesis": 0.12, "permutation_p": 0.25}
+    assert words.robustness.answer(record, NAMES) == (
+        f"The {sign} median long-short reaction survives: 50% of 1,000 specifications have the thesis' sign "
+        f"(median {median:+.2%}), 12% with the thesis' sign and significant; permutation p = 0.250.")
