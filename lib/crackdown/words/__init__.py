@@ -7,8 +7,8 @@ One module per notebook, each with the one signature::
     narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str   # markdown under "What this shows"
     answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str      # the line of the answer box and index
 
-``record`` is the record as written to JSON (:func:`as_written`: keys sorted, numbers and dates as JSON holds
-them), ``names`` maps firm ids, IPO ids and security symbols to the names a reader sees (:func:`display_names`);
+``record`` is the record as written to JSON (:func:`crackdown.results.as_written`, re-exported here: keys sorted,
+numbers and dates as JSON holds them), ``names`` maps firm ids, IPO ids and security symbols to the names a reader sees (:func:`display_names`);
 the records keep the ids. A notebook with further prose cells has further functions of the same signature.
 
 A notebook calls :func:`publish` (records the answer and writes the record) and then :func:`narrative`.
@@ -19,14 +19,15 @@ constants.
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from crackdown.results import _to_jsonable, write_results
+from crackdown.results import as_written, write_results
+
+__all__ = ["MODULES", "answer", "as_written", "display_names", "module", "name", "named", "narrative", "publish"]
 
 # notebook -> the module of its words (crackdown.words.<module>)
 MODULES = {
@@ -78,12 +79,6 @@ def named(ids: Iterable[str], names: Mapping[str, str], limit: int | None = None
     from crackdown.text import names as joined
 
     return joined([name(i, names) for i in ids], limit)
-
-
-def as_written(notebook: str, results: Mapping[str, Any]) -> dict[str, Any]:
-    """``results`` as :func:`crackdown.results.write_results` writes them to JSON and a reader reads them back."""
-    text = json.dumps(_to_jsonable({"notebook": notebook, **results}), sort_keys=True, allow_nan=False)
-    return json.loads(text)
 
 
 def publish(notebook: str, results: Mapping[str, Any], names: Mapping[str, str] | None = None) -> dict[str, Any]:
