@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crackdown import after
+from crackdown import after, words
 from crackdown.errors import CrackdownError
 
 T = pd.Timestamp
@@ -196,7 +196,8 @@ def test_reaction_summary_on_the_reaction_tests_market() -> None:
         legs = used.pivot_table(index="event_id", columns="group", values="car", aggfunc="mean", observed=True)
         diff = (legs["targeted_platform"] - legs["aligned_ai"]).dropna()
         assert got["long_short"] == pytest.approx(diff.mean())
-    text = after.study_narrative([got, {"kind": "easing", "n_events": 0, "long_short": None,
-                                        "securities_aligned": 0}], (-1, 1))
+    studies = [got, {"kind": "easing", "n_events": 0, "long_short": None, "securities_aligned": 0}]
+    record = words.as_written("09_after_the_crackdown", {"event_studies": studies, "parameters": {"window": [-1, 1]}})
+    text = words.after.studies(record, {})
     assert text.splitlines()[1].startswith("- easing: no long-short estimate")
     assert f"n = {got['n']}" in text.splitlines()[0]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from crackdown import alignment as al
+from crackdown import words
 from crackdown.errors import CrackdownError
 
 
@@ -330,6 +331,12 @@ def test_shipped_scores_are_the_weighted_means_of_the_matrix() -> None:
 
 
 # --- notebook 03's results record and narrative ---------------------------------------------------------------
+def words_of(scores, summary, matrix, parameters, *, alignment=TINY, names=None) -> str:
+    """Notebook 03's narrative from its record as written to JSON."""
+    record = al.results_record(scores, summary, matrix, parameters, alignment=alignment, firms=FIRMS)
+    return words.alignment.narrative(words.as_written("03_alignment_index", record), names or {})
+
+
 def record_inputs(weights: dict | None = None, threshold: float = 0.5) -> tuple:
     """(scores, sensitivity summary, matrix, parameters) on the hand-built tables, as notebook 03 passes them."""
     weights = weights or dict.fromkeys(al.INDICATORS, 1.0)
@@ -354,7 +361,11 @@ def test_results_record_counts_follow_the_facts() -> None:
     assert sum(record["weights_normalised"].values()) == pytest.approx(1.0)
     assert set(record["robustly_aligned"]).isdisjoint(record["depends_on_weights"])
     assert record["parameters"] == parameters
-    assert record["answer"].startswith(f"1 of {len(FIRMS)} firms aligned (score >= 0.5), led by full")
+    # scored above 0: full, half (state stake, revenue share), thin (on a US list, weighted 1 here)
+    assert record["top_firms"] == ["full", "half", "thin"]
+    assert record["n_firms_three_or_more_facts"] == 3  # full and none (five facts each), half (three)
+    answer = words.alignment.answer(words.as_written("03_alignment_index", record), {"full": "Full Co"})
+    assert answer.startswith(f"1 of {len(FIRMS)} firms aligned (score >= 0.5), led by Full Co")
 
 
 def test_results_record_shows_the_sensitivity_to_counting_sanctions() -> None:
@@ -364,8 +375,7 @@ def test_results_record_shows_the_sensitivity_to_counting_sanctions() -> None:
     record = al.results_record(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
     by_hand = matrix.fillna(0.0).mean(axis=1)
     assert set(record["aligned_with_sanctions"]) == set(by_hand.index[by_hand >= 0.5])
-    assert "Counting US sanctions as alignment" in al.narrative(scores, summary, matrix, parameters,
-                                                                alignment=TINY, firms=FIRMS)
+    assert "Counting US sanctions as alignment" in words_of(scores, summary, matrix, parameters)
 
 
 def test_results_record_without_sanctions_is_none_when_only_sanctions_weigh() -> None:
@@ -373,25 +383,26 @@ def test_results_record_without_sanctions_is_none_when_only_sanctions_weigh() ->
     record = al.results_record(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
     assert record["aligned_without_sanctions"] is None
     assert set(record["aligned_firms"]) == {"full", "thin"}  # the two firms on a US list
-    assert "Without the sanctions marker" not in al.narrative(scores, summary, matrix, parameters,
-                                                              alignment=TINY, firms=FIRMS)
+    assert "Without the sanctions marker" not in words_of(scores, summary, matrix, parameters)
 
 
 def test_narrative_states_the_aligned_firms_and_thin_data() -> None:
     scores, summary, matrix, parameters = record_inputs()
-    text = al.narrative(scores, summary, matrix, parameters, alignment=TINY, firms=FIRMS)
+    text = words_of(scores, summary, matrix, parameters)
     assert f"**1 of {len(FIRMS)} firms** score at least 0.5: full." in text
     assert "is plat, with 0.00" in text
     assert "(the same firms)" in text
     assert f"Of {len(FIRMS)} firms, 2 have no alignment fact recorded by 2021-12-31" in text
     assert text.count("**") % 2 == 0
     assert "and 0 firm-indicator pairs that were searched and **not found**" in text
+    named = words_of(scores, summary, matrix, parameters, names={"full": "Full Co", "plat": "Plat Inc"})
+    assert "score at least 0.5: Full Co." in named and "is Plat Inc, with 0.00" in named
 
 
 def test_narrative_and_record_count_the_not_found_searches() -> None:
     searched = with_status(TINY, ("plat", "golden_share", "2020-01-01"), ("hw", "state_shareholder", "2020-01-01"))
     scores, summary, matrix, parameters = record_inputs()
-    text = al.narrative(scores, summary, matrix, parameters, alignment=searched, firms=FIRMS)
+    text = words_of(scores, summary, matrix, parameters, alignment=searched)
     assert "and 2 firm-indicator pairs that were searched and **not found**" in text
     record = al.results_record(scores, summary, matrix, parameters, alignment=searched, firms=FIRMS)
     assert record["panel_coverage"]["golden_share"] == {"found_true": 1, "found_false": 1, "not_found": 1, "no_row": 3}

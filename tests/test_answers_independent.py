@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crackdown import outcomes
+from crackdown import outcomes, words
 from crackdown import reaction as rx
 from crackdown.calendars import sessions
 
@@ -59,13 +59,15 @@ def test_ipo_answer_every_branch(aligned, other, lead: str, comparison: str) -> 
     p = _fisher_p(a, b, c, d)
     assert fisher.p_value == pytest.approx(p, rel=1e-9)
     assert (p < 0.05) == (lead == "Yes" or aligned == (1, 10))
-    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5})
+    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5},
+                                 years=(2019, 2023))
+    written = words.as_written("05_ipo_outcomes", record)
     odds = (a * d) / (b * c) if b * c else math.inf
-    assert record["answer"] == (
+    assert words.ipo.answer(written, {}) == (
         f"{lead}: {comparison} ({a}/{aligned[1]} aligned vs {c}/{other[1]} other attempts listed; Fisher odds "
         f"ratio {odds:.2f}, p {p:.3f})")
     assert record["headline"]["estimate"] == pytest.approx(a / aligned[1] - c / other[1])
-    text = outcomes.ipo_narrative(attempts, fisher, outcomes.ipo_counterexamples(attempts), 0.5, 2019, 2023)
+    text = words.ipo.narrative(written, {})
     assert f"**{comparison}**" in text
     assert ("(significant at 5%" in text) == (p < 0.05)
     assert ("(not significant at 5%" in text) == (p >= 0.05)
@@ -88,16 +90,30 @@ def test_enforcement_verdict_both_sides_of_alpha(rho: float, p: float, verdict: 
 # --------------------------------------------------------------------------- 04: answer and pooled long-short
 
 
+def _market_record(ls: dict, placebo_p: float, groups: dict, head: dict | None = None,
+                   rule: str | None = None) -> dict:
+    """04's record with what its answer reads: the long-short, placebo p, group CARs, window (-1, 1), the
+    headline test (``head``) and, with ``rule``, the benchmark rule the headline quotes."""
+    record = {"long_short_car": ls["car"], "long_short_t": ls["t"], "n_events_long_short": ls["n_events"],
+              "placebo_p": placebo_p, "caar_by_group": groups, "parameters": {"window": [-1, 1]},
+              "headline": {}, "by_benchmark": None, "inference": {"headline": head}}
+    if rule:
+        record.update(headline={"benchmark_rule": rule, "estimate": head["estimate"]},
+                      by_benchmark={rule: {"headline": {k: head[k] for k in ("test", "t", "p_value")}}})
+    return record
+
+
 def test_market_answer_text_reads_every_number() -> None:
     ls = {"car": -0.0312, "se": 0.01, "t": -3.12, "p": 0.004, "n_events": 7}
     groups = {"targeted_platform": {"car": -0.021}, "aligned_ai": {"car": 0.0102}}
-    text = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1))
+    text = words.reaction.answer(_market_record(ls, 0.0123, groups), {})
     assert text == ("Over 7 crackdown events targeted platforms' CAR (-1,1) averaged -2.1% against 1.0% for "
                     "aligned AI firms (each against its local market); long-short -3.1% (t = -3.12; placebo p = 0.012).")
     head = {"test": "clusters", "t": -1.064, "p_value": 0.3049}
-    text = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1), head)
+    text = words.reaction.answer(_market_record(ls, 0.0123, groups, head), {})
     assert text.endswith("long-short -3.1% (clusters of overlapping events t = -1.06, p = 0.305; placebo p = 0.012).")
-    ruled = rx.answer(ls, {"p_two_sided": 0.0123}, groups, (-1, 1), {**head, "rule": "china_market", "estimate": -0.0071})
+    ruled = words.reaction.answer(_market_record(ls, 0.0123, groups, {**head, "estimate": -0.0071}, "china_market"),
+                                  {})
     assert ruled.endswith("measuring both legs alike (china market benchmarks) the long-short is -0.7% (clusters of "
                           "overlapping events t = -1.06, p = 0.305); against local markets it is -3.1% "
                           "(placebo p = 0.012).")
@@ -222,7 +238,8 @@ def test_overall_answer_every_branch(counts: dict, lead: str) -> None:
     from crackdown import summary
 
     ran = sum(counts.values())
-    assert summary.overall_answer({**counts, "not run": 2}) == (
+    record = {"counts": {**counts, "not run": 2}, "adjustment": summary.ADJUSTMENT}
+    assert words.summary.answer(record, {}) == (
         f"{lead}: {counts['supports']} of {ran} independent lines support it, {counts['contradicts']} contradict "
         f"it, {counts['inconclusive']} are inconclusive at the chosen significance level, after a Holm adjustment "
         f"of the p-values across the {ran} lines (one vote per line; each line's p-value is its notebook's most "
@@ -233,5 +250,5 @@ def test_market_answer_never_prints_a_zero_placebo_p() -> None:
     """A Monte-Carlo p is at least 1 / (1 + draws): below 0.001 it reads "< 0.001", never "0.000"."""
     ls = {"car": -0.0312, "se": 0.01, "t": -3.12, "p": 0.004, "n_events": 7}
     groups = {"targeted_platform": {"car": -0.021}, "aligned_ai": {"car": 0.0102}}
-    text = rx.answer(ls, {"p_two_sided": 1 / 10_001}, groups, (-1, 1))
+    text = words.reaction.answer(_market_record(ls, 1 / 10_001, groups), {})
     assert text.endswith("(t = -3.12; placebo p < 0.001).") and "0.000" not in text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crackdown import claims
+from crackdown import claims, words
 from crackdown.data import clear_cache, write_manifest
 from crackdown.errors import CrackdownError
 
@@ -275,34 +275,44 @@ def test_results_record_counts_and_market_keys() -> None:
     assert record["aged_badly"] == ["ai_unicorns_proceed_with_ipos"] and record["aged_well"] == ["other_one"]
     assert record["ai_ipos_stalled_or_failed_since"] == ["mg_star", "yt_star"]
     assert "extra" not in record["market"] and record["market"]["pairs"] == 40
-    assert record["answer"] == ("2 of 5 claims supported, 1 partly, 1 contradicted, 1 not testable; aged badly "
-                                "since 2021-11-01: ai_unicorns_proceed_with_ipos")
+    assert words.claims.answer(words.as_written("07_article_claims", record), {}) == (
+        "2 of 5 claims supported, 1 partly, 1 contradicted, 1 not testable; aged badly since 2021-11-01: "
+        "ai_unicorns_proceed_with_ipos")
     assert record["parameters"] == {"alpha": 0.05}
+
+
+def _record(table: pd.DataFrame = HAND, **kwargs) -> dict:
+    """07's record of the hand-built tables as written to JSON (8 events, event window (-1, 1))."""
+    parameters = {"article_date": "2021-11-01", "as_of": "2023-12-31", "event_window": [-1, 1]}
+    return words.as_written("07_article_claims", claims.results_record(table, AGED, FATES, ARTICLE, parameters,
+                                                                       **kwargs))
 
 
 def test_aged_lists_and_narrative() -> None:
     lists = claims.aged_lists(AGED, FATES)
     assert lists["failed_before"] == ["mg_hk"] and lists["listed_after"] == ["st_hk"]
-    text = claims.aged_narrative(AGED.iloc[:0], FATES, ARTICLE, UNTIL)
+    record = {**_record(), **claims.aged_record(AGED.iloc[:0], FATES)}
+    text = words.claims.aged(record, {})
     assert text.startswith("Between 2021-11-01 and 2023-12-31, **0** claim(s) aged badly (none)")
     assert "listed after it: st_hk." in text
+    assert "listed after it: SenseTime (HKEX, 2021)." in words.claims.aged(record, {"st_hk": "SenseTime (HKEX, 2021)"})
 
 
 def test_verdict_and_contrast_narratives() -> None:
-    text = claims.verdict_narrative(HAND, AGED)
+    text = words.claims.narrative(_record(), {}).split("\n\n")[0]
     assert text.startswith("Of the 4 claims the data can test, **2** hold as stated")  # 5 minus 1 not testable
     assert "only in part (other_one)" in text and "contradicted (ai_unicorns_proceed_with_ipos)" in text
-    contrast = claims.contrast_narrative(HAND, UNTIL)
+    contrast = words.claims.contrast(_record(), {})
     assert contrast.startswith("The article's central contrast is borne out")
     assert "chips minus platforms earned +4.60%" in contrast and "Megvii's is stalled" in contrast
     flipped = HAND.assign(verdict=HAND["verdict"].where(HAND["claim_id"] != claims.MARKET_CLAIM, claims.PARTLY))
-    assert "holds only in part" in claims.contrast_narrative(flipped, UNTIL)
+    assert "holds only in part" in words.claims.contrast(_record(flipped), {})
 
 
 def test_market_narrative_and_theme_tally() -> None:
-    text = claims.market_narrative(HAND, 8, (-1, 1), 0)
+    text = words.claims.market(_record(market_events=8, market_dropped=0), {})
     assert text.startswith("Over 8 crackdown events, chip firms' mean CAR[-1, 1] is **+1.20%**")
     assert "platforms' **-3.40%**" in text and text.endswith("**supported**.")
-    assert "3 security-event pairs were left out" in claims.market_narrative(HAND, 8, (-1, 1), 3)
+    assert "3 security-event pairs were left out" in words.claims.market(_record(market_events=8, market_dropped=3), {})
     assert claims.theme_tally(HAND[HAND["theme"] == "enforcement"]) in (
         "1 supported, 1 partly supported.", "1 partly supported, 1 supported.")

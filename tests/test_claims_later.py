@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crackdown import claims
+from crackdown import claims, words
 from crackdown.errors import CrackdownError
 
 S, P, C, NT = claims.SUPPORTED, claims.PARTLY, claims.CONTRADICTED, claims.NOT_TESTABLE
@@ -55,7 +55,8 @@ def test_evaluate_later_puts_both_verdicts_side_by_side(monkeypatch: pytest.Monk
                                    "d": {"as_of": NT, "as_of_later": P}}
     assert record["counts_later"] == {S: 2, P: 1, C: 1, NT: 0}
     assert record["changed_later"] == ["a", "c", "d"]
-    text = claims.later_narrative(both.reset_index(), pd.Timestamp("2023-12-31"), pd.Timestamp("2026-11-30"))
+    text = words.claims.later(words.as_written("07_article_claims", {**record, "parameters": {"as_of": "2023-12-31"}}),
+                              {})
     assert "3 forecast(s)" in text and f"a: {P} -> {C}" in text and "3 claim(s) change verdict" in text
     with pytest.raises(CrackdownError, match="as_of_later"):
         claims.evaluate_later(ctx, "2022-01-01")
@@ -76,7 +77,12 @@ def _contrast(spared: str, market: str, ipo: str) -> str:
         "verdict": [spared, ipo, market],
         "values": [{"ai_actions_per_firm": 0.5, "platform_actions_per_firm": 1.0},
                    {"sensetime_status": "listed", "megvii_status": "stalled"}, {"long_short_car": -0.01}]})
-    return claims.contrast_narrative(table, pd.Timestamp("2023-12-31"))
+    verdicts = dict(zip(table["claim_id"], table["verdict"], strict=True))
+    record = {"verdicts": verdicts, "market_verdict": market, "market": {"long_short_car": -0.01},
+              "parameters": {"as_of": "2023-12-31"},
+              "contrast_values": {c: table.set_index("claim_id").loc[c, "values"]
+                                  for c in ("ai_unicorns_untouched", "ai_unicorns_proceed_with_ipos")}}
+    return words.claims.contrast(record, {})
 
 
 @pytest.mark.parametrize(("spared", "market", "ipo", "contrast", "fared"), [

@@ -48,6 +48,20 @@ def test_notebook_ran_and_wrote_its_declared_results(ci_report: Path, name: str)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_page_words_are_the_words_of_its_results_record(ci_report: Path, name: str) -> None:
+    """The page's closing "what this shows" and its recorded answer are its words module's narrative and answer
+    of the results JSON alone (crackdown.words), so the page cannot say what the record does not hold."""
+    from crackdown import words
+
+    record, names = _results(ci_report, name), words.display_names()
+    nb = nbformat.read(ci_report / "outputs" / "notebooks" / f"{name}.ipynb", as_version=4)
+    shown = ["".join(o["data"]["text/markdown"]) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if "text/markdown" in o.get("data", {})]
+    assert words.narrative(name, record, names) in shown
+    assert record["answer"] == words.answer(name, record, names)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_figure_has_a_title_and_a_source_line(ci_report: Path, name: str) -> None:
     nb = nbformat.read(ci_report / "outputs" / "notebooks" / f"{name}.ipynb", as_version=4)
     for cell in nb.cells:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crackdown import outcomes
+from crackdown import outcomes, words
 from crackdown.errors import CrackdownError
 
 SCORED = pd.DataFrame({
@@ -234,20 +234,30 @@ def test_enforcement_record_by_hand() -> None:
     assert record["tied_at_min_score"] == 1
     assert record["headline"]["estimate"] < 0  # the most aligned firms (a1, a2) had the fewest actions
     assert record["parameters"] == {"n_permutations": 199, "seed": 5}
-    assert record["answer"].endswith(outcomes.enforcement_verdict(tests["actions"]) + ".")
+    assert record["verdict"] == outcomes.enforcement_verdict(tests["actions"])
+    answer = words.enforcement.answer(words.as_written("06_enforcement", record), {})
+    assert answer.endswith(outcomes.enforcement_verdict(tests["actions"]) + ".")
+
+
+def enforcement_words(table, tests, against, which=None, n_permutations=199, facts=None, names=None) -> str:
+    """Notebook 06's narrative from its record as written (threshold 0.5, events 2020-2023)."""
+    record = outcomes.enforcement_record(table, tests, against, {"n_permutations": n_permutations, "threshold": 0.5},
+                                         which, (pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31")), facts)
+    return words.enforcement.narrative(words.as_written("06_enforcement", record), names or {})
 
 
 def test_enforcement_narrative_names_the_counterexamples() -> None:
     table, tests, against = _enforcement_inputs()
     which = outcomes.counted_events(outcomes.action_events("2020-01-01", "2023-12-31", events=EVENTS))
-    text = outcomes.enforcement_narrative(table, tests, against, which, pd.Timestamp("2020-01-01"),
-                                          pd.Timestamp("2023-12-31"), 0.5, 199)
+    text = enforcement_words(table, tests, against, which)
     assert "Across **5 firms** and 2020-01-01..2023-12-31" in text
     assert "aligned firms acted against or penalised: a1 (s1); " in text
     assert "with no action or penalty: p3." in text
     most = text.split("The most-targeted firms were ")[1].split(".")[0]
     assert sorted(most.split(", ")) == ["a1 (1)", "a2 (0)", "p1 (2)", "p2 (2)", "p3 (0)"]  # all five, counted
     assert len(text.split("\n\n")) == 4
+    named = enforcement_words(table, tests, against, which, names={"a1": "Aye One", "p3": "Pee Three"})
+    assert "acted against or penalised: Aye One (s1); " in named and "no action or penalty: Pee Three." in named
 
 
 # --- notebook 05's results record and narrative ---------------------------------------------------------------
@@ -277,18 +287,26 @@ def test_ipo_record_by_hand() -> None:
     assert record["targeted_failed"] == ["p2_star"]
     assert record["targeted_failed_delayed_by"] == {"p2_star": "beijing_regulators"}
     assert sorted(record["targeted_listed"]) == ["p1_nyse", "p3_hk"]
-    assert record["answer"].startswith("No: aligned firms listed less often (0/3 aligned vs 2/3 other")
+    assert record["targeted_failed_cases"] == [{"ipo_id": "p2_star", "outcome": "suspended",
+                                                 "delayed_by": "beijing_regulators"}]
+    answer = words.ipo.answer(words.as_written("05_ipo_outcomes", record), {})
+    assert answer.startswith("No: aligned firms listed less often (0/3 aligned vs 2/3 other")
     assert record["parameters"] == {"threshold": 0.5}
 
 
 def test_ipo_narrative_explains_each_failure() -> None:
     attempts, fisher, cases = _ipo_inputs()
-    text = outcomes.ipo_narrative(attempts, fisher, cases, 0.5, 2019, 2023)
+    record = words.as_written("05_ipo_outcomes", outcomes.ipo_record(attempts, fisher, cases, {"threshold": 0.5},
+                                                                      years=(2019, 2023)))
+    text = words.ipo.narrative(record, {})
     assert text.startswith("Of **6 IPO attempts** by 5 firms with a first step in 2019-2023, 2 listed")
     assert "Aligned firms listed 0% of their attempts, the others 67%" in text
     assert "not significant at 5%" in text  # six attempts cannot reach p < 0.05 with these margins
     assert "a1_hk (lapsed; us sanctions)" in text
     assert "did not list: p2_star (suspended; beijing regulators)" in text
+    named = words.ipo.narrative(record, {"p2_star": "P Two (STAR, 2020)", "p1": "P One"})
+    assert "did not list: P Two (STAR, 2020) (suspended; beijing regulators)" in named
+    assert "2 targeted-platform attempts listed (p3, P One)" in named  # counterexamples in their table order
 
 
 # --- IPO codings (issue 15) ----------------------------------------------------------------------------------
@@ -319,10 +337,9 @@ def test_ipo_codings_by_hand() -> None:
 
 def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() -> None:
     table, tests, against = _enforcement_inputs()
-    args = (tests, against, pd.Series(dtype=str), pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31"), 0.5, 199)
     record = outcomes.enforcement_record(table, tests, against, {"n_permutations": 199})
     facts = pd.Series(2, index=table.index)
-    text = outcomes.enforcement_narrative(table, *args, facts=facts)
+    text = enforcement_words(table, tests, against, facts=facts)
     expect = "enforcement is concentrated" if record["top5_action_share"] >= 0.5 else "spread rather than concentrated"
     assert expect in text
     low = table[table["score"] == table["score"].min()]
@@ -330,5 +347,5 @@ def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() 
     spread = table.assign(actions=1)  # every firm acted against once: top five's share = 5 / n
     rec = outcomes.enforcement_record(spread, tests, against, {"n_permutations": 199})
     assert rec["top5_action_share"] == pytest.approx(min(5, len(table)) / len(table))
-    wording = outcomes.enforcement_narrative(spread, *args, facts=facts)
+    wording = enforcement_words(spread, tests, against, facts=facts)
     assert ("spread rather than concentrated" in wording) == (rec["top5_action_share"] < 0.5)

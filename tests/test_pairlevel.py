@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from crackdown import pairlevel as pl
+from crackdown import words
 from crackdown.errors import CrackdownError
 
 
@@ -116,8 +117,11 @@ def test_narrative_reads_the_records() -> None:
     regression = pl.regression_record(pairs.assign(**{k: pairs["score"] for k in ("golden_share",)}),
                                       components=("golden_share",))
     regression["score_counting_sanctions"] = pl.two_way_regression(pairs, "score", sanction=False)
-    text = pl.narrative(sanctions, regression)
+    record = words.as_written("04_market_reaction", {"sanctions": sanctions, "regression": regression})
+    text = words.reaction.pairlevel(record, {})
     assert f"coefficient of {regression['coef']:.4f}" in text
     assert f"t = {regression['t']:.2f}" in text and f"{regression['n_pairs']} event CARs" in text
     assert "aligned not sanctioned: " in text and "6 pairs with an unknown sanction status" in text
+    cells = text.split("**Aligned x US-sanctioned**")[1].split(". ")[0]
+    assert cells.index("not aligned not sanctioned") < cells.index("; aligned not sanctioned")  # the 2x2's order
     assert f"{regression['score_counting_sanctions']['coef']:.4f}" in text

@@ -12,6 +12,7 @@ import pytest
 
 from crackdown import eventstudy as es
 from crackdown import reaction as rx
+from crackdown import words
 from crackdown.calendars import event_day0, sessions
 from crackdown.errors import CrackdownError
 from crackdown.text import fmt_p, pct
@@ -412,34 +413,40 @@ def test_results_record_holds_the_estimates_counts_and_groups(reaction, members,
     assert rev["n"] == 1 and rev["n_events"] == 1 and [p["symbol"] for p in rev["pairs"]] == ["AI1.SZ"]
     assert len(rec["members"]) == len(members) and all(isinstance(m["group"], str) for m in rec["members"])
     assert rec["parameters"] == {"seed": 2}
-    assert f"long-short {ls['car']:.1%}" in rec["answer"]
+    assert f"long-short {ls['car']:.1%}" in words.reaction.answer(_written(rec), {})
 
 
 def test_results_record_without_a_long_short_estimate(reaction, closing) -> None:
     ls = {"car": np.nan, "se": np.nan, "t": np.nan, "p": np.nan, "n_events": 0}
     rec = rx.results_record(reaction, closing["pooled"], ls, closing["placebo"], closing["reverse"], 5, {})
     assert rec["long_short_leave_one_out"] is None and rec["headline"]["p_value"] is None
-    assert rec["answer"].startswith("No crackdown event")
+    assert words.reaction.answer(_written(rec), {}).startswith("No crackdown event")
+
+
+def _written(record: dict, **parameters) -> dict:
+    """04's record as written to JSON, with the parameters its words read (window (0, 0), 2021-2022)."""
+    return words.as_written("04_market_reaction", {**record, "parameters": {
+        "window": [0, 0], "start": "2021-01-01", "end": "2022-12-31", **parameters}})
 
 
 def test_narrative_states_the_sign_the_estimate_has(reaction, closing) -> None:
-    rec, placebo, reverse = closing["record"], closing["placebo"], closing["reverse"]
-    per_event = rx.summary_table(rx.event_table(reaction))
-    period = ("2021-01-01", "2022-12-31")
-    text = rx.narrative(reaction, rec, placebo, reverse, per_event, period)
+    rec = closing["record"]
+    text = words.reaction.narrative(_written(rec), {})
     assert rec["long_short_car"] < 0
     assert "below the aligned AI firms" in text and "the sign the thesis predicts" in text
     assert f"**{rec['n_events']} crackdown events**" in text and "between 2021-01-01 and 2022-12-31" in text
     assert "hard-tech firms n/a" in text  # a group without a pooled CAAR
     assert "Caveats: the aligned AI group is small (2 securities with a usable CAR: AI1.SZ, AI2.SS)" in text
-    flipped = rx.narrative(reaction, {**rec, "long_short_car": 0.02}, placebo, reverse, per_event, period)
+    worst = rx.summary_table(rx.event_table(reaction)).sort_values("CAR targeted %").iloc[0]
+    assert f"The largest targeted-group drops came on {worst.name} ({worst['date']}, " in text
+    flipped = words.reaction.narrative(_written({**rec, "long_short_car": 0.02}), {})
     assert "above the aligned AI firms" in flipped and "the opposite of what the thesis predicts" in flipped
-    none = rx.narrative(reaction, {**rec, "long_short_car": np.nan}, placebo, reverse, per_event, period)
+    none = words.reaction.narrative(_written({**rec, "long_short_car": np.nan}), {})
     assert "long-short portfolio" not in none and "Reverse:" in none
 
 
 def test_coverage_note_counts_thin_cells_and_dropped_pairs(reaction) -> None:
-    note = rx.coverage_note(reaction)
+    note = words.reaction.coverage(words.as_written("04_market_reaction", {"coverage": rx.coverage_facts(reaction)}), {})
     n = reaction.cars.groupby(["event_id", "group"], observed=False)["valid"].sum().unstack()
     thin_hard_tech = int((n.reindex(reaction.events["event_id"])["hard_tech"].fillna(0) < reaction.min_n).sum())
     assert f"`min_n` = {reaction.min_n}" in note

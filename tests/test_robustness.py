@@ -13,6 +13,7 @@ from conftest import ROOT, run_crackdown
 
 from crackdown import eventstudy as es
 from crackdown import robustness as rb
+from crackdown import words
 from crackdown.calendars import sessions
 from crackdown.errors import CrackdownError
 
@@ -404,7 +405,8 @@ def test_results_record_reports_the_curve_and_its_permutation_test(synthetic_swe
     by_model = ok.groupby("model")["estimate"].median()
     assert rec["axis_spread"]["model"] == pytest.approx(by_model.max() - by_model.min())
     assert list(rec["axis_spread"].values()) == sorted(rec["axis_spread"].values(), reverse=True)
-    assert rec["answer"].startswith(f"The negative median long-short reaction {verdict}: 100% of {len(specs)} specifications")
+    answer = words.robustness.answer(words.as_written("08_robustness", rec), {})
+    assert answer.startswith(f"The negative median long-short reaction {verdict}: 100% of {len(specs)} specifications")
 
 
 def test_most_influential_firm_is_farthest_from_the_median() -> None:
@@ -413,24 +415,44 @@ def test_most_influential_firm_is_farthest_from_the_median() -> None:
     top = rb.most_influential_firm(effects, -0.02)
     assert list(top["choice"]) == ["a2"]  # 0.011 away, t1 only 0.005
     assert rb.most_influential_firm(effects[effects["choice"].isin(["none", "raw"])], -0.02).empty
-    text = rb.narrative({"share_thesis_sign": 1.0, "n_specs": 3, "median_estimate": -0.02,
-                         "share_significant_thesis": 0.5, "permutation_p": 0.01}, "survives", effects)
+    summary = {k: 0.0 for k in rb.SUMMARY_KEYS}
+    summary.update(share_thesis_sign=1.0, n_specs=3, median_estimate=-0.02, share_significant_thesis=0.5,
+                   permutation_p=0.01)
+    record = words.as_written("08_robustness", rb.results_record(summary, "survives", effects, {}))
+    assert record["most_influential_firm"] == {"firm_id": "a2", "median_estimate": -0.031}
+    text = words.robustness.narrative(record, {})
     assert text.startswith("**The negative median long-short reaction survives: 100% of 3 specifications")
     assert "moves the estimate most is the leave out (medians differ by 1.60%" in text
     assert "Leaving out a2 moves the median most among single firms, to -3.10%." in text
+    assert "Leaving out Aye Two moves the median" in words.robustness.narrative(record, {"a2": "Aye Two"})
 
 
-def test_placebo_note_counts_placebo_curves_at_least_as_negative(synthetic_sweep: rb.SweepResult) -> None:
+def _placebo_words(summary: dict, specs: pd.DataFrame) -> str:
+    """08's placebo note from the sweep facts of ``summary`` (filled up to :data:`SUMMARY_KEYS`)."""
+    full = {**dict.fromkeys(rb.SUMMARY_KEYS, 0.0), **summary}
+    facts = rb.sweep_facts(_Sweep(specs), full, specs)  # type: ignore[arg-type]
+    return words.robustness.placebo(words.as_written("08_robustness", facts), {})
+
+
+class _Sweep:
+    """The parts of a :class:`SweepResult` that :func:`sweep_facts` reads."""
+
+    def __init__(self, specs: pd.DataFrame) -> None:
+        self.specs, self.n_computed, self.n_cached = specs, 0, 0
+
+
+def test_placebo_note_counts_placebo_curves_at_least_as_negative() -> None:
     summary = {"median_estimate": -0.01, "permutation_p": 0.5, "permutation_p_sign": 0.25,
-               "share_thesis_sign": 0.75, "placebo_medians": np.array([0.01, -0.02, np.nan, -0.01])}
+               "permutation_p_mc_se": (0.5 * 0.5 / 3) ** 0.5, "share_thesis_sign": 0.75,
+               "placebo_medians": np.array([0.01, -0.02, np.nan, -0.01])}
     specs = pd.DataFrame({"placebo": [np.array([1.0, -1.0]), np.array([-1.0, -1.0])]})  # placebo shares 0.5, 1
-    note = rb.placebo_note(summary, specs)
+    note = _placebo_words(summary, specs)
     assert "2 of 3 placebo curves have a median at least as negative" in note
     assert "**0.500**" in note and "placebo average of 75%" in note
     assert "(Monte-Carlo SE 0.289)" in note  # sqrt(0.5 * 0.5 / 3 draws)
-    one = rb.placebo_note({**summary, "placebo_medians": np.array([-0.02, 0.0])}, specs)
+    one = _placebo_words({**summary, "placebo_medians": np.array([-0.02, 0.0])}, specs)
     assert "1 of 2 placebo curves has a median" in one
-    none = rb.placebo_note({**summary, "placebo_medians": np.array([])}, specs)
+    none = _placebo_words({**summary, "placebo_medians": np.array([])}, specs)
     assert "no placebo draws were run" in none and "-1.00%" in none
 
 
@@ -442,7 +464,9 @@ def test_sweep_table_and_note_count_every_specification(synthetic_sweep: rb.Swee
     fines = table.xs("fines", level="event_set")
     assert (fines["max_events"] <= 4).all() and (fines["in_curve"] == 0).all()  # four fine events < 5
     summary = rb.curve_summary(specs, min_events=5)
-    note = rb.sweep_note(synthetic_sweep, summary, 5, 2)
+    facts = rb.sweep_facts(synthetic_sweep, summary, specs[ok])
+    note = words.robustness.sweep(words.as_written("08_robustness", {**facts, "parameters": {"min_events": 5,
+                                                                                           "min_firms": 2}}), {})
     assert note.startswith(f"**{len(specs):,} specifications** ({synthetic_sweep.n_computed:,} computed now")
     assert f"{(~ok).sum():,} are left out" in note
 

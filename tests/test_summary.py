@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crackdown import summary
+from crackdown import summary, words
 from crackdown.errors import CrackdownError
 
 
@@ -54,14 +54,15 @@ def test_evidence_table_reads_headlines_and_marks_missing_notebooks(tmp_path: Pa
     assert table.loc["06_enforcement", "verdict"] == "not run"
     counts = summary.verdict_counts(table.reset_index())
     assert counts == {"supports": 1, "contradicts": 1, "inconclusive": 0, "not run": len(summary.EVIDENCE) - 2}
-    assert summary.overall_answer(counts).startswith("The evidence is mixed: 1 of 2 independent lines support it")
-    assert "Holm" in summary.overall_answer(counts)
+    answer = words.summary.answer({"counts": counts, "adjustment": summary.ADJUSTMENT}, {})
+    assert answer.startswith("The evidence is mixed: 1 of 2 independent lines support it")
+    assert "Holm" in answer
     assert "08_robustness" not in set(table.index)  # a robustness check is not a line of its own
 
 
 def test_overall_answer_when_nothing_ran() -> None:
     counts = dict.fromkeys(summary.VERDICTS, 0)
-    assert "No line of evidence" in summary.overall_answer(counts)
+    assert "No line of evidence" in words.summary.answer({"counts": counts, "adjustment": summary.ADJUSTMENT}, {})
 
 
 def test_direction_ignores_significance() -> None:
@@ -102,7 +103,8 @@ def test_verdicts_use_holm_and_robustness_is_reported_with_its_line(tmp_path: Pa
     assert set(table.drop(index=ran)["verdict"]) <= {"not run"}
     assert table.loc["04_market_reaction", "robustness_share_thesis_sign"] == 0.7
     assert table.loc["04_market_reaction", "robustness_permutation_p"] == 0.15
-    assert "70% of 1,200 specifications (08_robustness)" in summary.robustness_sentence(table.reset_index())
+    record = words.as_written("00_summary", {"evidence": table.reset_index()})
+    assert "70% of 1,200 specifications (08_robustness)" in words.summary.robustness(record, {})
 
 
 def test_findings_list_each_published_answer_with_00_first(tmp_path: Path, monkeypatch) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crackdown import timeline
+from crackdown import timeline, words
 from crackdown.errors import CrackdownError
 
 FIRMS = pd.DataFrame({"firm_id": ["a", "b", "c"], "sector_group": ["consumer_platform", "consumer_platform", "fintech"]})
@@ -107,6 +107,11 @@ def test_shipped_events_every_event_lands_on_a_lane() -> None:
     assert len(named) == expected
 
 
+def _written(record: dict) -> dict:
+    """The record as notebook 02 writes it to JSON (what its words read)."""
+    return words.as_written("02_timeline", record)
+
+
 # --- notebook 02's results record and narrative ---------------------------------------------------------------
 OUTCOMES = pd.DataFrame({
     "ipo_id": ["a_hk", "c_star", "b_nyse"], "firm_id": ["a", "c", "b"],
@@ -135,7 +140,12 @@ def test_timeline_record_by_hand() -> None:
         "consumer_platform": 2, "fintech": 1, "crypto": 1}
     assert record["most_enforced_firms"] == {"a": 2, "b": 1, "c": 1}
     assert record["first_enforcement_by_lane"]["consumer_platform"] == "2021-01-05"
-    assert record["answer"].startswith("consumer platform took 2 of 4 Beijing enforcement actions")
+    assert record["window"] == ["2021-01-01", "2021-12-31"]
+    assert record["ipo_outcomes_not_listed"] == [{"ipo_id": "c_star", "outcome": "suspended",
+                                                  "delayed_by": "beijing_regulators"}]
+    assert words.timeline.answer(_written(record), {"a": "Alpha Ltd"}) == (
+        "consumer platform took 2 of 4 Beijing enforcement actions (lane counts) in 2021-2021; most-hit firm "
+        "Alpha Ltd (2); no US measures in the selection.")
     assert record["parameters"] == {"start": "2021-01-01"}
 
 
@@ -143,18 +153,23 @@ def test_timeline_record_without_enforcement_says_so() -> None:
     lanes = timeline.select(timeline.event_lanes(EVENTS, FIRMS), START, END, ["rule", "law"], timeline.LANES)
     record = timeline.timeline_record(lanes, OUTCOMES.iloc[:0], START, END, {})
     assert record["top_enforced_lane"] is None and record["top_enforced_lane_share"] is None
-    assert record["answer"] == "No Beijing enforcement actions in the selection (2021-01-01..2021-12-31)."
+    assert words.timeline.answer(_written(record), {}) == (
+        "No Beijing enforcement actions in the selection (2021-01-01..2021-12-31).")
 
 
 def test_timeline_narrative_lists_quiet_groups_and_failed_ipos() -> None:
     lanes = timeline.event_lanes(EVENTS, FIRMS)
     shown = timeline.outcomes_in(OUTCOMES, START, END, timeline.LANES)
-    text = timeline.timeline_narrative(lanes, shown, START, END)
+    text = words.timeline.narrative(_written(timeline.timeline_record(lanes, shown, START, END, {})), {})
     assert text.startswith("In 2021-01-01..2021-12-31 the selection holds **4 events**")
     assert "fell most often on **consumer platform** (2 of 4, 50%)" in text  # half is not "mainly"
     assert "no Beijing enforcement action: " in text and "education" in text.split("no Beijing enforcement")[1]
     assert "US measures" not in text  # none in the fixture
     assert "1 listed; those that did not: c_star (suspended, beijing regulators)." in text
+    named = words.timeline.narrative(_written(timeline.timeline_record(lanes, shown, START, END, {})),
+                                     {"c_star": "Cee Corp (STAR, 2021)", "a": "Alpha Ltd"})
+    assert "those that did not: Cee Corp (STAR, 2021) (suspended" in named
+    assert "Most-hit firms: Alpha Ltd (2)" in named and "c_star" not in named
 
 
 def test_narrative_says_mainly_only_for_a_majority() -> None:
@@ -167,10 +182,10 @@ def test_narrative_says_mainly_only_for_a_majority() -> None:
         ("f4", "2021-04-05", "day", "fine", "PBoC", "c", "fintech"),
     ])
     lanes = timeline.event_lanes(events, FIRMS)
-    text = timeline.timeline_narrative(lanes, OUTCOMES.iloc[:0], START, END)
+    text = words.timeline.narrative(_written(timeline.timeline_record(lanes, OUTCOMES.iloc[:0], START, END, {})), {})
     assert "fell mainly on **consumer platform** (3 of 4, 75%)" in text
     record = timeline.timeline_record(lanes, OUTCOMES.iloc[:0], START, END, {})
-    assert record["answer"].endswith("no US measures in the selection.")
+    assert words.timeline.answer(_written(record), {}).endswith("no US measures in the selection.")
 
 
 def test_event_span_is_the_first_and_last_event_date() -> None:

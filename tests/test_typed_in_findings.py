@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from claim_world import write_world
 
-from crackdown import claims, outcomes, robustness, summary
+from crackdown import claims, summary, words
 from crackdown import reaction as rx
 from crackdown.data import clear_cache
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_contrast_narrative_reads_the_ipo_verdict() -> None:
-    """claims.contrast_narrative says "Its IPO forecast fared worse" whatever the IPO claim's verdict."""
+    """07's contrast paragraph says "Its IPO forecast fared worse" whatever the IPO claim's verdict."""
     table = pd.DataFrame({
         "claim_id": ["ai_unicorns_untouched", "ai_unicorns_proceed_with_ipos", claims.MARKET_CLAIM],
         "verdict": [claims.PARTLY, claims.SUPPORTED, claims.CONTRADICTED],  # the forecast fared best
@@ -31,16 +31,23 @@ def test_contrast_narrative_reads_the_ipo_verdict() -> None:
                    {"sensetime_status": "listed", "megvii_status": "listed"},
                    {"long_short_car": -0.01}],
     })
-    assert "fared worse" not in claims.contrast_narrative(table, pd.Timestamp("2023-12-31"))
+    def contrast(t: pd.DataFrame) -> str:
+        by_id = t.set_index("claim_id")
+        record = {"verdicts": by_id["verdict"].to_dict(), "market_verdict": by_id.loc[claims.MARKET_CLAIM, "verdict"],
+                  "market": by_id.loc[claims.MARKET_CLAIM, "values"], "parameters": {"as_of": "2023-12-31"},
+                  "contrast_values": by_id["values"].to_dict()}
+        return words.claims.contrast(record, {})
+
+    assert "fared worse" not in contrast(table)
     both_contradicted = table.assign(verdict=[claims.CONTRADICTED, claims.SUPPORTED, claims.CONTRADICTED])
-    assert "holds only in part" not in claims.contrast_narrative(both_contradicted, pd.Timestamp("2023-12-31"))
+    assert "holds only in part" not in contrast(both_contradicted)
 
 
 def test_robustness_answer_reads_the_sign_of_the_curve() -> None:
-    """robustness.answer says "The negative long-short reaction" whatever the median's sign."""
-    summary_ = {"share_thesis_sign": 0.2, "n_specs": 40, "median_estimate": 0.015, "share_significant_thesis": 0.0,
-                "permutation_p": 0.9}
-    assert "negative long-short reaction" not in robustness.answer(summary_, "does not survive")
+    """08's answer says "The negative long-short reaction" whatever the median's sign."""
+    record = {"share_thesis_sign": 0.2, "n_specs": 40, "median_estimate": 0.015, "share_significant_thesis": 0.0,
+              "permutation_p": 0.9, "verdict": "does not survive"}
+    assert "negative long-short reaction" not in words.robustness.answer(record, {})
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +64,14 @@ def us_only_reaction():
     ls = {"car": np.nan, "se": np.nan, "t": np.nan, "p": np.nan, "n_events": 0}
     placebo = {"p_two_sided": np.nan, "n_placebo": 0, "actual": np.nan, "placebo": np.array([])}
     reverse = rx._empty_reverse(pd.DataFrame(columns=["event_id", "symbol", "reason"]))
-    record = rx.results_record(r, rx.pooled_tests(r), ls, placebo, reverse, len(events), {})
-    text = rx.narrative(r, record, placebo, reverse, rx.summary_table(rx.event_table(r)), ("2021-01-01", "2022-12-31"))
+    record = rx.results_record(r, rx.pooled_tests(r), ls, placebo, reverse, len(events),
+                               {"window": [0, 0], "start": "2021-01-01", "end": "2022-12-31"})
+    text = words.reaction.narrative(words.as_written("04_market_reaction", record), {})
     return r, text
 
 
 def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
-    """reaction.narrative names the S&P 500, Hang Seng and CSI 300 whatever the studied securities' benchmarks."""
+    """04's narrative names the S&P 500, Hang Seng and CSI 300 whatever the studied securities' benchmarks."""
     r, text = us_only_reaction
     used = set(r.result.fit.panel.benchmarks)
     assert used == {"IDX_GSPC"}  # the fixture: US listings only
@@ -71,19 +79,19 @@ def test_market_caveat_names_only_the_benchmarks_used(us_only_reaction) -> None:
 
 
 def test_market_caveat_reads_the_announcement_times(us_only_reaction) -> None:
-    """reaction.narrative says "most events have no announcement time" whatever events.csv records."""
+    """04's narrative says "most events have no announcement time" whatever events.csv records."""
     _, text = us_only_reaction
     assert "no announcement time" not in text
 
 
 def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """summary.caveats says "windows that reach past early 2022" whatever the easing events' dates."""
+    """The summary's caveats say "windows that reach past early 2022" whatever the easing events' dates."""
     write_world(tmp_path, events=[{"event_id": "easing_2019", "date": "2019-03-01", "type": "easing",
                                    "actor": "State Council"}])
     monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
     clear_cache()
     try:
-        text = " ".join(summary.caveats({}))
+        text = " ".join(words.summary.caveats({"caveat_facts": summary.caveat_facts({})}, {}))
     finally:
         clear_cache()
     assert "2019-03-01" in text
@@ -91,14 +99,13 @@ def test_easing_caveat_reads_its_period(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_enforcement_narrative_reads_which_firms_tie_at_the_lowest_score() -> None:
-    """outcomes.enforcement_narrative says "the index records few indicators for most consumer platforms"
-    whatever firms share the lowest score."""
+    """Notebook 06's narrative (crackdown.words.enforcement) says "the index records few indicators for most
+    consumer platforms" whatever firms share the lowest score."""
     import test_outcomes as to
 
     table, tests, against = to._enforcement_inputs()
     table = table.assign(sector_group="ai_vision_speech")  # no consumer platform among the firms
-    text = outcomes.enforcement_narrative(table, tests, against, pd.Series(dtype=str), pd.Timestamp("2020-01-01"),
-                                          pd.Timestamp("2023-12-31"), 0.5, 199)
+    text = to.enforcement_words(table, tests, against)
     assert "consumer platforms" not in text
 
 

@@ -31,7 +31,6 @@ from crackdown import reaction as rx
 from crackdown.data.schemas import OPEN_IPO_OUTCOMES
 from crackdown.errors import CrackdownError
 from crackdown.results import Headline
-from crackdown.text import fmt_p, pct
 from crackdown.vocab import ALIGNED, CRACKDOWN_EVENT_TYPES, LONG, SHORT
 
 EVENT_KINDS = ("easing", "chinese_action", "us_action", "other")
@@ -203,25 +202,6 @@ def headline(test: Mapping[str, Any], period: Sequence[str]) -> dict[str, Any]:
         p_value=test["p_value"], n=test["n_aligned"] + test["n_other"], thesis_sign=FORECAST_SIGN).as_record()
 
 
-def forecast_statement(test: Mapping[str, Any], firms: pd.DataFrame, kinds: pd.DataFrame,
-                       period: Sequence[str], alpha: float = 0.05) -> str:
-    """The plain answer: did the article's forecast hold by the period's end (every number computed)."""
-    verdict = forecast_verdict(test, alpha)
-    aligned = firms[firms["aligned"]]
-    names = ", ".join(f"{f} ({'listed' if r.listed_by_end else 'not listed'})" for f, r in aligned.iterrows())
-    us = firms[firms["us_listed"]]
-    counts = kinds.sum()
-    p = "no test" if test["p_value"] is None else f"Fisher p {fmt_p(test['p_value'])}"
-    sig = "" if test["p_value"] is None or test["p_value"] < alpha else " (not significant at the chosen level)"
-    return (f"**The article's forecast {verdict} by {period[1]}.** Of {test['n_aligned']} AI firms scored aligned "
-            f"with an IPO attempt, {test['listed_aligned']} had listed ({names or 'none'}); of {test['n_other']} "
-            f"other AI firms with an attempt, {test['listed_other']} had "
-            f"({pct(test['share_other']) if test['n_other'] else 'n/a'}); {p}{sig}. "
-            f"{int(us['listed_by_end'].sum())} of {len(us)} AI firms on a US list listed. Over the period the data "
-            f"hold {int(counts.get('chinese_action', 0))} Chinese actions, {int(counts.get('easing', 0))} easing "
-            f"signals and {int(counts.get('us_action', 0))} US actions.")
-
-
 # --- event studies ---------------------------------------------------------------------------------------------
 def study_event_sets(events: pd.DataFrame, kinds: Iterable[str]) -> dict[str, pd.DataFrame]:
     """Day-precision events of each kind (``events`` from :func:`period_events`)."""
@@ -247,28 +227,13 @@ def reaction_summary(r: rx.Reaction, kind: str) -> dict[str, Any]:
             "p_value": None if h is None else float(h.result.p_value), "n": 0 if h is None else int(h.result.n)}
 
 
-def study_narrative(rows: Sequence[Mapping[str, Any]], window: Sequence[int]) -> str:
-    """One sentence per event set, from :func:`reaction_summary` rows."""
-    lines = []
-    for s in rows:
-        if s["long_short"] is None:
-            lines.append(f"- {s['kind'].replace('_', ' ')}: no long-short estimate ({s['n_events']} events with "
-                         f"eligible pairs; {s['securities_aligned']} aligned AI securities priced).")
-            continue
-        lines.append(f"- {s['kind'].replace('_', ' ')}: over {s['n_events']} events, targeted platforms' CAR "
-                     f"({window[0]},{window[1]}) averaged {pct(s['caar_targeted'])} and aligned AI firms' "
-                     f"{pct(s['caar_aligned'])} ({s['securities_aligned']} aligned securities); long-short "
-                     f"{pct(s['long_short'])}, {s['test'].replace('_', ' ')} t = {s['t']:.2f}, p {fmt_p(s['p_value'])}, "
-                     f"n = {s['n']}.")
-    return "\n".join(lines)
-
-
 def results_record(test: Mapping[str, Any], firms: pd.DataFrame, summary: pd.DataFrame,
                    studies: Sequence[Mapping[str, Any]], kinds: pd.DataFrame, period: Sequence[str],
-                   statement: str, used: Mapping[str, Any], alpha: float = 0.05) -> dict[str, Any]:
-    """09's results record: headline, answer, forecast test and verdict, listing summary, event studies."""
+                   used: Mapping[str, Any], alpha: float = 0.05) -> dict[str, Any]:
+    """09's results record: headline, forecast test and verdict, listing summary, event studies (its words and
+    answer: :mod:`crackdown.words.after`)."""
     return {
-        "headline": headline(test, period), "answer": statement.replace("**", ""),
+        "headline": headline(test, period),
         "forecast_verdict": forecast_verdict(test, alpha), "forecast_test": dict(test),
         "firms": firms.reset_index().to_dict("records"),
         "listing_summary": summary.reset_index().to_dict("records"),

@@ -339,10 +339,10 @@ def _summary(draws: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values(["median_rank", "share_aligned"], ascending=[True, False])
 
 
-# --- results and narrative of notebook 03 --------------------------------------------------------------------
+# --- results of notebook 03 ----------------------------------------------------------------------------------
 def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, parameters: Mapping[str, object],
               *, alignment: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> dict:
-    """The quantities both :func:`results_record` and :func:`narrative` report."""
+    """The quantities :func:`results_record` reports (and :mod:`crackdown.words.alignment` words)."""
     if firms is None:
         from crackdown.data import load_firms
 
@@ -379,13 +379,12 @@ def _findings(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
 def results_record(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame,
                    parameters: Mapping[str, object], *, alignment: pd.DataFrame | None = None,
                    firms: pd.DataFrame | None = None) -> dict:
-    """Notebook 03's results: scores, ranks, aligned firms, sensitivity classes, data thinness and the answer.
+    """Notebook 03's results: scores, ranks, aligned firms, sensitivity classes and data thinness (its words and
+    answer: :mod:`crackdown.words.alignment`).
 
     ``scores``: :func:`alignment_scores`; ``summary``: :attr:`Sensitivity.summary`; ``matrix``:
     :func:`indicator_matrix`; ``parameters``: the notebook's weights, missing, threshold, as_of, n_draws, seed.
     """
-    from crackdown.text import names
-
     f = _findings(scores, summary, matrix, parameters, alignment=alignment, firms=firms)
     result = {
         "scores": scores["score"].round(6).to_dict(),
@@ -404,66 +403,9 @@ def results_record(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataF
         "indicators_recorded_only_where_true": f["only_true"],
         "panel_coverage": {k: {s: int(n) for s, n in v.items()} for k, v in f["panel"].to_dict("index").items()},
         "weights_normalised": f["weight"].round(6).to_dict(),
+        "top_firms": f["top"],
+        "n_firms_three_or_more_facts": int((f["n_facts"] >= 3).sum()),
+        "imputed_means": f["imputed"].to_dict(),
         "parameters": dict(parameters),
     }
-    result["answer"] = (
-        f"{len(f['aligned'])} of {len(scores)} firms aligned (score >= {parameters['threshold']:g}), led by "
-        f"{names(f['top'])}; {len(f['robust'])} aligned under almost any weighting ({names(f['robust'], 5)}), "
-        f"{len(f['depends'])} depend on the weights"
-    )
     return result
-
-
-def narrative(scores: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, parameters: Mapping[str, object],
-              *, alignment: pd.DataFrame | None = None, firms: pd.DataFrame | None = None) -> str:
-    """Notebook 03's "What this shows" (markdown) from the same inputs as :func:`results_record`."""
-    from crackdown.text import names
-
-    f = _findings(scores, summary, matrix, parameters, alignment=alignment, firms=firms)
-    missing, threshold, as_of = parameters["missing"], parameters["threshold"], parameters["as_of"]
-    aligned, robust, depends, only_true = f["aligned"], f["robust"], f["depends"], f["only_true"]
-    platforms, best, aligned_wo, n_facts = f["platforms"], f["best_platform"], f["aligned_wo"], f["n_facts"]
-    most = (
-        f"**Most aligned.** With the chosen weights and missing facts counted as `{missing}`, "
-        f"**{len(aligned)} of {len(scores)} firms** score at least {threshold:g}: {names(aligned)}. "
-        f"The top three are {names(f['top'])}. By sector group the aligned firms are "
-        + (", ".join(f"{n} {g}" for g, n in f["aligned_by_sector"].items()) or "none") + ". "
-        + (f"The highest-scoring firm among the crackdown's targets "
-           f"({', '.join(g.replace('_', ' ') for g in TARGETED_SECTORS)}) is {best}, with {platforms['score'].iloc[0]:.2f} "
-           f"(rank {platforms['rank'].iloc[0]})." if best else "")
-    )
-    robust_text = (
-        f"**Robust to the weights?** Under {parameters['n_draws']:,} random weightings, {len(robust)} firms are "
-        f"aligned in at least {ROBUST_SHARE:.0%} of them ({names(robust)}); {len(depends)} are aligned under some "
-        f"weightings and not others ({names(depends)}); the remaining {len(summary) - len(robust) - len(depends)} "
-        f"are aligned in at most {NEVER_SHARE:.0%} of the draws."
-    )
-    aligned_with = f.get("aligned_with")
-    if aligned_with is not None:
-        sanctions = ("**Counting US sanctions as alignment** (`us_sanctioned` weighted like the other indicators; "
-                     f"by default it weighs 0 and is a variable of its own) the aligned firms would be: "
-                     f"{names(aligned_with)}" + (" (the same firms)" if aligned_with == aligned else "") + ".\n\n")
-    else:
-        sanctions = ("" if aligned_wo is None or weight_of_sanctions(parameters) == 0 else
-                     "**Without the sanctions marker** (`us_sanctioned` weight 0, other weights as chosen) the "
-                     f"aligned firms are: {names(aligned_wo)}" + (" (the same firms)" if aligned_wo == aligned else "")
-                     + ".\n\n")
-    thin = (
-        f"**Where the data thin out.** Of {len(matrix)} firms, {int((n_facts == 0).sum())} have no alignment fact "
-        f"recorded by {as_of} and {int((n_facts <= 1).sum())} have at most one of the five indicators; only "
-        f"{int((n_facts >= 3).sum())} have three or more. {names(only_true)} "
-        f"{'is' if len(only_true) == 1 else 'are'} recorded only where true (no firm has a recorded 0), so a "
-        "missing fact there means 'not recorded', not 'no'. Under `missing=\"mean\"` such an indicator imputes its "
-        "recorded mean (" + ", ".join(f"{k}: {v:.2f}" for k, v in f["imputed"].items())
-        + ") to every firm without a fact, and under `drop` a firm with one positive fact scores 1: both flatter "
-        "thinly documented firms, which is why `zero` is the default. The ranking is therefore a ranking of "
-        "documented ties to the state, not of ties as such."
-    )
-    panel = f["panel"]
-    thin += (
-        f" Behind the index, the panel's core indicators hold {int(panel['found_true'].sum())} facts found true "
-        f"and {int(panel['found_false'].sum())} found false by {as_of}, and {int(panel['not_found'].sum())} "
-        "firm-indicator pairs that were searched and **not found**: those are unknown, never counted as false "
-        f"(under `{missing}` they count like any missing fact)."
-    )
-    return most + "\n\n" + robust_text + "\n\n" + sanctions + thin

@@ -194,20 +194,24 @@ def outcome_by_alignment(attempts: pd.DataFrame, threshold: float) -> pd.DataFra
 
 
 def _ipo_findings(attempts: pd.DataFrame, cases: pd.DataFrame, threshold: float) -> dict:
-    """Listed shares of aligned and other attempts, the counterexamples and the comparison in words."""
+    """Listed shares of aligned and other attempts, per group, and the counterexamples."""
     share = outcome_by_alignment(attempts, threshold)["listed_share"]
     sa, sn = share.get(aligned_label(threshold), float("nan")), share.get("not aligned", float("nan"))
-    better = ("aligned firms listed more often" if sa > sn else "aligned firms listed less often" if sa < sn
-              else "aligned and other firms listed equally often")
-    return {"sa": sa, "sn": sn, "better": better, "by_group": outcome_by_group(attempts, "group"),
+    return {"sa": sa, "sn": sn, "by_group": outcome_by_group(attempts, "group"),
             "failed_aligned": cases[cases["case"].str.startswith("aligned")],
             "listed_targeted": cases[cases["case"].str.startswith("targeted")],
             "targeted_failed": attempts[(attempts["group"] == "targeted_platform") & ~attempts["listed"]]}
 
 
+CASE_COLUMNS = ["ipo_id", "outcome", "delayed_by"]  # how 05's record lists an attempt that did not list
+
+
 def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame,
-               parameters: Mapping[str, object], by_coding: Mapping[str, dict] | None = None) -> dict:
-    """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples, answer, parameters.
+               parameters: Mapping[str, object], by_coding: Mapping[str, dict] | None = None,
+               years: tuple[int, int] | None = None) -> dict:
+    """Notebook 05's results: counts, 2x2 table, Fisher test, listed shares, counterexamples (with outcome and
+    cause), attempts per group, the causes of failed attempts as listed (most frequent first), the years of first
+    steps (``years``: first, last) and parameters (its words and answer: :mod:`crackdown.words.ipo`).
 
     ``attempts``: :func:`ipo_attempts`; ``fisher``: :func:`fisher_aligned_listed`; ``cases``:
     :func:`ipo_counterexamples`; ``parameters`` must hold the threshold; ``by_coding``: :func:`by_coding_record`
@@ -226,71 +230,23 @@ def ipo_record(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame
         "targeted_listed": f["listed_targeted"]["ipo_id"].tolist(),
         "targeted_failed": f["targeted_failed"]["ipo_id"].tolist(),
         "targeted_failed_delayed_by": f["targeted_failed"].set_index("ipo_id")["delayed_by"].to_dict(),
+        "aligned_failed_cases": f["failed_aligned"][CASE_COLUMNS].to_dict(orient="records"),
+        "targeted_failed_cases": f["targeted_failed"][CASE_COLUMNS].to_dict(orient="records"),
+        "targeted_listed_firms": f["listed_targeted"]["firm_id"].tolist(),
+        "attempts_by_group": f["by_group"]["attempts"].astype(int).to_dict(),
+        "years": None if years is None else [int(y) for y in years],
         "headline": Headline(label="listed share of aligned minus other firms' IPO attempts",
                              statistic="Fisher's exact test (aligned x listed)", estimate=sa - sn,
                              p_value=fisher.p_value, n=len(attempts), thesis_sign=1).as_record(),
     }
-    lead = "Yes" if sa > sn and fisher.p_value < 0.05 else "Not clearly" if sa > sn else "No"
-    table = fisher.table
-    results["answer"] = (
-        f"{lead}: {f['better']} ({table.iloc[0, 0]}/{int(table.iloc[0].sum())} aligned vs "
-        f"{table.iloc[1, 0]}/{int(table.iloc[1].sum())} other attempts listed; Fisher odds ratio "
-        f"{fisher.odds_ratio:.2f}, p {fisher.p_value:.3f})"
-    )
     if by_coding is not None:
         results["by_coding"] = dict(by_coding)
+        failed = by_coding.get("as_listed", {}).get("failed", {})
+        causes = pd.Series([v["cause"] for v in failed.values()], dtype=object).value_counts()
+        results["failed_causes_as_listed"] = [[c, int(n)] for c, n in causes.items()]
     return {**results, "parameters": dict(parameters)}
 
 
-def coding_narrative(by_coding: Mapping[str, dict]) -> str:
-    """Markdown: the Fisher test under each coding of success (:func:`by_coding_record`) and the failed attempts'
-    causes, all read from the record."""
-    from crackdown.text import fmt_p
-
-    words = {"as_listed": "as listed", "punished_within_year": "listings punished within a year counted as failures",
-             "one_per_firm_date": "simultaneous attempts of one firm counted once",
-             "beijing_cause": "success = not stopped by Beijing (the cause that bears on the thesis)"}
-    parts = []
-    for name, e in by_coding.items():
-        shares = f"aligned {e['listed_share_aligned']:.0%} vs others {e['listed_share_not_aligned']:.0%} succeeded"
-        test = (f"Fisher p {fmt_p(e['p_value'])}, odds ratio {e['odds_ratio']:.2f}" if e.get("p_value") is not None
-                and e.get("odds_ratio") is not None else
-                f"Fisher p {fmt_p(e.get('p_value'))}" if e.get("p_value") is not None else "not testable")
-        parts.append(f"**{words.get(name, name)}**: {shares} ({test}; n = {e['n_attempts']})")
-    causes = pd.Series({k: v["cause"] for k, v in by_coding.get("as_listed", {}).get("failed", {}).items()})
-    cause_text = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in causes.value_counts().items()) or "none"
-    return ("Under each coding of success: " + "; ".join(parts) + f". Causes of the failed attempts as listed: "
-            f"{cause_text}.")
-
-
-def _why(frame: pd.DataFrame) -> str:
-    """"ipo_id (outcome; what delayed it)" per attempt, or "none"."""
-    return ", ".join(f"{r.ipo_id} ({r.outcome}; {r.delayed_by.replace('_', ' ')})" for r in frame.itertuples()) \
-        or "none"
-
-
-def ipo_narrative(attempts: pd.DataFrame, fisher: FisherResult, cases: pd.DataFrame, threshold: float,
-                  first_year: int, last_year: int) -> str:
-    """Notebook 05's "What this shows" (markdown), from the inputs of :func:`ipo_record`."""
-    f = _ipo_findings(attempts, cases, threshold)
-    by_group = f["by_group"]
-    significant = "significant at 5%" if fisher.p_value < 0.05 else "not significant at 5%"
-    return "\n\n".join([
-        f"Of **{len(attempts)} IPO attempts** by {int(attempts['firm_id'].nunique())} firms with a first step in "
-        f"{first_year}-{last_year}, {int(attempts['listed'].sum())} listed by the end of {last_year}. "
-        f"Aligned firms listed {f['sa']:.0%} of their attempts, the others {f['sn']:.0%}: **{f['better']}**. "
-        f"Fisher's exact test gives an odds ratio of {fisher.odds_ratio:.2f} with two-sided p = {fisher.p_value:.3f} "
-        f"({significant}; attempts of one firm are not independent).",
-        f"Aligned firms whose IPO did not list: {_why(f['failed_aligned'])}.",
-        f"Targeted-platform attempts that did not list: {_why(f['targeted_failed'])}; "
-        f"{len(f['listed_targeted'])} targeted-platform attempts listed "
-        f"({', '.join(f['listed_targeted']['firm_id'])}).",
-        "Listed share by group: " + ", ".join(f"{g.replace('_', ' ')} {v:.0%} of {int(by_group.loc[g, 'attempts'])}"
-                                              for g, v in by_group["listed_share"].items()) + ".",
-    ])
-
-
-# --- enforcement ---------------------------------------------------------------------------------------------
 def check_types(types: Iterable[str], name: str = "event_types") -> list[str]:
     """Event types to count (empty = :data:`ENFORCEMENT_TYPES`), each checked against the events vocabulary."""
     from crackdown.data.schemas import EVENT_TYPES
@@ -418,7 +374,7 @@ def check_years(start_year: int, end_year: int) -> tuple[int, int]:
     return start_year, end_year
 
 
-# --- results and narrative of notebook 06 --------------------------------------------------------------------
+# --- results of notebook 06 ----------------------------------------------------------------------------------
 ENFORCEMENT_MEASURES = {"actions": "punitive actions (count)", "penalties": "penalties (count)",
                         f"fined_{BASE_CURRENCY}": f"stated fines ({BASE_CURRENCY} million)"}
 ALPHA = 0.05  # significance level of the enforcement verdict
@@ -452,16 +408,23 @@ def _split_against(against: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult], against: pd.DataFrame,
-                       parameters: Mapping[str, object]) -> dict:
-    """Notebook 06's results: rank correlations and p-values, action means, counterexamples, answer, parameters.
+                       parameters: Mapping[str, object], events_by_firm: pd.Series | None = None,
+                       window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                       facts: pd.Series | None = None) -> dict:
+    """Notebook 06's results: rank correlations and p-values with their reading (``verdict``), action means,
+    counterexamples, the firms tied at the lowest score and the concentration of actions, and parameters (its
+    words and answer: :mod:`crackdown.words.enforcement`).
 
     ``table``: :func:`enforcement_table`; ``tests``: :func:`spearman_permutation` per measure of
-    :data:`ENFORCEMENT_MEASURES`; ``against``: :func:`against_pattern`; ``parameters`` must hold n_permutations.
+    :data:`ENFORCEMENT_MEASURES`; ``against``: :func:`against_pattern`; ``parameters`` must hold n_permutations;
+    ``events_by_firm``: :func:`counted_events`; ``window``: (start, end) of the counted events; ``facts``: firm ->
+    number of recorded alignment indicators (default: from :func:`crackdown.alignment.indicator_matrix`).
     """
     ra, rp, rf = tests["actions"], tests["penalties"], tests[f"fined_{BASE_CURRENCY}"]
     mean_actions = table.groupby("aligned")["actions"].mean()
     hit_aligned, spared = _split_against(against)
     top = table.sort_values("actions", ascending=False).head(5)
+    counted = pd.Series(dtype=str) if events_by_firm is None else events_by_firm
     results = {
         "n_firms": len(table), "n_aligned": int(table["aligned"].sum()),
         "currencies": [c.removeprefix("fined_") for c in table.columns if c.startswith("fined_")],
@@ -476,67 +439,34 @@ def enforcement_record(table: pd.DataFrame, tests: Mapping[str, SpearmanResult],
         "tied_at_min_score": int((table["score"] == table["score"].min()).sum()),
         "top5_action_share": float(top["actions"].sum() / max(table["actions"].sum(), 1)),
         "firms_without_action": int((table["actions"] == 0).sum()),
+        "verdict": enforcement_verdict(ra),
+        "most_actions_ranked": [[f, int(n)] for f, n in top["actions"].items()],
+        "aligned_yet_penalised_events": {f: counted.get(f, "penalties only") for f in sorted(hit_aligned.index)},
+        "window": None if window is None else [pd.Timestamp(d).date().isoformat() for d in window],
+        **_concentration(table, facts),
         "headline": Headline(label="Spearman rho of alignment score with punitive actions per firm",
                              statistic="Spearman rank correlation, permutation p", estimate=ra.rho,
                              p_value=ra.p_permutation, n=ra.n, thesis_sign=-1).as_record(),
     }
-    results["answer"] = (
-        f"Spearman rho of alignment with punitive actions {ra.rho:+.2f} (permutation p {ra.p_permutation:.3f}, "
-        f"n={ra.n}), with stated CNY fines {rf.rho:+.2f} (p {rf.p_permutation:.3f}): {enforcement_verdict(ra)}."
-    )
     return {**results, "parameters": dict(parameters)}
 
 
-def _concentration_words(table: pd.DataFrame, record: Mapping[str, Any], n: int, facts: pd.Series | None) -> str:
-    """Which firms tie at the lowest score (per sector group, with their median number of recorded alignment
-    facts) and how concentrated the actions are (the top five's share and sector groups), all computed."""
+def _concentration(table: pd.DataFrame, facts: pd.Series | None) -> dict[str, Any]:
+    """The lowest score, the firms tied at it per sector group (most first) with their median number of recorded
+    alignment facts, and the sector groups of the five most-targeted firms."""
     if facts is None:
         facts = alignment.indicator_matrix().notna().sum(axis=1)
     low = table[table["score"] == table["score"].min()]
-    by_sector = low.groupby("sector_group").size().sort_values(ascending=False) if "sector_group" in low else None
-    median_facts = float(facts.reindex(low.index).fillna(0).median()) if len(low) else float("nan")
-    sectors = ("" if by_sector is None else " (" + ", ".join(f"{g.replace('_', ' ')} {k}" for g, k in by_sector.items())
-               + f"; median {median_facts:.0f} recorded alignment facts each)")
+    has_sector = "sector_group" in table
+    by_sector = low.groupby("sector_group").size().sort_values(ascending=False) if has_sector else None
     top = table.sort_values("actions", ascending=False).head(5)
-    share = record["top5_action_share"]
-    top_sectors = (", ".join(sorted(set(top["sector_group"].astype(str).str.replace("_", " "))))
-                   if "sector_group" in top else "")
-    concentrated = (f"so enforcement is concentrated: the five most-targeted firms ({top_sectors}) account for "
-                    f"{share:.0%} of all actions" if share >= CONCENTRATED_SHARE else
-                    f"the five most-targeted firms ({top_sectors}) account for {share:.0%} of all actions, so "
-                    "enforcement is spread rather than concentrated")
-    return (f"Reading: {record['tied_at_min_score']} of {n} firms share the lowest score "
-            f"({table['score'].min():.2f}{sectors}), and the rank correlation gives ties their average rank; "
-            f"{concentrated}, while {record['firms_without_action']} firms were never named in a counted action "
-            "(see notebook 02).")
+    return {
+        "min_score": float(table["score"].min()),
+        "min_score_by_sector": None if by_sector is None else [[g, int(k)] for g, k in by_sector.items()],
+        "min_score_median_facts": float(facts.reindex(low.index).fillna(0).median()) if len(low) else None,
+        "top5_sectors": (sorted(set(top["sector_group"].astype(str).str.replace("_", " "))) if has_sector
+                         else None),
+    }
 
 
 CONCENTRATED_SHARE = 0.5  # the top five's share of actions at or above which enforcement is called concentrated
-
-
-def enforcement_narrative(table: pd.DataFrame, tests: Mapping[str, SpearmanResult], against: pd.DataFrame,
-                          events_by_firm: pd.Series, start: pd.Timestamp, end: pd.Timestamp, threshold: float,
-                          n_permutations: int, facts: pd.Series | None = None) -> str:
-    """Notebook 06's "What this shows" (markdown); ``events_by_firm``: :func:`counted_events`; ``facts``: firm ->
-    number of recorded alignment indicators (default: from :func:`crackdown.alignment.indicator_matrix`)."""
-    ra, rp, rf = tests["actions"], tests["penalties"], tests[f"fined_{BASE_CURRENCY}"]
-    record = enforcement_record(table, tests, against, {"n_permutations": n_permutations})
-    hit_aligned, spared = _split_against(against)
-    top = table.sort_values("actions", ascending=False).head(5)
-    return "\n\n".join([
-        f"Across **{ra.n} firms** and {start.date()}..{end.date()}, the rank correlation of the alignment "
-        f"score with the number of punitive actions is **{ra.rho:+.2f}** (permutation p = {ra.p_permutation:.3f}, "
-        f"{n_permutations:,} permutations; asymptotic p = {ra.p_asymptotic:.3f}); with the number of penalties "
-        f"{rp.rho:+.2f} (p = {rp.p_permutation:.3f}); with stated fines in yuan {rf.rho:+.2f} "
-        f"(p = {rf.p_permutation:.3f}). In short: **{enforcement_verdict(ra)}**.",
-        f"The {record['n_aligned']} aligned firms (score >= {threshold}) averaged "
-        f"{record['mean_actions_aligned']:.2f} actions each, the others {record['mean_actions_not_aligned']:.2f}. "
-        "The most-targeted firms were " + ", ".join(f"{f} ({int(n)})" for f, n in top["actions"].items()) + ".",
-        "Against the pattern: "
-        + ("aligned firms acted against or penalised: "
-           + ", ".join(f"{f} ({events_by_firm.get(f, 'penalties only')})" for f in sorted(hit_aligned.index)) + "; "
-           if len(hit_aligned) else "no aligned firm was acted against or penalised; ")
-        + (f"unaligned targeted-sector firms with no action or penalty: {', '.join(sorted(spared.index))}."
-           if len(spared) else "every unaligned targeted-sector firm faced an action or penalty."),
-        _concentration_words(table, record, ra.n, facts),
-    ])

@@ -84,10 +84,13 @@ def sanctions_table(pairs: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+SANCTION_CELLS = ("not_aligned_not_sanctioned", "not_aligned_sanctioned", "aligned_not_sanctioned",
+                  "aligned_sanctioned")  # 04's aligned x US-sanctioned cells, in the order its words read them
+
+
 def sanctions_record(table: pd.DataFrame, n_unknown: int) -> dict[str, Any]:
     """04's ``sanctions``: per cell (``aligned|sanctioned`` labels) mean_car, n_pairs, n_firms, firms."""
-    label = {(False, False): "not_aligned_not_sanctioned", (False, True): "not_aligned_sanctioned",
-             (True, False): "aligned_not_sanctioned", (True, True): "aligned_sanctioned"}
+    label = dict(zip([(False, False), (False, True), (True, False), (True, True)], SANCTION_CELLS, strict=True))
     cells = {label[k]: {"mean_car": (None if pd.isna(r["mean_car"]) else float(r["mean_car"])),
                         "n_pairs": int(r["n_pairs"]), "n_firms": int(r["n_firms"]), "firms": list(r["firms"])}
              for k, r in table.iterrows()}
@@ -188,38 +191,3 @@ def regression_record(pairs: pd.DataFrame, components: Sequence[str] = alignment
     return {**record, "missing_rule": f"score: missing={REGRESSION_MISSING!r} (a not-found indicator is unknown and "
             "left out of the firm's mean; firms with no observed indicator and pairs with an unknown sanction "
             "status are dropped)", "components": parts}
-
-
-def narrative(sanctions: Mapping[str, Any], regression: Mapping[str, Any],
-              economy_wide: Mapping[str, Any] | None = None, rule: str | None = None) -> str:
-    """Markdown on the 2x2, the score regression and its components, and the economy-wide events (04's
-    ``economy_wide`` entry of ``rule``), all read from the records."""
-    from crackdown.text import fmt_p, pct
-
-    cells = sanctions["cells"]
-
-    def cell(name: str) -> str:
-        c = cells[name]
-        return (f"{name.replace('_', ' ')}: {pct(c['mean_car'])} ({c['n_pairs']} pairs, {c['n_firms']} firms)"
-                if c["n_pairs"] else f"{name.replace('_', ' ')}: no firm")
-    lines = ["**Aligned x US-sanctioned** (mean event CAR per cell, " + sanctions["aligned_rule"] + "): "
-             + "; ".join(cell(k) for k in cells) + f". {sanctions['n_pairs_sanction_unknown']} pairs with an unknown "
-             "sanction status are left out."]
-    r = regression
-    lines.append(
-        f"**Alignment as a measure:** regressing {r['n_pairs']} event CARs ({r['n_events']} events, {r['n_firms']} "
-        f"firms) on the continuous alignment score with event fixed effects, a US-sanction indicator and "
-        f"listing-market and sector controls gives a coefficient of {r['coef']:.4f} (two-way clustered SE "
-        f"{r['se']:.4f}, t = {r['t']:.2f}, p {fmt_p(r['p_value'])}); the thesis predicts a positive one (more "
-        "aligned, smaller falls). Components in turn: " + "; ".join(
-            (f"{k} {v['coef']:.4f} (p {fmt_p(v['p_value'])})" if "coef" in v else f"{k} not estimated")
-            for k, v in r["components"].items()) + f". Missing rule: {r['missing_rule']}."
-        + (f" Counting US sanctions inside the score instead (no separate indicator) the coefficient is "
-           f"{r['score_counting_sanctions']['coef']:.4f} (p {fmt_p(r['score_counting_sanctions']['p_value'])})."
-           if r.get("score_counting_sanctions") else ""))
-    if economy_wide and rule and economy_wide.get(rule, {}).get("headline"):
-        h = economy_wide[rule]["headline"]
-        lines.append(f"**Rules that applied to every firm** ({economy_wide['n_events']} events naming no firm): the "
-                     f"long-short under {rule.replace('_', ' ')} benchmarks is {pct(h['car_scale_estimate'])} "
-                     f"({h['test']}, t = {h['t']:.2f}, p {fmt_p(h['p_value'])}, n = {h['n']}).")
-    return "\n\n".join(lines)

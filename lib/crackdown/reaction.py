@@ -14,8 +14,8 @@ the event-study engine :mod:`crackdown.eventstudy`, used by notebook 04_market_r
   :func:`placebo_long_short`, :func:`overlapping_events`: the numbers and tidy frames the notebook shows.
 - :func:`adverse_events` / :func:`run_reverse`: the aligned firms on their own adverse events (US sanctions,
   IPO delays), only the firms each event names.
-- :func:`results_record` / :func:`narrative`: the notebook's results (``write_results`` payload) and its closing
-  "What this shows" markdown, both computed from the above.
+- :func:`results_record`: the notebook's results (``write_results`` payload), computed from the above; its words
+  (closing "What this shows" and answer) are :mod:`crackdown.words.reaction`, read from that record.
 
 Listing rule (``market="all"``): among a firm's priced securities, the one with the longest price coverage
 (earliest first return; ties: the later last return, then the symbol). ``market="US"|"HK"|"mainland"`` keeps only
@@ -38,7 +38,6 @@ from crackdown.alignment import TARGETED_SECTORS
 from crackdown.announce import RULE_FALLBACK
 from crackdown.errors import CrackdownError, unknown_name_error
 from crackdown.results import Headline
-from crackdown.text import fmt_p, pct
 from crackdown.vocab import (
     ADVERSE_TYPES,
     CRACKDOWN_EVENT_TYPES,
@@ -742,7 +741,7 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --- results and narrative -----------------------------------------------------------------------------------
+# --- results ------------------------------------------------------------------------------------------------
 GROUP_STATS = ("t_cs", "p_cs", "bmp_t", "p_bmp", "kp_t", "p_kp", "portfolio_car", "portfolio_t", "p_portfolio")
 P_VALUE_RULE = ("the most conservative defensible of events, clusters and calendar-time inference "
                 "(crackdown.inference.most_conservative)")
@@ -861,39 +860,6 @@ def inference_table(tests: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["target", "test"]).reindex(columns=["estimate", "se", "t", "p_value", "n"])
 
 
-def headline_sentence(tests: Mapping[str, Any], window: Sequence[int]) -> str:
-    """Markdown naming the headline's test, its numbers and why it was chosen (computed, never typed)."""
-    h = headline_choice(tests)
-    if h is None:
-        return "No long-short inference could be computed (no event with both legs)."
-    r = h.result
-    unit = (f"a mean daily long-short AR of {pct(r.estimate)} ({pct(_car_scale(h.name, r.estimate, window))} "
-            f"over the {window[1] - window[0] + 1}-session window)" if h.name == "calendar_time"
-            else f"a long-short CAR of {pct(r.estimate)}")
-    others = ", ".join(f"{k} p {fmt_p(v.p_value)} (n={v.n})" for k, v in tests.items()
-                       if v is not None and k != h.name)
-    return (f"**Headline inference: {TEST_NAMES[h.name]}**: {unit}, t = {r.t:.2f}, p {fmt_p(r.p_value)}, "
-            f"n = {r.n}. Chosen as the most conservative defensible test ({h.reason}); the others: {others}.")
-
-
-def answer(ls: Mapping[str, Any], placebo: Mapping[str, Any], caar_by_group: Mapping[str, Mapping[str, Any]],
-           window: Sequence[int], head: Mapping[str, Any] | None = None) -> str:
-    """One-line answer for the index page: both groups' CAR, the long-short, the headline test's t and p
-    (``head``: :func:`inference_record`'s headline) and the placebo p-value."""
-    if not np.isfinite(ls["car"]):
-        return "No crackdown event had enough targeted and aligned AI securities with prices for a long-short estimate."
-    tg, al = caar_by_group[LONG], caar_by_group[SHORT]
-    test = (f"{TEST_NAMES[head['test']]} t = {head['t']:.2f}, p = {head['p_value']:.3f}" if head
-            else f"t = {ls['t']:.2f}")
-    text = (f"Over {ls['n_events']} crackdown events targeted platforms' CAR ({window[0]},{window[1]}) averaged "
-            f"{tg['car']:.1%} against {al['car']:.1%} for aligned AI firms (each against its local market); ")
-    if head and head.get("rule"):
-        return text + (f"measuring both legs alike ({head['rule'].replace('_', ' ')} benchmarks) the long-short is "
-                       f"{head['estimate']:.1%} ({test}); against local markets it is {ls['car']:.1%} "
-                       f"(placebo p {fmt_p(placebo['p_two_sided'])}).")
-    return text + f"long-short {ls['car']:.1%} ({test}; placebo p {fmt_p(placebo['p_two_sided'])})."
-
-
 def returns_rule(r: Reaction, gaps: str, max_span: int | None) -> dict[str, Any]:
     """How returns across suspensions were treated (``gaps``: resumption or drop; ``max_span``) and how many
     eligible pairs it touched: CARs holding a multi-session return, those whose move starts before the window
@@ -919,19 +885,48 @@ def bhar_by_group(r: Reaction) -> dict[str, float | None]:
     return {g: (float(means[g]) if g in means.index else None) for g in MARKET_STUDY_GROUPS}
 
 
+def coverage_facts(r: Reaction) -> dict[str, Any]:
+    """Per group the range and median of securities with a CAR per event and the events where the group falls
+    below ``min_n``; the events, ``min_n`` and the (event, security) pairs the engine dropped."""
+    n_event = n_by_event(r)
+    thin = (n_event < r.min_n).sum()
+    return {"by_group": {g: {"min": int(n_event[g].min()), "max": int(n_event[g].max()),
+                             "median": float(n_event[g].median()), "events_below_min_n": int(thin[g])}
+                         for g in MARKET_STUDY_GROUPS},
+            "n_events": int(len(n_event)), "min_n": int(r.min_n), "n_dropped_pairs": int(len(r.result.dropped))}
+
+
+def largest_drops(r: Reaction, k: int = 3) -> list[dict[str, Any]]:
+    """The ``k`` events with the largest targeted-group falls (:func:`summary_table`): event, date, CAR in %."""
+    worst = summary_table(event_table(r)).sort_values("CAR targeted %").head(k)
+    return [{"event_id": e, "date": row["date"], "car_targeted_pct": float(row["CAR targeted %"])}
+            for e, row in worst.iterrows()]
+
+
+def benchmarks_studied(r: Reaction) -> list[list[str]]:
+    """[exchange, benchmark] for each exchange of the studied firm securities (read from the fitted panel)."""
+    panel = r.result.fit.panel
+    used = pd.DataFrame({"exchange": panel.exchanges, "benchmark": panel.benchmarks}).dropna().drop_duplicates()
+    used = used[used["exchange"].isin(r.members.loc[r.members["group"].astype(str) != "benchmark", "exchange"])]
+    return [[ex, b] for ex, b in used.sort_values(["exchange", "benchmark"]).itertuples(index=False)]
+
+
 def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], placebo: Mapping[str, Any],
                    reverse: Mapping[str, Any], n_events_before_merge: int,
                    parameters: Mapping[str, Any], tests: Mapping[str, Mapping[str, Any]] | None = None,
                    by_benchmark: Mapping[str, Mapping[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
-    """Notebook 04's results (the ``write_results`` payload): answer, headline (the most conservative
+    """Notebook 04's results (the ``write_results`` payload; its words and answer: :mod:`crackdown.words.reaction`):
+    headline (the most conservative
     defensible long-short test), ``inference`` (pairs, events, clusters, calendar_time for the long-short and
     each group; ``tests`` from :func:`inference_tests`, computed when None), long-short with its placebo (and
     the placebo p's Monte-Carlo SE and pool) and leave-one-out range, event counts, day-0 rules, the returns
     rule across suspensions (``parameters`` gaps / max_span), per-group CAARs, BHARs and counts, the long-short
     BHAR under pairs, events and clusters, the reverse study, members, parameters. ``by_benchmark``: the
     studies of :func:`benchmark_rule_tests` per rule; the headline and answer then quote the most conservative
-    rule measuring both legs alike (:func:`headline_rule`) and name it. ``extra``: further entries
-    (sanctions, regression, economy_wide) recorded as given."""
+    rule measuring both legs alike (:func:`headline_rule`) and name it. Also what the words read: the
+    placebo median, the leave-one-out gap of the most negative event, the largest targeted drops, per-group
+    coverage, the reverse study's dropped pairs, the aligned securities used and the benchmarks studied.
+    ``extra``: further entries (sanctions, regression, economy_wide) recorded as given."""
     tests = inference_tests(r) if tests is None else tests
     inf = inference_record(tests, r.window)
     rule, head_tests = None, tests.get("long_short") if np.isfinite(ls["car"]) else None
@@ -942,16 +937,11 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
         rule = headline_rule(by_benchmark) or studied[0]
         head_tests = by_benchmark[rule]["tests"]
     head = headline(head_tests, r.window, rule)
-    answer_head = inf["headline"] if by_benchmark is None else (
-        None if headline_choice(head_tests) is None else {
-            "test": headline_choice(head_tests).name, "t": headline_choice(head_tests).result.t,
-            "p_value": headline_choice(head_tests).result.p_value, "rule": rule, "estimate": head["estimate"]})
     bhar_tests = inference_tests(r, measure="bhar")["long_short"]
     caar_by_group = {g: group_record(pooled, g) for g in MARKET_STUDY_GROUPS}
     loo = leave_one_out(r) if np.isfinite(ls["car"]) else None
     members = r.members[["symbol", "group"]]
     return {
-        "answer": answer(ls, placebo, caar_by_group, r.window, answer_head),
         "headline": head,
         "by_benchmark": None if by_benchmark is None else by_benchmark_record(by_benchmark, r.window),
         "inference": inf,
@@ -968,6 +958,13 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
         "long_short_leave_one_out": None if loo is None else {
             "min": loo["without_it"].min(), "max": loo["without_it"].max(), "most_negative_event": loo.index[0],
             "without_most_negative": loo["without_it"].iloc[0]},
+        "long_short_leave_one_out_gap": None if loo is None else loo["difference"].iloc[0],
+        "placebo_median": _finite_median(placebo["placebo"]),
+        "largest_targeted_drops": largest_drops(r),
+        "coverage": coverage_facts(r),
+        "reverse_n_dropped": int(len(reverse["dropped"])),
+        "aligned_symbols_used": aligned_symbols(r),
+        "benchmarks_studied": benchmarks_studied(r),
         "n_events": int(len(r.events)), "n_events_long_short": ls["n_events"],
         "n_events_before_merge": int(n_events_before_merge), "event_ids": list(r.events["event_id"]),
         "n_overlapping_events": int(len(overlapping_events(r))),
@@ -978,166 +975,13 @@ def results_record(r: Reaction, pooled: pd.DataFrame, ls: Mapping[str, Any], pla
     }
 
 
-def coverage_note(r: Reaction) -> str:
-    """Markdown: per group the range and median of securities with a CAR per event, the events where the group
-    falls below ``min_n``, and the (event, security) pairs the engine dropped."""
-    n_event = n_by_event(r)
-    thin = (n_event < r.min_n).sum()
-    return ("Securities with a CAR per event: " + "; ".join(
-        f"**{SHORT_NAMES[g]}** {n_event[g].min()}-{n_event[g].max()} (median {n_event[g].median():.0f})"
-        for g in MARKET_STUDY_GROUPS)
-        + f". Cells below `min_n` = {r.min_n} are left out: " + ", ".join(
-            f"{SHORT_NAMES[g]} in {thin[g]} of {len(n_event)} events" for g in MARKET_STUDY_GROUPS)
-        + f". {len(r.result.dropped)} (event, security) pairs had no usable estimation window or no prices at "
-        "day 0 (mostly securities not yet listed) and are not counted.")
-
-
-def _day0_words(rules: Mapping[str, Any] | None) -> str:
-    if not rules:
-        return "day 0 is the first session on or after the announcement date."
-    timed = f"{rules['n_timed']} of {rules['n_events']} events have a stated time and start at the first session closing after it"
-    if not rules["n_date_fallback"]:
-        return timed + "."
-    return (f"{rules['n_date_fallback']} of {rules['n_events']} events have no announcement time (flagged "
-            "date-fallback), so their day 0 is the first session on or after the announcement date, one session "
-            f"early in Asia for evening Beijing news; {timed}.")
-
-
-def _benchmark_words(r: Reaction, names: Mapping[str, str] | None) -> str:
-    """Which benchmark each studied exchange's securities were measured against (read from the fitted panel)."""
-    panel = r.result.fit.panel
-    used = pd.DataFrame({"exchange": panel.exchanges, "benchmark": panel.benchmarks}).dropna().drop_duplicates()
-    used = used[used["exchange"].isin(r.members.loc[r.members["group"].astype(str) != "benchmark", "exchange"])]
-    label = (lambda b: f"{names.get(b, b)}") if names else (lambda b: b)
-    listing = ", ".join(f"{ex}: {label(b)}" for ex, b in used.sort_values(["exchange", "benchmark"]).itertuples(
-        index=False))
-    return (f"each firm security is measured against its own market's benchmark ({listing or 'none'}), so the "
-            "local-market long-short compares abnormal returns across markets (the benchmark rules above measure "
-            "both legs alike)")
-
-
-def _by_benchmark_lines(record: Mapping[str, Any]) -> list[str]:
-    """One sentence per benchmark rule from the record's ``by_benchmark``: its most conservative test."""
-    rules = record.get("by_benchmark")
-    if not rules:
-        return []
-    parts = []
-    for rule, entry in rules.items():
-        h = entry.get("headline")
-        if h is None:
-            parts.append(f"**{rule.replace('_', ' ')}**: no test computable")
-            continue
-        parts.append(f"**{rule.replace('_', ' ')}**{' (legs alike)' if entry['alike'] else ''}: "
-                     f"{pct(h['car_scale_estimate'])} ({TEST_NAMES[h['test']]}, t = {h['t']:.2f}, "
-                     f"p {fmt_p(h['p_value'])}, n = {h['n']})")
-    head = record["headline"]
-    return ["**Benchmark rules** (each leg's abnormal returns measured against): " + "; ".join(parts)
-            + f". The headline uses **{head.get('benchmark_rule', 'local_market').replace('_', ' ')}**, the most "
-            "conservative defensible rule under which both legs are measured alike."]
-
-
-def _gap_words(rule: Mapping[str, Any] | None) -> str:
-    if not rule:
-        return ""
-    if rule["gaps"] == "resumption":
-        return (f"Returns across suspensions are booked on the resumption session against the benchmark over the "
-                f"same sessions (max {rule['max_span']} sessions): {rule['n_pairs_spanning']} eligible CARs hold "
-                f"such a move, {rule['n_pairs_starting_before_window']} of them starting before the window and "
-                f"{rule['n_pairs_ending_after_window']} booked on a resumption just after it.")
-    return "Returns across suspensions are dropped (the daily rule), so a move during a halt is not counted."
-
-
 def aligned_symbols(r: Reaction) -> list[str]:
     """The aligned AI securities with at least one eligible CAR, sorted."""
     used = r.cars["eligible"] & r.cars["group"].eq(SHORT)
     return sorted(r.cars.loc[used, "symbol"].unique())
 
 
-def _pool_words(placebo: Mapping[str, Any]) -> str:
-    if placebo.get("pool") == "regime":
-        months = pd.Series(placebo.get("regime_months") or {}, dtype=float)
-        wider = int((months > 6).sum())
-        return (f"same-regime ({placebo.get('regime_benchmark')} volatility tercile, within 6 months of each "
-                f"event, widened up to {int(months.max()) if len(months) else 6} months for {wider} of "
-                f"{len(months)} events with too few nearby non-event dates)")
-    return "random"
-
-
-def _long_short_lines(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any],
-                      per_event: pd.DataFrame) -> list[str]:
-    """Narrative on the long-short estimate, its placebo, leave-one-out range and the worst events."""
-    car = record["long_short_car"]
-    direction = "below" if car < 0 else "above"
-    loo = leave_one_out(r)
-    worst = per_event.sort_values("CAR targeted %").head(3)
-    return [
-        f"The long-short portfolio (targeted minus aligned AI) earned **{pct(car)}** per event (estimation-window "
-        f"SE {pct(record['long_short_se'])}, t = {record['long_short_t']:.2f}, p {fmt_p(record['long_short_p'])}; "
-        f"placebo p {fmt_p(placebo['p_two_sided'])} (Monte-Carlo SE "
-        f"{placebo.get('p_two_sided_mc_se', np.nan):.3f}) from {placebo['n_placebo']} "
-        f"{_pool_words(placebo)} non-event date sets): on "
-        f"crackdown days the targeted platforms did {abs(car):.1%} {direction} the aligned AI firms, "
-        + ("the sign the thesis predicts." if car < 0 else "the opposite of what the thesis predicts.")
-        + f" On random non-event dates the same statistic has a median of {100 * np.nanmedian(placebo['placebo']):.2f}%, "
-        "so the placebo compares the crackdown estimate with what ordinary days produced, drift included.",
-        f"Leaving out one event at a time, the long-short estimate ranges from {pct(loo['without_it'].min())} to "
-        f"{pct(loo['without_it'].max())}; without the event that widened the gap most "
-        f"({loo.index[0]}, {pct(loo['difference'].iloc[0])}) it is {pct(loo['without_it'].iloc[0])}.",
-        "The largest targeted-group drops came on " + ", ".join(
-            f"{e} ({row['date']}, {row['CAR targeted %']:.1f}%)" for e, row in worst.iterrows()) + ".",
-        *_inference_lines(record),
-    ]
-
-
-def _inference_lines(record: Mapping[str, Any]) -> list[str]:
-    """The four-way inference of the long-short from the record, and which one the headline quotes."""
-    tests = record.get("inference", {}).get("long_short") or {}
-    h = record.get("inference", {}).get("headline")
-    if not h:
-        return []
-    shown = "; ".join(f"{TEST_NAMES[k]} t = {v['t']:.2f}, p {fmt_p(v['p_value'])} (n = {v['n']})"
-                      for k, v in tests.items() if v is not None)
-    bhar = {k: v for k, v in (record.get("long_short_bhar_inference") or {}).items() if v is not None}
-    bhar_text = ("" if not bhar else " Buy-and-hold (BHAR) long-short: " + "; ".join(
-        f"{TEST_NAMES[k]} {pct(v['estimate'])}, p {fmt_p(v['p_value'])}" for k, v in bhar.items()
-        if k != "pairs") + ".")
-    return [f"Treating pairs, events, clusters of overlapping events and calendar days as the observations: {shown}. "
-            f"The headline quotes **{TEST_NAMES[h['test']]}** (t = {h['t']:.2f}, p {fmt_p(h['p_value'])}, "
-            f"n = {h['n']}): {h['reason']}." + bhar_text]
-
-
-def narrative(r: Reaction, record: Mapping[str, Any], placebo: Mapping[str, Any], reverse: Mapping[str, Any],
-              per_event: pd.DataFrame, period: tuple[Any, Any], names: Mapping[str, str] | None = None) -> str:
-    """Notebook 04's "What this shows" markdown from its results (:func:`results_record`), the placebo draws,
-    the reverse study, the per-event table (:func:`summary_table`) and the event period (start, end);
-    ``names``: symbol -> name for the benchmarks named in the caveats (symbols when None)."""
-    groups, counts, rev = record["caar_by_group"], record["n_by_group"], record["reverse_caar"]
-    tg, al = groups[LONG], groups[SHORT]
-    w = r.window
-    lines = [f"**{record['n_events']} crackdown events** ({record['n_events_before_merge']} before merging same-day-0 "
-             f"events) between {pd.Timestamp(period[0]).date()} and {pd.Timestamp(period[1]).date()}; the windows of "
-             f"{record['n_overlapping_events']} of them overlap another event's window, so the events are not "
-             "independent draws.",
-             f"Over the event window ({w[0]},{w[1]}) the **targeted platforms** averaged a CAR of **{pct(tg['car'])}** "
-             f"({tg['n']} event-security pairs; KP p {fmt_p(tg.get('p_kp'))}, portfolio p "
-             f"{fmt_p(tg.get('p_portfolio'))}), the **aligned AI firms** {pct(al['car'])} ({al['n']} pairs from "
-             f"{counts[SHORT]['securities']} securities; KP p {fmt_p(al.get('p_kp'))}), hard-tech firms "
-             f"{pct(groups['hard_tech']['car'])} and the benchmarks {pct(groups['benchmark']['car'])}."]
-    if np.isfinite(record["long_short_car"]):
-        lines += _long_short_lines(r, record, placebo, per_event)
-    lines += _by_benchmark_lines(record)
-    bench = groups["benchmark"]["car"]
-    if bench is not None and np.isfinite(bench):
-        lines.append(f"The benchmarks' own abnormal return ({pct(bench)}) shows how much of the move was China-wide "
-                     "rather than specific to the targeted firms.")
-    lines.append(
-        f"**Reverse:** on their own adverse events the aligned firms' shares moved {pct(rev['car'])} on average "
-        f"({rev['n']} pairs, {rev['n_events']} events, cross-sectional p {fmt_p(rev['p_cs'])}"
-        + (f"; {rev['n_pairs_spanning']} of these CARs hold a move across a trading suspension, booked on the "
-           "resumption session" if rev.get("n_pairs_spanning") else "") + "); "
-        f"{len(reverse['dropped'])} (event, firm) pairs came before the named firm had prices and are left out.")
-    used = aligned_symbols(r)
-    lines.append(f"Caveats: the aligned AI group is small ({len(used)} securities with a usable CAR: "
-                 f"{', '.join(used) or 'none'}); " + _benchmark_words(r, names) + "; and "
-                 + _day0_words(record.get("day0_rules")) + " " + _gap_words(record.get("returns_rule")))
-    return "\n\n".join(lines)
+def _finite_median(values: Any) -> float | None:
+    """The median of the finite ``values`` (None when there is none)."""
+    array = np.asarray(values, dtype=float)
+    return float(np.median(array[np.isfinite(array)])) if np.isfinite(array).any() else None

@@ -3,6 +3,7 @@ by the summary, with the one record type of a line of evidence's headline (:clas
 
 Analysis modules compute; their ``results_record`` functions build the notebook's payload, whose ``headline``
 is always a :class:`Headline` (``Headline(...).as_record()``), so every notebook's headline has the same keys.
+:mod:`crackdown.words` words each record (the notebook's prose and its ``answer``) from the record alone.
 """
 
 from __future__ import annotations
@@ -136,11 +137,21 @@ def write_results(notebook: str, results: dict[str, Any]) -> Path:
     directory = write_directory(notebook, params if isinstance(params, Mapping) else {})
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{notebook}.json"
-    text = json.dumps(_to_jsonable({"notebook": notebook, **results}), indent=2, sort_keys=True, allow_nan=False)
+    text = _record_text(notebook, results, indent=2)
     tmp = directory / f".{notebook}.{uuid.uuid4().hex}.tmp"
     tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def _record_text(notebook: str, results: Mapping[str, Any], indent: int | None = None) -> str:
+    return json.dumps(_to_jsonable({"notebook": notebook, **results}), indent=indent, sort_keys=True, allow_nan=False)
+
+
+def as_written(notebook: str, results: Mapping[str, Any]) -> dict[str, Any]:
+    """``results`` as :func:`write_results` writes them and a reader reads them back (keys sorted, NaN as None,
+    dates as ISO text, frames as lists of rows)."""
+    return json.loads(_record_text(notebook, results))
 
 
 def read_results(notebook: str) -> dict[str, Any]:

@@ -120,40 +120,10 @@ def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None,
     return table
 
 
-def robustness_sentence(table: pd.DataFrame) -> str:
-    """Markdown: for each line with a robustness notebook, its share of specifications with the thesis' sign,
-    the share significant with it and the permutation p (read from the table)."""
-    rows = table.dropna(subset=["robustness_notebook"]) if "robustness_notebook" in table else table.iloc[:0]
-    parts = [f"{r.line_of_evidence}: {r.robustness_share_thesis_sign:.0%} of {int(r.robustness_n_specs):,} "
-             f"specifications ({r.robustness_notebook}) have the thesis' sign, {r.robustness_share_significant_thesis:.0%} "
-             f"with it and significant, permutation p = {r.robustness_permutation_p:.3f}"
-             for r in rows.itertuples()]
-    return ("Robustness (reported with its line, not a vote of its own): " + "; ".join(parts) + ".") if parts else ""
-
-
 def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
     """How many lines of evidence support, contradict, are inconclusive or have not run."""
     counts = table["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in VERDICTS}
-
-
-def overall_answer(counts: dict[str, int]) -> str:
-    """A one-line answer from the verdict counts (no line of evidence is weighted above another)."""
-    ran = counts["supports"] + counts["contradicts"] + counts["inconclusive"]
-    if ran == 0:
-        return "No line of evidence has been computed yet: run the analysis notebooks first."
-    if counts["supports"] and not counts["contradicts"]:
-        lead = "The evidence leans towards the thesis"
-    elif counts["contradicts"] and not counts["supports"]:
-        lead = "The evidence leans against the thesis"
-    elif counts["supports"] and counts["contradicts"]:
-        lead = "The evidence is mixed"
-    else:
-        lead = "The evidence is inconclusive"
-    return (f"{lead}: {counts['supports']} of {ran} independent lines support it, {counts['contradicts']} contradict "
-            f"it, {counts['inconclusive']} are inconclusive at the chosen significance level, after a {ADJUSTMENT} "
-            f"adjustment of the p-values across the {ran} lines (one vote per line; each line's p-value is its "
-            "notebook's most conservative defensible test).")
 
 
 def published_results(notebooks: list[str]) -> dict[str, dict[str, Any]]:
@@ -161,54 +131,57 @@ def published_results(notebooks: list[str]) -> dict[str, dict[str, Any]]:
     return {n: r for n in notebooks if (r := _published(n)) is not None}
 
 
-def caveats(results: dict[str, dict[str, Any]]) -> list[str]:
-    """The caveats the report must carry, each worded from computed values (results files and the data)."""
+def caveat_facts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the report's caveats rest on, computed from the results files and the data (worded by
+    :func:`crackdown.words.summary.caveats`): the market study's group sizes and grouping rule (04), the aligned
+    firms on a US list, the sanctions weight and the thinly documented firms (03), and the easing events."""
     from crackdown.alignment import indicator_matrix
     from crackdown.data import load_events
 
-    notes = []
+    facts: dict[str, Any] = {}
     market = results.get("04_market_reaction")
     if market:
         n = {g: v.get("securities", 0) for g, v in market.get("n_by_group", {}).items()}
-        rule = market.get("parameters", {}).get("group_rule", "sector")
-        notes.append(
-            f"Few firms: the market evidence compares {n.get('aligned_ai', 0)} aligned AI securities with "
-            f"{n.get('targeted_platform', 0)} targeted platform securities; one firm can move a group's average."
-        )
-        notes.append(
-            f"How groups were chosen: firms are grouped by the rule '{rule}' (sector groups of data/firms.csv"
-            + (", with AI firms counted as aligned only when their alignment score passes the threshold" if rule == "score" else "")
-            + "); the robustness notebook varies this choice."
-        )
+        facts["market"] = {"aligned_securities": n.get("aligned_ai", 0),
+                           "targeted_securities": n.get("targeted_platform", 0),
+                           "group_rule": market.get("parameters", {}).get("group_rule", "sector")}
     alignment = results.get("03_alignment_index")
     if alignment:
         aligned = list(alignment.get("aligned_firms", []))
         as_of = alignment.get("parameters", {}).get("as_of", "2021-12-31")
         sanctioned = indicator_matrix(as_of).get("us_sanctioned")
-        on_lists = [f for f in aligned if sanctioned is not None and sanctioned.get(f, 0) == 1]
-        weight = (alignment.get("weights_normalised") or {}).get("us_sanctioned")
-        counted = ("the index counts sanctions as a marker of alignment (weight "
-                   f"{weight:.2f})" if weight else "the index does not count sanctions as alignment (weight 0); "
-                   "the market study keeps them as a variable of their own")
-        notes.append(
-            f"US sanctions as a confounder: {len(on_lists)} of the {len(aligned)} firms the index counts as aligned "
-            f"were on a US list by {as_of} ({', '.join(on_lists) or 'none'}); their IPO delays and price moves mix "
-            f"Washington's pressure with Beijing's; {counted}."
-        )
-        thin = alignment.get("n_firms_at_most_one_fact")
-        if thin is not None:
-            notes.append(
-                f"Thin alignment data: {thin} of {alignment.get('n_firms')} firms have at most one recorded "
-                "alignment fact, so a missing fact usually means 'not found', not 'absent'."
-            )
+        facts["alignment"] = {
+            "aligned_firms": aligned, "as_of": as_of,
+            "on_us_lists": [f for f in aligned if sanctioned is not None and sanctioned.get(f, 0) == 1],
+            "sanctions_weight": (alignment.get("weights_normalised") or {}).get("us_sanctioned"),
+            "n_firms_at_most_one_fact": alignment.get("n_firms_at_most_one_fact"),
+            "n_firms": alignment.get("n_firms")}
     easing = load_events(types=["easing"])
     if len(easing):
-        notes.append(
-            f"Easing: the data hold {len(easing)} easing events from {easing['date'].min().date()} to "
-            f"{easing['date'].max().date()}; windows that reach past {easing['date'].min().date()} mix crackdown "
-            "and easing."
-        )
-    return notes
+        facts["easing"] = {"n_events": int(len(easing)), "first": easing["date"].min().date().isoformat(),
+                           "last": easing["date"].max().date().isoformat()}
+    return facts
+
+
+def summary_record(table: pd.DataFrame, results: dict[str, dict[str, Any]], alpha: float,
+                   parameters: dict[str, Any]) -> dict[str, Any]:
+    """Notebook 00's results: the evidence table (:func:`evidence_table`) with its verdict counts, each published
+    notebook's answer, the claims register's counts and claims aged badly (07), the caveats' facts
+    (:func:`caveat_facts`) and the parameters (its words and answer: :mod:`crackdown.words.summary`)."""
+    claims = results.get("07_article_claims") or {}
+    return {
+        "alpha": alpha,
+        "adjustment": ADJUSTMENT,
+        "verdicts": dict(zip(table["notebook"], table["verdict"], strict=True)),
+        "counts": verdict_counts(table),
+        "evidence": table,
+        "answers": [{"notebook": nb, "answer": r.get("answer", "")} for nb, r in results.items()],
+        "claims_counts": claims.get("counts", {}),
+        "claims_n": claims.get("n_claims"),
+        "claims_aged_badly": claims.get("aged_badly", []) if claims else None,
+        "caveat_facts": caveat_facts(results),
+        "parameters": parameters,
+    }
 
 
 FINDINGS_START, FINDINGS_END = "<!-- findings:start -->", "<!-- findings:end -->"

@@ -1,4 +1,4 @@
-"""Text formatting shared by the notebooks' computed narratives (percentages, p-values)."""
+"""Text formatting shared by the notebooks' computed words (:mod:`crackdown.words`: percentages, p-values)."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def category_by_lane(lanes: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("total", ascending=False, kind="stable")
 
 
-# --- results and narrative of notebook 02 --------------------------------------------------------------------
+# --- results of notebook 02 ----------------------------------------------------------------------------------
 ENFORCEMENT = "Beijing enforcement"
 
 
@@ -182,21 +182,11 @@ def event_span(events: pd.DataFrame | None = None) -> tuple[pd.Timestamp, pd.Tim
     return dates.min(), dates.max()
 
 
-def _fell_on(count: int, total: int) -> str:
-    """"mainly" only for a majority of the actions, else "most often" (the word follows the computed share)."""
-    return "mainly" if total and count / total > 0.5 else "most often"
-
-
-def _us_clause(us: pd.Series) -> str:
-    if not us.sum():
-        return "no US measures in the selection"
-    return f"US measures fell {_fell_on(int(us.max()), int(us.sum()))} on {_label(us.idxmax())} ({int(us.max())})"
-
-
 def timeline_record(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                     parameters: dict) -> dict:
     """Notebook 02's results: event counts per lane, Beijing enforcement and US measures per lane, first
-    enforcement per lane, most-enforced firms and lane, the answer, and ``parameters``.
+    enforcement per lane, most-enforced firms and lane, the window, the IPO attempts shown that did not list, and
+    ``parameters`` (its words and answer: :mod:`crackdown.words.timeline`).
 
     ``lanes``: the selected :func:`event_lanes` rows; ``outcomes``: the IPO outcomes shown (:func:`outcomes_in`).
     """
@@ -214,45 +204,8 @@ def timeline_record(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Times
         "most_enforced_firms": top_firms.to_dict(),
         "top_enforced_lane": top_lane,
         "top_enforced_lane_share": float(hit.max() / total_hits) if total_hits else None,
+        "window": [start.date().isoformat(), end.date().isoformat()],
+        "ipo_outcomes_not_listed": outcomes.loc[outcomes["outcome"] != "listed",
+                                                ["ipo_id", "outcome", "delayed_by"]].to_dict(orient="records"),
     }
-    if total_hits:
-        results["answer"] = (
-            f"{_label(top_lane)} took {int(hit.max())} of {total_hits} Beijing enforcement actions "
-            f"(lane counts) in {start.year}-{end.year}; most-hit firm {top_firms.index[0]} "
-            f"({int(top_firms.iloc[0])}); {_us_clause(us)}."
-        )
-    else:
-        results["answer"] = f"No Beijing enforcement actions in the selection ({start.date()}..{end.date()})."
     return {**results, "parameters": parameters}
-
-
-def timeline_narrative(lanes: pd.DataFrame, outcomes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> str:
-    """Notebook 02's "What this shows" (markdown), from the inputs of :func:`timeline_record`."""
-    f = _findings(lanes)
-    hit, us, top_lane, total_hits, first = f["hit"], f["us"], f["top_lane"], f["total_hits"], f["first"]
-    markers = lane_markers(lanes)
-    lines = [f"In {start.date()}..{end.date()} the selection holds **{int(markers['event_id'].nunique())} events** "
-             f"({len(markers)} event-lane markers)."]
-    if total_hits:
-        others = ", ".join(f"{_label(k)} {int(v)}" for k, v in hit.drop(top_lane).items() if v)
-        lines.append(
-            f"Beijing's enforcement actions fell {_fell_on(int(hit.max()), total_hits)} on **{_label(top_lane)}** "
-            f"({int(hit.max())} of {total_hits}, {float(hit.max() / total_hits):.0%}); other groups: "
-            f"{others or 'none'}. The first enforcement action in the window came on {first.iloc[0].date()} "
-            f"({_label(first.index[0])}). Most-hit firms: "
-            + ", ".join(f"{firm} ({int(n)})" for firm, n in f["top_firms"].items()) + ".")
-        quiet = [_label(k) for k, v in hit.items() if v == 0 and f["by_lane"].loc[k, "total"] > 0]
-        if quiet:
-            lines.append(f"Groups with events but no Beijing enforcement action: {', '.join(quiet)}.")
-    if us.sum():
-        lines.append(f"US measures ({int(us.sum())} lane counts) fell {_fell_on(int(us.max()), int(us.sum()))} on "
-                     f"**{_label(us.idxmax())}** "
-                     f"({int(us.max())}), the group Beijing enforced against "
-                     f"{int(hit.get(us.idxmax(), 0))} time(s).")
-    if len(outcomes):
-        listed = outcomes[outcomes["outcome"] == "listed"]
-        failed = outcomes[outcomes["outcome"] != "listed"]
-        lines.append(f"Of {len(outcomes)} IPO attempts with an outcome in the window, {len(listed)} listed; "
-                     "those that did not: " + (", ".join(f"{r.ipo_id} ({r.outcome}, {_label(r.delayed_by)})"
-                                                         for r in failed.itertuples()) or "none") + ".")
-    return " ".join(lines[:1]) + "\n\n" + "\n\n".join(lines[1:])

@@ -5,7 +5,7 @@ name of the evaluator that tests it; its schema lives with every other table's i
 
 - :mod:`.evaluators`: the evaluators (one registered function per claim, each returning an :class:`Evaluation`),
   the context they share, :func:`evaluate_all` and :func:`aged_claims`;
-- :mod:`.narrative`: the register for display and notebook 07's computed prose and results record.
+- :mod:`.narrative`: the register for display and notebook 07's results record (its words: :mod:`crackdown.words.claims`).
 
 Every name stays importable from ``crackdown.claims``.
 """
@@ -92,19 +92,15 @@ from crackdown.claims.narrative import (
     MARKET_CLAIM,
     MARKET_KEYS,
     _fmt,
-    _ids_or_none,
     aged_lists,
-    aged_narrative,
-    contrast_narrative,
+    aged_record,
     evidence_text,
-    later_narrative,
     later_record,
     market_by_event,
-    market_narrative,
+    market_record,
     register_view,
     results_record,
     theme_tally,
-    verdict_narrative,
     verdicts_by_theme,
 )
 
@@ -142,14 +138,13 @@ __all__ = [
     "_firms_in",
     "_fmt",
     "_ids",
-    "_ids_or_none",
     "_ipo",
     "_rows_of",
     "_tuple",
     "_verdict",
     "aged_claims",
     "aged_lists",
-    "aged_narrative",
+    "aged_record",
     "ai_firms_aligned_with_government",
     "ai_firms_serve_government",
     "ai_firms_targeted_but_tied",
@@ -163,7 +158,6 @@ __all__ = [
     "ant_ipo_halted_last_moment",
     "bytedance_shelved_ipo",
     "check_claims",
-    "contrast_narrative",
     "data_law_strengthens_state_ties",
     "didi_app_pulled_after_us_ipo",
     "didi_listed_despite_concerns",
@@ -181,11 +175,10 @@ __all__ = [
     "jack_ma_speech_before_ant_ipo",
     "load_claims",
     "make_context",
-    "later_narrative",
     "later_record",
+    "market_record",
     "market_legs",
     "market_by_event",
-    "market_narrative",
     "market_test",
     "official_motives",
     "other_firms_affected",
@@ -200,6 +193,5 @@ __all__ = [
     "tech_firms_face_new_reality",
     "theme_tally",
     "verdict_counts",
-    "verdict_narrative",
     "verdicts_by_theme",
 ]

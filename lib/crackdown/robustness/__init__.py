@@ -21,7 +21,7 @@ One module per concern:
 - :mod:`.inference`: the curve as a whole (which specifications enter it, permutation tests, verdict);
 - :mod:`.clustered`: the baseline specification's long-short tested four ways per window (pairs, events,
   clusters, calendar time) and Kolari-Pynnonen with and without overlap;
-- :mod:`.narrative`: notebook 08's computed prose and results record.
+- :mod:`.narrative`: notebook 08's results record and the facts its words read (:mod:`crackdown.words.robustness`).
 
 Every name stays importable from ``crackdown.robustness``.
 """
@@ -102,12 +102,9 @@ from crackdown.robustness.inference import (
 )
 from crackdown.robustness.narrative import (
     SUMMARY_KEYS,
-    answer,
-    clustered_note,
-    narrative,
-    placebo_note,
+    clustered_facts,
     results_record,
-    sweep_note,
+    sweep_facts,
     sweep_table,
 )
 from crackdown.vocab import THESIS_SIGN
@@ -115,13 +112,13 @@ from crackdown.vocab import THESIS_SIGN
 __all__ = [
     "AXES", "CACHE_COLUMNS", "CODE_MODULES", "CRACKDOWN_PERIOD", "DEFAULT_GRID", "EVENT_SETS", "FIT_KEY", "LOCAL",
     "MIN_EVENTS", "MIN_FIRMS", "NOT_APPLICABLE", "NO_BENCHMARK", "RESULT_COLUMNS", "RULE_TYPES", "SUMMARY_KEYS",
-    "THESIS_SIGN", "WEIGHT_SCHEMES", "CacheWarning", "PlaceboConfig", "SweepData", "SweepResult", "answer",
-    "clustered_note",
+    "THESIS_SIGN", "WEIGHT_SCHEMES", "CacheWarning", "PlaceboConfig", "SweepData", "SweepResult",
+    "clustered_facts",
     "axis_spread", "cache_dir", "check_scheduler", "choice_effects", "choice_matrix", "code_hash",
     "crackdown_event_sets", "curve_summary", "curve_table", "evaluate", "expand_grid", "four_way_table",
     "load_sweep_data", "regime_returns", "window_inference",
-    "local_cluster", "most_influential_firm", "narrative", "placebo_candidates", "placebo_curves", "placebo_dates",
-    "placebo_note", "read_cache", "results_record", "run_sweep", "spec_hashes", "sweep_note", "sweep_table",
+    "local_cluster", "most_influential_firm", "placebo_candidates", "placebo_curves", "placebo_dates",
+    "read_cache", "results_record", "run_sweep", "spec_hashes", "sweep_facts", "sweep_table",
     "usable", "validate_axes", "verdict", "write_cache",
     # private helpers, importable for tests and benchmarks written against the single-module layout
     "_check_combinations", "_compute", "_compute_dask", "_grouping_parts", "_groupings", "_leave_outs", "_leg_cols",
