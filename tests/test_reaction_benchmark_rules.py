@@ -131,7 +131,7 @@ def test_same_market_carries_the_headline_only_with_both_legs_in_two_markets() -
 def test_results_record_quotes_the_most_conservative_alike_rule(returns, members, events) -> None:
     r = rx.run_reaction(returns, SECURITIES, events, members, window=(0, 0), min_n=1)
     pooled, ls = rx.pooled_tests(r), rx.long_short_pooled(r)
-    placebo = {"p_two_sided": 0.5, "n_placebo": 10, "actual": ls["car"]}
+    placebo = {"p_two_sided": 0.5, "n_placebo": 3, "actual": ls["car"], "placebo": np.array([0.01, -0.02, 0.03])}
     reverse = rx._empty_reverse(pd.DataFrame(columns=["event_id", "symbol", "reason"]))
     studies = {rule: rx.benchmark_rule_tests(returns, SECURITIES, events, tr.GROUPS, rx.price_coverage(returns), rule,
                                              benchmarks=["ETF"], window=(0, 0), min_n=1)
@@ -140,8 +140,10 @@ def test_results_record_quotes_the_most_conservative_alike_rule(returns, members
     heads = {k: v["headline"] for k, v in rec["by_benchmark"].items() if v["alike"] and v["headline"]}
     assert set(heads) <= set(rx.ALIKE_RULES) and heads
     need = {"events": 6, "clusters": 6, "calendar_time": 30}  # a test's minimum n to be defensible
-    pool = {k: h["p_value"] for k, h in heads.items() if h["n"] >= need[h["test"]]} or {
-        k: h["p_value"] for k, h in heads.items()}
+    two_markets = {k: sum(n > 0 for n in (v["events_with_both_legs_by_market"] or {}).values()) >= 2
+                   for k, v in rec["by_benchmark"].items()}
+    pool = {k: h["p_value"] for k, h in heads.items() if h["n"] >= need[h["test"]]
+            and (k != "same_market" or two_markets[k])} or {k: h["p_value"] for k, h in heads.items()}
     rule = rec["headline"]["benchmark_rule"]
     assert pool[rule] == max(pool.values()) == rec["headline"]["p_value"]
     with pytest.raises(CrackdownError, match="by_benchmark"):
