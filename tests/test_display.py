@@ -36,12 +36,16 @@ def test_labels_carry_the_unit_and_percentages_are_scaled_by_hand():
 
 def test_counts_dates_flags_and_codes():
     frame = pd.DataFrame({"sessions": [1263, 5.0], "date": pd.to_datetime(["2021-07-02", None]),
-                          "aligned": [True, False], "group": ["targeted_platform", "aligned_ai"]})
+                          "aligned": [True, False], "group": ["targeted_platform", "aligned_ai"], "type": ["ipo_filing", "summons;rule"]})
     shown = reader_frame(frame, names=NAMES)
     assert shown["sessions"].tolist() == ["1,263", "5"]
     assert shown["date"].tolist() == ["2021-07-02", "–"]
     assert shown["aligned"].tolist() == ["yes", "no"]
-    assert shown["firm group"].tolist() == ["targeted platform", "aligned ai"]
+    assert shown["firm group"].tolist() == ["targeted platform", "aligned AI"]
+    assert shown["event type"].tolist() == ["IPO filing", "summons, rule"]
+    assert display.label_words("ai_vision_speech") == "AI vision speech"
+    assert display.label_words("us_action") == "US action"
+    assert display.label_words("long_short") == "long-short"
 
 
 def test_firm_ids_become_names_in_single_and_list_cells():
@@ -76,6 +80,11 @@ def test_a_named_index_becomes_a_column_and_no_row_numbers_are_shown():
 def test_an_unnamed_range_index_is_dropped():
     shown = reader_frame(pd.DataFrame({"symbol": ["A", "B"]}, index=[5, 6]), names=NAMES)
     assert shown.columns.tolist() == ["symbol"] and shown.index.tolist() == [0, 1]
+
+
+def test_an_unnamed_index_of_labels_is_refused_not_dropped():
+    with pytest.raises(CrackdownError, match="index has no name"):
+        reader_frame(pd.DataFrame({"n": [1]}, index=["as_listed"]), names=NAMES)
 
 
 def test_a_column_without_a_label_fails_naming_it():
@@ -126,13 +135,13 @@ def test_vocabulary_is_consistent():
             assert "(%)" in column.label or "percentage points" in column.label, raw
         if column.kind == "p":
             assert column.label.startswith("p"), raw
-        assert column.label == column.label.strip() and "_" not in column.label.replace("as_of", ""), raw
+        assert column.label == column.label.strip() and "_" not in column.label, raw
     with pytest.raises(CrackdownError, match="kind"):
         Column("x", "percent")
 
 
 @pytest.mark.parametrize(("estimate", "unit", "expected"), [
-    (-0.018468, "%", "-1.85%"), (-0.55, "percentage points", "-55.0 percentage points"), (0.1997, "rho", "rho +0.20"),
+    (-0.018468, "%", "-1.8%"), (0.0951, "%", "9.5%"), (-0.55, "percentage points", "-55.0 percentage points"), (0.1997, "rho", "rho +0.20"),
     (None, "%", "–"), (float("nan"), "rho", "–")])
 def test_headline_value(estimate, unit, expected):
     assert display.headline_value(estimate, unit) == expected

@@ -30,7 +30,7 @@ LIST_SEPARATORS = re.compile(r"\s*[;,]\s*")
 class Column:
     """How one raw column is shown: its ``label`` (with the unit), the ``kind`` of its values and the decimals.
 
-    Kinds: ``text`` (as is), ``label`` (a code such as ``targeted_platform`` written as words), ``int``,
+    Kinds: ``text`` (as is), ``label`` (a code such as ``aligned_ai`` written as words: ``aligned AI``), ``int``,
     ``num``, ``pct`` (a fraction shown as a percentage: 0.0123 -> 1.23), ``p`` (a p-value, three decimals,
     ``< 0.001``), ``date`` (YYYY-MM-DD), ``bool`` (yes/no), ``firm`` (a firm id shown as the firm's name),
     ``firms`` (a list of firm ids, as names) and ``list`` (a list of ids, in full).
@@ -55,7 +55,7 @@ COLUMNS: dict[str, Column] = {
     # identities
     "firm_id": _c("firm", "firm"), "firm_ids": _c("firms named", "firms"), "targets": _c("firms named", "firms"),
     "name": _c("name"), "symbol": _c("symbol"), "exchange": _c("exchange"), "market": _c("market (venue)"),
-    "venue": _c("venue"), "event_id": _c("event"), "ipo_id": _c("IPO attempt"), "claim_id": _c("claim"),
+    "venue": _c("venue"), "event_id": _c("event"), "ipo_id": _c("IPO attempt"), "claim_id": _c("claim id"),
     "merged_ids": _c("events merged (same day 0)", "list"), "event_ids": _c("events", "list"),
     "counted_events": _c("events counted", "list"), "punished_by": _c("punished by (events)", "list"),
     "group": _c("firm group", "label"), "sector_group": _c("sector group", "label"), "lane": _c("sector group", "label"),
@@ -68,13 +68,14 @@ COLUMNS: dict[str, Column] = {
     "period_label": _c("period", "label"), "listing_regime": _c("listing regime", "label"),
     "outcome": _c("outcome", "label"), "delayed_by": _c("delayed by", "label"), "currency": _c("currency"),
     "price_currency": _c("price currency"), "window": _c("event window (sessions)"), "alike": _c("both legs alike", "bool"),
-    "benchmark (local market)": _c("benchmark (local market)"), "year": _c("year"),
+    "benchmark (local market)": _c("benchmark (local market)"), "year": _c("year"), "coding": _c("coding", "label"), "measure": _c("measure", "label"),
+    "quantity": _c("quantity"), "value": _c("value"),
     "line_of_evidence": _c("line of evidence"), "notebook": _c("notebook"), "statistic": _c("test"),
     "direction": _c("direction"), "verdict": _c("verdict"), "verdict_later": _c("verdict later"),
-    "verdict_as_of": _c("verdict (as of)"), "verdict_at_article": _c("verdict (at the article)"), "aged": _c("aged"),
+    "verdict_as_of": _c("verdict (at the evaluation date)"), "verdict_at_article": _c("verdict (at the article)"), "aged": _c("aged"),
     "change": _c("change"), "claim": _c("claim"), "who": _c("who says it"), "evidence": _c("evidence"),
     "computed_by": _c("computed by"), "data_rows": _c("data rows", "list"),
-    "at_article": _c("status at the article", "label"), "at_as_of": _c("status at as_of", "label"),
+    "at_article": _c("status at the article", "label"), "at_as_of": _c("status at the evaluation date", "label"),
     "aged_badly": _c("aged badly", "bool"), "starts_before": _c("return starts before the window", "bool"),
     "ends_after": _c("resumption just after the window", "bool"), "not_estimated": _c("not estimated (why)"),
     # dates
@@ -88,7 +89,7 @@ COLUMNS: dict[str, Column] = {
     "listed_baseline": _c("listed (baseline)", "bool"), "listed_by_end": _c("listed by the period's end", "bool"),
     "in_curve": _c("in the curve", "int"),
     # counts
-    "n": _c("n (securities or pairs)", "int"), "n_events": _c("events", "int"), "n_pairs": _c("event-firm pairs", "int"),
+    "n": _c("n", "int"), "n_events": _c("events", "int"), "n_pairs": _c("event-firm pairs", "int"),
     "n_firms": _c("firms", "int"), "n_indicators": _c("indicators recorded", "int"), "sessions": _c("sessions", "int"),
     "priced": _c("sessions priced", "int"), "missing": _c("sessions missing", "int"), "securities": _c("securities", "int"),
     "events_with_car": _c("events with a CAR", "int"), "max_span": _c("longest return (sessions)", "int"),
@@ -112,7 +113,7 @@ COLUMNS: dict[str, Column] = {
     "se": _c("SE (%)", "pct"), "median_estimate": _c("median long-short CAR (%)", "pct"),
     "spread": _c("spread of the medians (percentage points)", "pct"), "long_short": _c("long-short CAR (%)", "pct"),
     "caar_targeted": _c("CAAR targeted (%)", "pct"), "caar_aligned": _c("CAAR aligned AI (%)", "pct"),
-    "estimate": _c("estimate (%)", "pct"), "coef": _c("coefficient (percentage points of CAR)", "pct"),
+    "estimate": _c("estimate (%; calendar time: mean daily AR)", "pct"), "target": _c("estimate of", "label"), "coef": _c("coefficient (percentage points of CAR)", "pct"),
     "sanction_coef": _c("sanction coefficient (percentage points of CAR)", "pct"),
     "first_day_return": _c("first-day return (%)", "pct"), "median_first_day_return": _c("first-day return, median (%)", "pct"),
     # shares (fractions shown as percentages)
@@ -153,9 +154,18 @@ def firm_names() -> dict[str, str]:
     return dict(zip(firms["firm_id"], firms["name"], strict=True))
 
 
+ACRONYMS = re.compile(r"\b(ipo|ai|us)\b")
+
+
+def _words(codes: pd.Series) -> pd.Series:
+    return (codes.astype(str).str.replace("_", " ", regex=False).str.replace(";", ", ", regex=False)
+            .str.replace(ACRONYMS, lambda m: m.group(1).upper(), regex=True).str.replace("long short", "long-short"))
+
+
 def label_words(code: str) -> str:
-    """A code written as words (``targeted_platform`` -> ``targeted platform``)."""
-    return str(code).replace("_", " ")
+    """A code written as words, acronyms in capitals (``aligned_ai`` -> ``aligned AI``, ``ipo_filing`` ->
+    ``IPO filing``)."""
+    return str(_words(pd.Series([code])).iloc[0])
 
 
 def _as_list(value) -> list[str]:
@@ -192,12 +202,12 @@ def format_values(values: pd.Series, column: Column, names: Mapping[str, str] | 
         missing = dates.isna()
         text = dates.dt.strftime("%Y-%m-%d")
     elif kind == "bool":
-        text = values.map({True: "yes", False: "no", 1: "yes", 0: "no"}).fillna(values.astype(str))
+        text = values.map({True: "yes", False: "no"})  # 1 and 0 match True and False.fillna(values.astype(str))
     elif kind == "firm":
         lookup = names if names is not None else firm_names()
         text = values.map(lambda v: lookup.get(v, v))
     elif kind == "label":
-        text = values.astype(str).str.replace("_", " ", regex=False)
+        text = _words(values)
     else:
         text = values.astype(str)
     return text.where(~missing, MISSING).astype(object)
@@ -209,12 +219,15 @@ def _flat_name(name) -> str:
 
 def reader_frame(frame: pd.DataFrame, columns: Mapping[str, Column] | None = None,
                  names: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """``frame`` as a reader sees it: a named index becomes the first column(s) (an unnamed 0..n-1 index is
-    dropped), every column labelled and its values written out (all text). ``columns`` labels columns not in
+    """``frame`` as a reader sees it: a named index becomes the first column(s) (an unnamed integer index, row
+    numbers, is dropped; any other unnamed index is an error), every column labelled and its values written out (all text). ``columns`` labels columns not in
     :data:`COLUMNS` (or overrides them); a column in neither is an error naming it."""
     vocabulary = {**COLUMNS, **(columns or {})}
     if any(name is not None for name in frame.index.names):
         frame = frame.reset_index()
+    elif not pd.api.types.is_integer_dtype(frame.index.dtype):
+        raise CrackdownError("reader table: the index has no name, so its column could not be labelled; name it "
+                             "(frame.rename_axis(...)) or reset it")
     unknown = [str(c) for c in frame.columns if _key(c, vocabulary) is None]
     if unknown:
         raise CrackdownError(f"reader table: column(s) {', '.join(map(repr, unknown))} have no label in "
@@ -268,7 +281,7 @@ def headline_value(estimate: float | None, unit: str) -> str:
     if estimate is None or not np.isfinite(estimate):
         return MISSING
     if unit == "%":
-        return f"{100 * estimate:+.2f}%"
+        return f"{100 * estimate:.1f}%"  # as crackdown.text.pct writes it in the answers
     if unit == "percentage points":
         return f"{100 * estimate:+.1f} percentage points"
     return f"{unit} {estimate:+.2f}"
