@@ -2,7 +2,7 @@
 
 - tables: pandas' row numbers (a 0..n-1 index) removed, firm ids shown as firm names (the id stays in the
   cell's ``title``), numeric cells right-aligned, and every table in its own horizontally scrolling box;
-- glossary links on the first occurrence of each term in the page's prose;
+- glossary links on the first occurrence of each term in the page's prose or table headers;
 - a table of contents of the page's h2/h3 sections;
 - figures and tables written out as PNG and CSV files, each with a download link under it.
 """
@@ -20,8 +20,9 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from crackdown.site.glossary import TERMS, term_regex
 
 NUMBER = re.compile(r"^[-+−]?\d[\d,]*(\.\d+)?%?$|^[-+−]?\.\d+%?$")
-SKIP_TERM_PARENTS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "title", "button", "summary", "table",
-                     "script", "style", "nav", "header", "footer", "figcaption", "label"}
+# terms are linked in prose and in table headers (a table's column label), never in table cells
+SKIP_TERM_PARENTS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "title", "button", "summary", "tbody",
+                     "tfoot", "td", "caption", "script", "style", "nav", "header", "footer", "figcaption", "label"}
 
 
 def slug(text: str) -> str:
@@ -113,7 +114,8 @@ def tidy_tables(soup: BeautifulSoup, firm_names: dict[str, str], row_links: dict
 
 
 def link_terms(soup: BeautifulSoup, glossary_href: str = "glossary.html") -> list[str]:
-    """Link the first occurrence of each glossary term in the prose of ``<main>``; the ids linked, in order."""
+    """Link the first occurrence of each glossary term in the prose or the table headers of ``<main>`` (never in
+    table cells); the ids linked, in order."""
     main = soup.find("main")
     if main is None:
         return []
