@@ -132,7 +132,7 @@ def test_shade_needs_a_shown_column():
 def test_vocabulary_is_consistent():
     for raw, column in COLUMNS.items():
         if column.kind == "pct":
-            assert "(%)" in column.label or "percentage points" in column.label, raw
+            assert "(%" in column.label or "percentage points" in column.label, raw
         if column.kind == "p":
             assert column.label.startswith("p"), raw
         assert column.label == column.label.strip() and "_" not in column.label, raw
