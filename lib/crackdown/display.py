@@ -18,6 +18,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
+from pandas.io.formats.style import Styler
 
 from crackdown.errors import CrackdownError
 
@@ -257,7 +258,8 @@ def reader_table(frame: pd.DataFrame, columns: Mapping[str, Column] | None = Non
     labelled columns it names by the given values (a red-blue scale centred on zero)."""
     shown = reader_frame(frame, columns, names)
     uuid = uuid or "t" + hashlib.sha256(shown.to_csv().encode()).hexdigest()[:10]
-    styler = shown.style.set_uuid(uuid).hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+    styler = Styler(shown, uuid=uuid, cell_ids=False)  # ids only on shaded cells: smaller pages
+    styler = styler.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
     if caption:
         styler = styler.set_caption(caption)
     for label, values in (shade or {}).items():
