@@ -36,11 +36,12 @@ def test_labels_carry_the_unit_and_percentages_are_scaled_by_hand():
 
 def test_counts_dates_flags_and_codes():
     frame = pd.DataFrame({"sessions": [1263, 5.0], "date": pd.to_datetime(["2021-07-02", None]),
-                          "aligned": [True, False], "group": ["targeted_platform", "aligned_ai"], "type": ["ipo_filing", "summons;rule"]})
+                          "aligned": [True, "unknown"], "group": ["targeted_platform", "aligned_ai"], "type": ["ipo_filing", "summons;rule"]})
     shown = reader_frame(frame, names=NAMES)
     assert shown["sessions"].tolist() == ["1,263", "5"]
     assert shown["date"].tolist() == ["2021-07-02", "–"]
-    assert shown["aligned"].tolist() == ["yes", "no"]
+    assert shown["aligned"].tolist() == ["yes", "unknown"]
+    assert reader_frame(pd.DataFrame({"listed": [False, None]}), names=NAMES)["listed"].tolist() == ["no", "–"]
     assert shown["firm group"].tolist() == ["targeted platform", "aligned AI"]
     assert shown["event type"].tolist() == ["IPO filing", "summons, rule"]
     assert display.label_words("ai_vision_speech") == "AI vision speech"

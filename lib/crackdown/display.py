@@ -203,7 +203,7 @@ def format_values(values: pd.Series, column: Column, names: Mapping[str, str] | 
         missing = dates.isna()
         text = dates.dt.strftime("%Y-%m-%d")
     elif kind == "bool":
-        text = values.map({True: "yes", False: "no"})  # 1 and 0 match True and False.fillna(values.astype(str))
+        text = values.map({True: "yes", False: "no"}).fillna(values.astype(str))  # 1 and 0 match True and False
     elif kind == "firm":
         lookup = names if names is not None else firm_names()
         text = values.map(lambda v: lookup.get(v, v))
@@ -221,8 +221,9 @@ def _flat_name(name) -> str:
 def reader_frame(frame: pd.DataFrame, columns: Mapping[str, Column] | None = None,
                  names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``frame`` as a reader sees it: a named index becomes the first column(s) (an unnamed integer index, row
-    numbers, is dropped; any other unnamed index is an error), every column labelled and its values written out (all text). ``columns`` labels columns not in
-    :data:`COLUMNS` (or overrides them); a column in neither is an error naming it."""
+    numbers, is dropped; any other unnamed index is an error), every column labelled and its values written out
+    (all text). ``columns`` labels columns not in :data:`COLUMNS` (or overrides them); a column in neither is an
+    error naming it."""
     vocabulary = {**COLUMNS, **(columns or {})}
     if any(name is not None for name in frame.index.names):
         frame = frame.reset_index()
