@@ -23,6 +23,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from crackdown.site import NotebookStatus, RunInfo, build_site
+from crackdown.site.enhance import link_terms, tidy_table
 from crackdown.site.glossary import TERMS
 from crackdown.site.reader import ReaderViewPreprocessor, is_stray_output
 
@@ -235,6 +236,22 @@ def test_glossary_links_only_the_first_occurrence_outside_code_and_headings(site
     assert len({t.id for t in TERMS}) == len(TERMS)
     market = soup(site, "01_market.html").find("main")
     assert market.find("a", href="glossary.html#placebo").get_text() == "placebo"
+
+
+def test_tidy_table_right_aligns_numbers_and_p_values_and_keeps_dates_whole() -> None:
+    page = BeautifulSoup("<table><thead><tr><th>p</th><th>t</th><th>date</th><th>kind</th></tr></thead><tbody><tr>"
+                         "<td>&lt; 0.001</td><td>-1,234.5</td><td>2020-11-02</td><td>0.5 or less</td></tr></tbody></table>",
+                         "html.parser")
+    tidy_table(page.table, {})
+    assert [td.get("class") for td in page.find_all("td")] == [["num"], ["num"], ["date"], None]
+
+
+def test_glossary_links_a_term_first_met_in_a_table_header_but_never_in_cells() -> None:
+    page = BeautifulSoup("<main><table><thead><tr><th>CAAR (%)</th><th>p (BMP)</th></tr></thead><tbody><tr>"
+                         "<td>CAR</td><td>placebo</td></tr></tbody></table><p>The CAAR and the CAR here.</p></main>",
+                         "html.parser")
+    assert link_terms(page) == ["caar", "bmp", "car"]
+    assert [(a.get_text(), a.parent.name) for a in page.select("a.term")] == [("CAAR", "th"), ("BMP", "th"), ("CAR", "p")]
 
 
 @pytest.mark.parametrize("table", ["events.csv", "penalties.csv", "ipos.csv", "alignment.csv", "firms.csv", "securities.csv"])

@@ -1,8 +1,8 @@
 """What the site adds to a rendered page (notebook or not), working on its HTML with BeautifulSoup:
 
 - tables: pandas' row numbers (a 0..n-1 index) removed, firm ids shown as firm names (the id stays in the
-  cell's ``title``), numeric cells right-aligned, and every table in its own horizontally scrolling box;
-- glossary links on the first occurrence of each term in the page's prose;
+  cell's ``title``), numeric cells right-aligned, dates unbroken, and every table in its own horizontally scrolling box;
+- glossary links on the first occurrence of each term in the page's prose or table headers;
 - a table of contents of the page's h2/h3 sections;
 - figures and tables written out as PNG and CSV files, each with a download link under it.
 """
@@ -19,9 +19,11 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from crackdown.site.glossary import TERMS, term_regex
 
-NUMBER = re.compile(r"^[-+−]?\d[\d,]*(\.\d+)?%?$|^[-+−]?\.\d+%?$")
-SKIP_TERM_PARENTS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "title", "button", "summary", "table",
-                     "script", "style", "nav", "header", "footer", "figcaption", "label"}
+NUMBER = re.compile(r"^(?:<\s?)?[-+−]?\d[\d,]*(\.\d+)?%?$|^[-+−]?\.\d+%?$")  # "< 0.001" is a p-value
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# terms are linked in prose and in table headers (a table's column label), never in table cells
+SKIP_TERM_PARENTS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "title", "button", "summary", "tbody",
+                     "tfoot", "td", "caption", "script", "style", "nav", "header", "footer", "figcaption", "label"}
 
 
 def slug(text: str) -> str:
@@ -76,7 +78,7 @@ def _is_row_number_column(table: Tag) -> bool:
 
 def tidy_table(table: Tag, firm_names: dict[str, str], row_links: dict[str, str] | None = None) -> None:
     """Drop a 0..n-1 row-number column, link event/IPO/penalty/claim ids to their data row (``row_links``),
-    show firm names for firm ids, right-align numbers."""
+    show firm names for firm ids, right-align numbers (p-values such as "< 0.001" too), keep dates on one line."""
     if _is_row_number_column(table):
         for row in table.select("thead > tr, tbody > tr"):
             first = row.find(["th", "td"], recursive=False)
@@ -99,6 +101,8 @@ def tidy_table(table: Tag, firm_names: dict[str, str], row_links: dict[str, str]
                 cell.string = ", ".join(firm_names[t] for t in tokens)
             elif NUMBER.match(text):
                 cell["class"] = [*cell.get("class", []), "num"]
+            elif DATE.match(text):
+                cell["class"] = [*cell.get("class", []), "date"]
 
 
 def tidy_tables(soup: BeautifulSoup, firm_names: dict[str, str], row_links: dict[str, str] | None = None) -> None:
@@ -113,7 +117,8 @@ def tidy_tables(soup: BeautifulSoup, firm_names: dict[str, str], row_links: dict
 
 
 def link_terms(soup: BeautifulSoup, glossary_href: str = "glossary.html") -> list[str]:
-    """Link the first occurrence of each glossary term in the prose of ``<main>``; the ids linked, in order."""
+    """Link the first occurrence of each glossary term in the prose or the table headers of ``<main>`` (never in
+    table cells); the ids linked, in order."""
     main = soup.find("main")
     if main is None:
         return []
