@@ -48,7 +48,8 @@ def _project_inputs():
     events = load_events(start="2019-01-01", end="2023-12-31")
     if "date_precision" in events:
         events = events[events["date_precision"] == "day"]
-    events = events[["event_id", "date", "time_beijing"]].reset_index(drop=True)
+    timing = [c for c in ("time", "tz", "time_beijing") if c in events]  # announcement time columns present
+    events = events[["event_id", "date", *timing]].reset_index(drop=True)
     returns = load_returns(symbols + benches)
     return returns, sec, events, symbols
 
