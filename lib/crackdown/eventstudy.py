@@ -59,6 +59,8 @@ DEFAULT_WINDOW = (-1, 1)
 DEFAULT_MIN_OBS = 100
 CUMULATE = ("sum", "compound")  # CAR only, or CAR and BHAR (buy-and-hold abnormal return)
 _CHUNK = 4_000  # pairs per block when estimation-window matrices are materialised
+_BATTERY_CHUNK = 1_000  # pairs per block of the test battery: its working arrays stay in the CPU caches
+_BATTERY_SECURITIES = 100  # the battery walks the pairs of this many securities at a time, event by event
 _THREADS = 2  # worker threads for the blocked estimation-window pass (numpy releases the GIL)
 
 
@@ -755,12 +757,58 @@ def _blocks(n: int, size: int = _CHUNK) -> Iterator[np.ndarray]:
         yield np.arange(start, min(start + size, n))
 
 
-def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
-    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN (else: undefined)."""
+_SIGN = np.int64(-(2**63))
+
+
+def _sorted_ranks(a: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's sort order (NaN last) and the average-tie ranks (1..M) of the values in that order; positions
+    M+1.. (the NaN) get their position number. ``valid``: ~isnan(a) when already at hand.
+
+    Fast path: one sort of 64-bit keys per row, the value's order-preserving bit pattern with its lowest bits
+    replaced by its column, so the sorted keys carry the order. Rows where two neighbouring keys lie within
+    twice that many bits (a tie, -0.0 next to 0.0, or values a few hundred ulps apart) are ranked exactly by
+    :func:`_exact_sorted_ranks`.
+    """
     n_rows, k = a.shape
-    flat = np.argsort(a, axis=1)  # NaN sorts last, so valid values take positions 1..M
-    flat += (np.arange(n_rows) * k)[:, None]  # flat positions of each row's sorted order
-    s = a.ravel()[flat]
+    valid = ~np.isnan(a) if valid is None else valid
+    clean = bool(valid.all())
+    bits = max(int(k - 1).bit_length(), 1)
+    low = np.int64((1 << bits) - 1)
+    column = np.arange(k, dtype=np.int64)
+    bits_of = np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
+    key = bits_of >> 63
+    key |= _SIGN
+    key ^= bits_of  # as unsigned integers these keys sort like the values (IEEE 754)
+    key &= ~low
+    key |= column
+    if not clean:  # NaN: the largest keys, so they sort last
+        np.putmask(key, ~valid, np.int64(-1) & ~low | column)  # values repeat per row: the column
+    ordered = key.view(np.uint64)
+    ordered.sort(axis=1)
+    near = np.diff(ordered, axis=1) <= np.uint64(2 * low + 1)  # neighbouring high bits equal or adjacent
+    if not clean:
+        near &= np.arange(1, k) < valid.sum(axis=1)[:, None]  # NaN placeholders share their high bits
+    order = key & low
+    ranks = np.broadcast_to(np.arange(1.0, k + 1), (n_rows, k))
+    exact = np.flatnonzero(near.any(axis=1))
+    if len(exact):
+        exact_order, exact_ranks = _exact_sorted_ranks(a[exact])
+        order[exact] = exact_order
+        ranks = ranks.copy()
+        ranks[exact] = exact_ranks
+    return order, ranks
+
+
+def _exact_sorted_ranks(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_sorted_ranks` by argsort, averaging the positions of tied values."""
+    n_rows, k = a.shape
+    valid = ~np.isnan(a)
+    s = np.sort(a, axis=1)  # the sorted values (NaN last): to find ties
+    last = s[np.arange(n_rows), np.maximum(valid.sum(axis=1) - 1, 0)]
+    if np.isposinf(last).any():  # a +inf value would tie with the NaN placeholders below
+        order = np.argsort(a, axis=1)
+    else:  # NaN as +inf: the same order, and numpy's vectorised argsort (several times faster than with NaN)
+        order = np.argsort(np.where(valid, a, np.inf), axis=1)
     ranks = np.broadcast_to(np.arange(1.0, k + 1), (n_rows, k))
     tied = (s[:, 1:] == s[:, :-1]).any(axis=1)  # NaN == NaN is False
     if tied.any():  # average the positions of tied values, only in rows that have ties
@@ -772,15 +820,33 @@ def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
         avg = np.bincount(gid, weights=pos) / np.bincount(gid)
         ranks = ranks.copy()
         ranks[tied] = avg[gid].reshape(t.shape)
+    return order, ranks
+
+
+def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
+    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN (else: undefined)."""
+    order, ranks = _sorted_ranks(a)
     out = np.empty_like(a)
-    out.ravel()[flat] = ranks
+    np.put_along_axis(out, order, ranks, axis=1)
     if keep_nan:
         out[np.isnan(a)] = np.nan
     return out
 
 
+def _rank_day_sums(a: np.ndarray, valid: np.ndarray, m_ok: np.ndarray, clean: bool) -> np.ndarray:
+    """Per column (day): the sum over rows of rank / (1 + M_i) - 1/2 (Corrado-Zivney standardised ranks, M_i the
+    row's valid values; NaN days count 0). Summed through the sort order (no scatter back to the days); the
+    rows are added in order, as a column sum would."""
+    order, ranks = _sorted_ranks(a, valid)
+    u = ranks * (1.0 / (1 + m_ok))[:, None]
+    u -= 0.5
+    if not clean:  # NaN sorts last: positions M_i.. of the order are the missing days
+        u[np.arange(a.shape[1]) >= m_ok[:, None]] = 0.0
+    return np.bincount(order.ravel(), weights=u.ravel(), minlength=a.shape[1])
+
+
 def _block_stats(f: Fit, rows: np.ndarray, groups: np.ndarray, days: np.ndarray, n_est_days: int) -> dict:
-    """Accumulators over one block of pairs (rows sorted by group code ``groups``; a group is one (event,
+    """Accumulators over one block of pairs ``rows`` with group codes ``groups`` (a group is one (event,
     exchange, day 0) and lies inside one event)."""
     a = _ar_matrix(f, days, rows)
     valid = ~np.isnan(a)
@@ -797,20 +863,16 @@ def _block_stats(f: Fit, rows: np.ndarray, groups: np.ndarray, days: np.ndarray,
     norm = np.sqrt(np.einsum("ij,ij->i", unit, unit))
     has = norm > 0
     unit /= np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
-    seg_g, seg_start = np.unique(groups, return_index=True)  # groups sorted: contiguous segments
-    u = _rank_rows(a, keep_nan=False)
-    u *= (1.0 / (1 + m_ok))[:, None]
-    u -= 0.5
-    if not clean:
-        u[~valid] = 0.0
+    seg_start = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])  # runs of one group
+    seg_g = groups[seg_start]
     return {
         "share_pos": share_pos,
         "seg_g": seg_g,
         "unit_sum": np.add.reduceat(unit, seg_start, axis=0),
         "unit_sq": np.add.reduceat(has.astype(float), seg_start),
         "port_sum": a0.sum(axis=0),
-        "cnt": valid.sum(axis=0),
-        "rank_sum": u.sum(axis=0),
+        "cnt": np.full(a.shape[1], len(a)) if clean else valid.sum(axis=0),
+        "rank_sum": _rank_day_sums(a, valid, m_ok, clean),
     }
 
 
@@ -849,21 +911,26 @@ def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events:
     groups = np.cumsum(new) - 1
     n_groups = int(groups[-1]) + 1 if len(groups) else 0
     first = np.flatnonzero(new)
-    rows_sorted = rows[order]
-    blocks = list(_blocks(len(rows)))
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy releases the GIL in sorts and gathers
-        parts = list(pool.map(lambda b: _block_stats(f, rows_sorted[b], groups[b], days, n_est_days), blocks))
+    group_of = np.empty(len(rows), dtype=np.int64)
+    group_of[order] = groups
+    col = f.arrays["col"][rows]
+    # walk a few securities at a time, group by group: their overlapping windows stay in the CPU caches
+    walk = np.lexsort((col, group_of, col // _BATTERY_SECURITIES))
+    rows_walk, groups_walk = rows[walk], group_of[walk]
+    blocks = list(_blocks(len(rows), _BATTERY_CHUNK))
     share_pos = np.empty(len(rows))
     group_sum = np.zeros((n_groups, n_est_days))
     group_sq = np.zeros(n_groups)
     port_sum, cnt, rank_sum = np.zeros(len(days)), np.zeros(len(days)), np.zeros(len(days))
-    for b, part in zip(blocks, parts, strict=True):  # combine in block order
-        share_pos[order[b]] = part["share_pos"]
-        group_sum[part["seg_g"]] += part["unit_sum"]
-        group_sq[part["seg_g"]] += part["unit_sq"]
-        port_sum += part["port_sum"]
-        cnt += part["cnt"]
-        rank_sum += part["rank_sum"]
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy releases the GIL in sorts and gathers
+        parts = pool.map(lambda b: _block_stats(f, rows_walk[b], groups_walk[b], days, n_est_days), blocks)
+        for b, part in zip(blocks, parts, strict=True):  # combine in block order: deterministic
+            share_pos[walk[b]] = part["share_pos"]
+            np.add.at(group_sum, part["seg_g"], part["unit_sum"])  # a group can recur in a block
+            np.add.at(group_sq, part["seg_g"], part["unit_sq"])
+            port_sum += part["port_sum"]
+            cnt += part["cnt"]
+            rank_sum += part["rank_sum"]
     group_event = keys[first, 0] if n_groups else np.array([], dtype=np.int64)
     unit_sum = np.zeros((n_events, n_est_days))
     unit_sq = np.zeros(n_events)
