@@ -153,9 +153,7 @@ def build_panel(
     r = np.full((n_t, len(symbols)), np.nan)
     m = np.full((n_t, len(symbols)), np.nan)
     dates = np.full((n_t, len(mics)), np.datetime64("NaT"), dtype="datetime64[ns]")
-    values = np.vstack(
-        [returns.to_numpy(dtype=float), np.full((1, returns.shape[1]), np.nan)]
-    )  # last: NaN row
+    values = returns.to_numpy(dtype=float)
     cidx = returns.columns.get_indexer(symbols)
     bidx = returns.columns.get_indexer([b if b else None for b in bench])  # -1 where no benchmark
     span_values = _span_values(spans, returns)
@@ -163,12 +161,15 @@ def build_panel(
     bs = np.zeros((n_t, len(symbols))) if span_values is not None else None
     for k, mic in enumerate(mics):  # a handful of exchanges
         on = np.flatnonzero(ex_code == k)
-        rows = index.get_indexer(sess[mic])  # -1 (the NaN row) for sessions absent from the frame
+        rows = index.get_indexer(sess[mic])  # -1 for sessions absent from the frame: NaN below
         n = len(sess[mic])
+        absent = np.flatnonzero(rows < 0)[:, None]
         dates[:n, k] = sess[mic].to_numpy()
         r[:n, on] = values[np.ix_(rows, cidx[on])]
+        r[absent, on] = np.nan
         has_b = on[bidx[on] >= 0]
         m[:n, has_b] = values[np.ix_(rows, bidx[has_b])]
+        m[absent, has_b] = np.nan
         if span_values is not None:
             s[:n, on] = span_values[np.ix_(rows, cidx[on])]
             bs[:n, has_b] = span_values[np.ix_(rows, bidx[has_b])]
@@ -286,7 +287,8 @@ def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | N
         col = panel.col(pairs["symbol"])
     pos0 = np.empty(len(ev), dtype=np.int64)
     day0 = np.empty(len(ev), dtype="datetime64[ns]")
-    rule = np.empty(len(ev), dtype=object)
+    rule_at = np.zeros(len(ev), dtype=np.int64)  # position in rules: the rule of (exchange, event)
+    rules = [announce.RULE_FALLBACK]
     ex = panel.ex_code[col]
     for k, mic in enumerate(panel.mics):  # a handful of exchanges
         here = ex == k
@@ -295,22 +297,31 @@ def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | N
         d0, how = announcement_day0(mic, events)
         d0 = d0.to_numpy()
         day0[here] = d0[ev[here]]
-        rule[here] = how[ev[here]]
+        rule_at[here] = len(rules) + ev[here]
+        rules.extend(how)
         sess = panel.sessions[mic].to_numpy()
         pos = np.searchsorted(sess, d0[ev[here]], side="left")
         found = (pos < len(sess)) & (sess[np.minimum(pos, len(sess) - 1)] == d0[ev[here]])
         pos0[here] = np.where(found, pos, -1)  # -1: day 0 outside the returns' date range
     return pd.DataFrame(
         {
-            "event_id": events["event_id"].to_numpy()[ev],
-            "symbol": np.asarray(panel.symbols, dtype=object)[col],
-            "exchange": np.asarray(panel.exchanges, dtype=object)[col],
+            "event_id": _take_labels(events["event_id"].to_numpy(), ev),
+            "symbol": _take_labels(np.asarray(panel.symbols, dtype=object), col),
+            "exchange": _take_labels(np.asarray(panel.exchanges, dtype=object), col),
             "day0": day0,
             "col": col,
             "pos0": pos0,
-            "rule": rule,
+            "rule": _take_labels(np.asarray(rules, dtype=object), rule_at),
         }
     )
+
+
+def _take_labels(values: np.ndarray, idx: np.ndarray):
+    """``values[idx]`` as a frame column: for text labels, pandas' text column is built from the few distinct
+    labels and then repeated (inferring it from the repeated Python strings costs far more)."""
+    if len(idx) == 0 or values.dtype != object or not all(isinstance(v, str) for v in values):
+        return values[idx]
+    return pd.Series(values).array.take(idx)
 
 
 # ----------------------------------------------------------------------------------------------- fit
@@ -394,10 +405,10 @@ def _window_sums(
     lo = np.clip(pos0 + a, 0, n_t) + col * (n_t + 1)
     hi = np.clip(pos0 + b + 1, 0, n_t) + col * (n_t + 1)
     out = []
+    c = np.zeros((arrays[0].shape[0], n_t + 1))  # one buffer for every array (first column stays 0)
+    flat = c.ravel()
     for arr in arrays:
-        c = np.zeros((arr.shape[0], n_t + 1))
         np.cumsum(arr, axis=1, out=c[:, 1:])  # contiguous rows: fast
-        flat = c.ravel()
         out.append(flat[hi] - flat[lo])
     return out
 
@@ -990,7 +1001,7 @@ def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[s
     out: dict[str, float] = {"n": n}
     if n == 0:
         return out
-    ev_codes, events = np.unique(f.pairs["event_id"].to_numpy()[rows].astype(str), return_inverse=True)
+    ev_codes, events = _event_codes(f.pairs["event_id"].to_numpy()[rows])
     est = _estimation_stats(f, rows, window, events, len(ev_codes))
     share_pos, usum, usq, n_est_days = est.share_pos, est.unit_sum, est.unit_sq, est.n_est_days
     psum, pcnt, rsum, rcnt = est.port_sum, est.cnt, est.rank_sum, est.cnt
@@ -1038,6 +1049,14 @@ def _portfolio(est_series: np.ndarray, event_series: np.ndarray, w: int, prefix:
         f"{prefix}_t": t,
         f"p_{prefix}": 2 * stats.t.sf(abs(t), len(est_series) - 1) if len(est_series) > 1 else np.nan,
     }
+
+
+def _event_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids.astype(str), return_inverse=True)``: the distinct event ids as text, sorted, and each
+    pair's position among them; the few distinct ids are found first (hashing), then converted and sorted."""
+    codes, distinct = pd.factorize(ids, use_na_sentinel=False)
+    names, position = np.unique(np.asarray(distinct).astype(str), return_inverse=True)
+    return names, position[codes]
 
 
 def _group_rows(f: Fit, groups) -> dict[str, np.ndarray]:
@@ -1105,7 +1124,7 @@ def long_short(
         raise CrackdownError("groups: long-short needs pairs in both legs")
     days = np.concatenate([np.arange(f.estimation[0], f.estimation[1] + 1), _event_offsets(f, w)])
     n_est = f.estimation[1] - f.estimation[0] + 1
-    ev_codes, ev = np.unique(f.pairs["event_id"].to_numpy().astype(str), return_inverse=True)
+    ev_codes, ev = _event_codes(f.pairs["event_id"].to_numpy())
     legs = []
     for rows in (g["long"], g["short"]):
         a = _ar_matrix(f, days, rows)
@@ -1173,7 +1192,7 @@ def placebo_pvalue(
     if coverage not in ("all", "any"):
         raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
     cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
-    ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
+    ev_codes, ev = _event_codes(p["event_id"].to_numpy())
     placebo.check_pool(pool)
     bench = None
     if pool == "regime":
