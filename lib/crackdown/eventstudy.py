@@ -806,7 +806,8 @@ def _sorted_ranks(a: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.nd
         np.putmask(key, ~valid, np.int64(-1) & ~low | column)  # values repeat per row: the column
     ordered = key.view(np.uint64)
     ordered.sort(axis=1)
-    near = np.diff(ordered, axis=1) <= np.uint64(2 * low + 1)  # neighbouring high bits equal or adjacent
+    step = ordered[:, 1:] - ordered[:, :-1]  # sorted: no wrap-around
+    near = step <= np.uint64(2 * low + 1)  # neighbouring high bits equal or adjacent
     if not clean:
         near &= np.arange(1, k) < valid.sum(axis=1)[:, None]  # NaN placeholders share their high bits
     order = key & low
