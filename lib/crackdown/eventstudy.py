@@ -261,10 +261,15 @@ def announcement_day0(mic: str, events: pd.DataFrame) -> tuple[pd.DatetimeIndex,
     """Day 0 on exchange ``mic`` for each event and the rule that set it (:mod:`crackdown.announce`):
     ``close-after-instant`` (the first session closing after the stated time, in its stated zone) or
     ``date-fallback`` (no time: the first session on or after the local date)."""
+    return _day0_by_exchange([mic], events)[mic]
+
+
+def _day0_by_exchange(mics: Iterable[str], events: pd.DataFrame) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+    """:func:`announcement_day0` for several exchanges, reading the times and their rule once."""
     times, zones = _announcement_columns(events)
     instants = announce.announcement_instants(events["date"], times, zones)
     rule = np.where(instants.isna(), announce.RULE_FALLBACK, announce.RULE_CLOSE)
-    return announce.day0(mic, events["date"], times, zones), rule
+    return {mic: (announce.day0(mic, events["date"], times, zones), rule) for mic in mics}
 
 
 def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -291,11 +296,13 @@ def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | N
     rule_at = np.zeros(len(ev), dtype=np.int64)  # position in rules: the rule of (exchange, event)
     rules = [announce.RULE_FALLBACK]
     ex = panel.ex_code[col]
+    used = [mic for k, mic in enumerate(panel.mics) if (ex == k).any()]
+    by_exchange = _day0_by_exchange(used, events) if used else {}
     for k, mic in enumerate(panel.mics):  # a handful of exchanges
         here = ex == k
         if not here.any():
             continue
-        d0, how = announcement_day0(mic, events)
+        d0, how = by_exchange[mic]
         d0 = d0.to_numpy()
         day0[here] = d0[ev[here]]
         rule_at[here] = len(rules) + ev[here]
