@@ -48,7 +48,8 @@ def _project_inputs():
     events = load_events(start="2019-01-01", end="2023-12-31")
     if "date_precision" in events:
         events = events[events["date_precision"] == "day"]
-    events = events[["event_id", "date", "time_beijing"]].reset_index(drop=True)
+    timing = [c for c in ("time", "tz", "time_beijing") if c in events]  # announcement time columns present
+    events = events[["event_id", "date", *timing]].reset_index(drop=True)
     returns = load_returns(symbols + benches)
     return returns, sec, events, symbols
 
@@ -154,9 +155,9 @@ def _scale_steps(returns, sec, events, syms, timings: dict | None = None):
     w0, c0 = wall(), cpu()
     panel = es.panel_from_securities(returns, sec, syms)
     pairs = es.make_pairs(panel, events)
-    w1 = wall()
+    w1, c1 = wall(), cpu()
     f = es.fit(panel, pairs, "market", ESTIMATION, 100)
-    w2 = wall()
+    w2, c2 = wall(), cpu()
     ar = es.abnormal_returns(f, WINDOW)
     c = es.car(f, [WINDOW, (0, 0)])
     w3, c3 = wall(), cpu()
@@ -165,13 +166,17 @@ def _scale_steps(returns, sec, events, syms, timings: dict | None = None):
     if timings is not None:
         timings.update(
             panel_pairs_s=w1 - w0,
+            panel_pairs_cpu_s=c1 - c0,
             fit_s=w2 - w1,
+            fit_cpu_s=c2 - c1,
             ar_car_s=w3 - w2,
+            ar_car_cpu_s=c3 - c2,
             core_s=w3 - w0,
             core_cpu_s=c3 - c0,
             caar_tests_s=w4 - w3,
             caar_tests_cpu_s=c4 - c3,
             total_s=w4 - w0,
+            total_cpu_s=c4 - c0,
             pairs=len(f.pairs),
             ar_rows=len(ar),
             car_rows=len(c),

@@ -203,3 +203,18 @@ def test_spanning_return_uses_both_factors_over_the_span(prices: pd.DataFrame) -
     daily = one.iloc[pos + 2]
     assert es.abnormal_returns(f, (2, 2))["ar"].iloc[0] == pytest.approx(
         daily["HALT"] - a - b1 * daily["IDX_GSPC"] - b2 * daily["CHN"], abs=1e-9)
+
+
+def test_a_session_absent_from_the_frame_is_missing_for_the_factor_too() -> None:
+    """A calendar session with no row in the returns frame is NaN for the security, its benchmark and its second
+    factor (never a value taken from another row of the frame)."""
+    days = sessions("XNYS", pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-12"))
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(rng.normal(0, 0.01, (len(days), 3)), index=days, columns=["S", "B", "F"])
+    frame.iloc[-1] = [0.5, 0.6, 0.7]  # a distinctive last row: a wrong gather would copy it
+    dropped = days[3]
+    panel = es.build_panel(frame.drop(index=dropped), {"S": "XNYS"}, {"S": "B"}, ["S"], factors={"S": "F"})
+    t = panel.sessions["XNYS"].get_loc(dropped)
+    assert np.isnan(panel.r[t, 0]) and np.isnan(panel.m[t, 0]) and np.isnan(panel.f[t, 0])
+    kept = [i for i in range(len(days)) if i != t]
+    np.testing.assert_array_equal(panel.f[kept, 0], frame.loc[days[kept], "F"].to_numpy())

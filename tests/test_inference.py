@@ -254,3 +254,35 @@ def test_inputs_from_event_study_frames() -> None:
     assert only_x["symbol"].tolist() == ["X", "X"]
     with pytest.raises(CrackdownError, match="several windows"):
         inf.inputs_from_event_study(car_frame.assign(window=["-1..1", "0..3", "-1..1"]), ar_frame, {})
+
+
+def test_integer_event_ids_flow_from_engine_frames_to_every_test() -> None:
+    """The engine's event ids can be integers (the sweep uses positions): inputs_from_event_study and the
+    cluster labels keep them as they are, so the cluster test matches the same study with text ids."""
+    dates = pd.to_datetime(["2021-07-01", "2021-07-02", "2021-07-02", "2021-07-05", "2021-09-06", "2021-09-07"])
+    ar_frame = pd.DataFrame(
+        {
+            "event_id": [3, 3, 10, 10, 25, 25],
+            "symbol": ["X", "Y"] * 3,
+            "exchange": ["XNYS", "XHKG"] * 3,
+            "date": dates,
+            "ar": [0.01, 0.0, -0.01, -0.01, 0.02, 0.01],
+        }
+    )
+    car_frame = ar_frame.drop(columns="date").rename(columns={"ar": "car"}).assign(window="0..0")
+    as_text = {3: "e03", 10: "e10", 25: "e25"}
+    target = ("long", "short")
+    labels = {"X": "long", "Y": "short"}
+    got = inf.inputs_from_event_study(car_frame, ar_frame, labels)
+    ref = inf.inputs_from_event_study(
+        car_frame.assign(event_id=car_frame["event_id"].map(as_text)),
+        ar_frame.assign(event_id=ar_frame["event_id"].map(as_text)),
+        labels,
+    )
+    assert sorted(got[1]["event_id"]) == [3, 3, 10, 10, 25, 25]
+    clusters = inf.event_clusters(got[1])
+    assert clusters.loc[3] == clusters.loc[10] != clusters.loc[25]  # 3 and 10 share 2021-07-02
+    for test in (inf.events_test, inf.pairs_test):
+        assert test(got[0], target) == test(ref[0], target)
+    assert inf.clusters_test(got[0], got[1], target) == inf.clusters_test(ref[0], ref[1], target)
+    assert inf.clusters_test(got[0], got[1], target).n == 2

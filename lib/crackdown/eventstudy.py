@@ -59,6 +59,9 @@ DEFAULT_WINDOW = (-1, 1)
 DEFAULT_MIN_OBS = 100
 CUMULATE = ("sum", "compound")  # CAR only, or CAR and BHAR (buy-and-hold abnormal return)
 _CHUNK = 4_000  # pairs per block when estimation-window matrices are materialised
+_PRODUCT_ROWS = 64  # securities per slice when _window_sums forms a product (stays in the CPU caches)
+_BATTERY_CHUNK = 1_000  # pairs per block of the test battery: its working arrays stay in the CPU caches
+_BATTERY_SECURITIES = 100  # the battery walks the pairs of this many securities at a time, event by event
 _THREADS = 2  # worker threads for the blocked estimation-window pass (numpy releases the GIL)
 
 
@@ -174,9 +177,7 @@ def build_panel(
     r = np.full((n_t, len(symbols)), np.nan)
     m = np.full((n_t, len(symbols)), np.nan)
     dates = np.full((n_t, len(mics)), np.datetime64("NaT"), dtype="datetime64[ns]")
-    values = np.vstack(
-        [returns.to_numpy(dtype=float), np.full((1, returns.shape[1]), np.nan)]
-    )  # last: NaN row
+    values = returns.to_numpy(dtype=float)
     cidx = returns.columns.get_indexer(symbols)
     bidx = returns.columns.get_indexer([b if b else None for b in bench])  # -1 where no benchmark
     fidx = returns.columns.get_indexer([b if b else None for b in fac])  # -1 where no second factor
@@ -187,18 +188,22 @@ def build_panel(
     fs = np.zeros((n_t, len(symbols))) if has_f and span_values is not None else None
     for k, mic in enumerate(mics):  # a handful of exchanges
         on = np.flatnonzero(ex_code == k)
-        rows = index.get_indexer(sess[mic])  # -1 (the NaN row) for sessions absent from the frame
+        rows = index.get_indexer(sess[mic])  # -1 for sessions absent from the frame: NaN below
         n = len(sess[mic])
+        absent = np.flatnonzero(rows < 0)[:, None]
         dates[:n, k] = sess[mic].to_numpy()
         r[:n, on] = values[np.ix_(rows, cidx[on])]
+        r[absent, on] = np.nan
         has_b = on[bidx[on] >= 0]
         m[:n, has_b] = values[np.ix_(rows, bidx[has_b])]
+        m[absent, has_b] = np.nan
         if span_values is not None:
             s[:n, on] = span_values[np.ix_(rows, cidx[on])]
             bs[:n, has_b] = span_values[np.ix_(rows, bidx[has_b])]
         if f is not None:
             has_f_k = on[fidx[on] >= 0]
             f[:n, has_f_k] = values[np.ix_(rows, fidx[has_f_k])]
+            f[absent, has_f_k] = np.nan
             if fs is not None:
                 fs[:n, has_f_k] = span_values[np.ix_(rows, fidx[has_f_k])]
     valid = ~np.isnan(r)
@@ -295,10 +300,15 @@ def announcement_day0(mic: str, events: pd.DataFrame) -> tuple[pd.DatetimeIndex,
     """Day 0 on exchange ``mic`` for each event and the rule that set it (:mod:`crackdown.announce`):
     ``close-after-instant`` (the first session closing after the stated time, in its stated zone) or
     ``date-fallback`` (no time: the first session on or after the local date)."""
+    return _day0_by_exchange([mic], events)[mic]
+
+
+def _day0_by_exchange(mics: Iterable[str], events: pd.DataFrame) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+    """:func:`announcement_day0` for several exchanges, reading the times and their rule once."""
     times, zones = _announcement_columns(events)
     instants = announce.announcement_instants(events["date"], times, zones)
     rule = np.where(instants.isna(), announce.RULE_FALLBACK, announce.RULE_CLOSE)
-    return announce.day0(mic, events["date"], times, zones), rule
+    return {mic: (announce.day0(mic, events["date"], times, zones), rule) for mic in mics}
 
 
 def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -322,31 +332,43 @@ def make_pairs(panel: ReturnPanel, events: pd.DataFrame, pairs: pd.DataFrame | N
         col = panel.col(pairs["symbol"])
     pos0 = np.empty(len(ev), dtype=np.int64)
     day0 = np.empty(len(ev), dtype="datetime64[ns]")
-    rule = np.empty(len(ev), dtype=object)
+    rule_at = np.zeros(len(ev), dtype=np.int64)  # position in rules: the rule of (exchange, event)
+    rules = [announce.RULE_FALLBACK]
     ex = panel.ex_code[col]
+    used = [mic for k, mic in enumerate(panel.mics) if (ex == k).any()]
+    by_exchange = _day0_by_exchange(used, events) if used else {}
     for k, mic in enumerate(panel.mics):  # a handful of exchanges
         here = ex == k
         if not here.any():
             continue
-        d0, how = announcement_day0(mic, events)
+        d0, how = by_exchange[mic]
         d0 = d0.to_numpy()
         day0[here] = d0[ev[here]]
-        rule[here] = how[ev[here]]
+        rule_at[here] = len(rules) + ev[here]
+        rules.extend(how)
         sess = panel.sessions[mic].to_numpy()
         pos = np.searchsorted(sess, d0[ev[here]], side="left")
         found = (pos < len(sess)) & (sess[np.minimum(pos, len(sess) - 1)] == d0[ev[here]])
         pos0[here] = np.where(found, pos, -1)  # -1: day 0 outside the returns' date range
     return pd.DataFrame(
         {
-            "event_id": events["event_id"].to_numpy()[ev],
-            "symbol": np.asarray(panel.symbols, dtype=object)[col],
-            "exchange": np.asarray(panel.exchanges, dtype=object)[col],
+            "event_id": _take_labels(events["event_id"].to_numpy(), ev),
+            "symbol": _take_labels(np.asarray(panel.symbols, dtype=object), col),
+            "exchange": _take_labels(np.asarray(panel.exchanges, dtype=object), col),
             "day0": day0,
             "col": col,
             "pos0": pos0,
-            "rule": rule,
+            "rule": _take_labels(np.asarray(rules, dtype=object), rule_at),
         }
     )
+
+
+def _take_labels(values: np.ndarray, idx: np.ndarray):
+    """``values[idx]`` as a frame column: for text labels, pandas' text column is built from the few distinct
+    labels and then repeated (inferring it from the repeated Python strings costs far more)."""
+    if len(idx) == 0 or values.dtype != object or not all(isinstance(v, str) for v in values):
+        return values[idx]
+    return pd.Series(values).array.take(idx)
 
 
 # ----------------------------------------------------------------------------------------------- fit
@@ -439,17 +461,26 @@ def _model_series(
 
 
 def _window_sums(
-    arrays: list[np.ndarray], pos0: np.ndarray, col: np.ndarray, a: int, b: int
+    arrays: list[np.ndarray | tuple[np.ndarray, np.ndarray]], pos0: np.ndarray, col: np.ndarray, a: int, b: int
 ) -> list[np.ndarray]:
-    """Sum of each (N, T) array over sessions pos0+a..pos0+b of row col, via prefix sums (NaN already zeroed)."""
-    n_t = arrays[0].shape[1]
+    """Sum of each (N, T) array over sessions pos0+a..pos0+b of row col, via prefix sums (NaN already zeroed).
+
+    An item may be a pair of arrays: their elementwise product, formed a few rows at a time into the prefix-sum
+    buffer's rows (no full-size temporary); a boolean array counts its True days.
+    """
+    n_rows, n_t = (arrays[0][0] if isinstance(arrays[0], tuple) else arrays[0]).shape
     lo = np.clip(pos0 + a, 0, n_t) + col * (n_t + 1)
     hi = np.clip(pos0 + b + 1, 0, n_t) + col * (n_t + 1)
     out = []
+    c = np.zeros((n_rows, n_t + 1))  # one buffer for every array (first column stays 0)
+    flat = c.ravel()
     for arr in arrays:
-        c = np.zeros((arr.shape[0], n_t + 1))
-        np.cumsum(arr, axis=1, out=c[:, 1:])  # contiguous rows: fast
-        flat = c.ravel()
+        if isinstance(arr, tuple):
+            for r0 in range(0, n_rows, _PRODUCT_ROWS):
+                rows = slice(r0, r0 + _PRODUCT_ROWS)
+                np.cumsum(np.multiply(arr[0][rows], arr[1][rows]), axis=1, out=c[rows, 1:])
+        else:
+            np.cumsum(arr, axis=1, out=c[:, 1:])  # contiguous rows: fast
         out.append(flat[hi] - flat[lo])
     return out
 
@@ -494,7 +525,7 @@ def fit(
     if z is not None:
         x0, z0 = np.where(valid, x, 0.0), np.where(valid & ~np.isnan(z), z, 0.0)
         n, sy, sx, sz, syy, sxx_r, szz_r, sxy_r, szy_r, sxz_r = _window_sums(
-            [valid.astype(float), y0, x0, z0, y0 * y0, x0 * x0, z0 * z0, x0 * y0, z0 * y0, x0 * z0], pos0, col, *est
+            [valid, y0, x0, z0, (y0, y0), (x0, x0), (z0, z0), (x0, y0), (z0, y0), (x0, z0)], pos0, col, *est
         )
         has = panel.has_factor[col]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -514,7 +545,7 @@ def fit(
         factor_cols = {"has_factor": has, "beta2": beta2, "zbar": np.where(has, zbar, nan),
                        "szz": np.where(has, szz, nan), "sxz": np.where(has, sxz, nan)}
     elif x is None:
-        n, sy, syy = _window_sums([valid.astype(float), y0, y0 * y0], pos0, col, *est)
+        n, sy, syy = _window_sums([valid, y0, (y0, y0)], pos0, col, *est)
         ybar = np.divide(sy, n, out=np.full_like(sy, np.nan), where=n > 0)
         ss = np.maximum(syy - n * ybar**2, 0.0)
         sigma = np.sqrt(np.divide(ss, n - 1, out=np.full_like(ss, np.nan), where=n > 1))
@@ -524,7 +555,7 @@ def fit(
     else:
         x0 = np.where(valid, x, 0.0)
         n, sy, sx, syy, sxx_r, sxy_r = _window_sums(
-            [valid.astype(float), y0, x0, y0 * y0, x0 * x0, x0 * y0], pos0, col, *est
+            [valid, y0, x0, (y0, y0), (x0, x0), (x0, y0)], pos0, col, *est
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             ybar, xbar = sy / n, sx / n
@@ -868,12 +899,59 @@ def _blocks(n: int, size: int = _CHUNK) -> Iterator[np.ndarray]:
         yield np.arange(start, min(start + size, n))
 
 
-def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
-    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN (else: undefined)."""
+_SIGN = np.int64(-(2**63))
+
+
+def _sorted_ranks(a: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's sort order (NaN last) and the average-tie ranks (1..M) of the values in that order; positions
+    M+1.. (the NaN) get their position number. ``valid``: ~isnan(a) when already at hand.
+
+    Fast path: one sort of 64-bit keys per row, the value's order-preserving bit pattern with its lowest bits
+    replaced by its column, so the sorted keys carry the order. Rows where two neighbouring keys lie within
+    twice that many bits (a tie, -0.0 next to 0.0, or values a few hundred ulps apart) are ranked exactly by
+    :func:`_exact_sorted_ranks`.
+    """
     n_rows, k = a.shape
-    flat = np.argsort(a, axis=1)  # NaN sorts last, so valid values take positions 1..M
-    flat += (np.arange(n_rows) * k)[:, None]  # flat positions of each row's sorted order
-    s = a.ravel()[flat]
+    valid = ~np.isnan(a) if valid is None else valid
+    clean = bool(valid.all())
+    bits = max(int(k - 1).bit_length(), 1)
+    low = np.int64((1 << bits) - 1)
+    column = np.arange(k, dtype=np.int64)
+    bits_of = np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
+    key = bits_of >> 63
+    key |= _SIGN
+    key ^= bits_of  # as unsigned integers these keys sort like the values (IEEE 754)
+    key &= ~low
+    key |= column
+    if not clean:  # NaN: the largest keys, so they sort last
+        np.putmask(key, ~valid, np.int64(-1) & ~low | column)  # values repeat per row: the column
+    ordered = key.view(np.uint64)
+    ordered.sort(axis=1)
+    step = ordered[:, 1:] - ordered[:, :-1]  # sorted: no wrap-around
+    near = step <= np.uint64(2 * low + 1)  # neighbouring high bits equal or adjacent
+    if not clean:
+        near &= np.arange(1, k) < valid.sum(axis=1)[:, None]  # NaN placeholders share their high bits
+    order = key & low
+    ranks = np.broadcast_to(np.arange(1.0, k + 1), (n_rows, k))
+    exact = np.flatnonzero(near.any(axis=1))
+    if len(exact):
+        exact_order, exact_ranks = _exact_sorted_ranks(a[exact])
+        order[exact] = exact_order
+        ranks = ranks.copy()
+        ranks[exact] = exact_ranks
+    return order, ranks
+
+
+def _exact_sorted_ranks(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_sorted_ranks` by argsort, averaging the positions of tied values."""
+    n_rows, k = a.shape
+    valid = ~np.isnan(a)
+    s = np.sort(a, axis=1)  # the sorted values (NaN last): to find ties
+    last = s[np.arange(n_rows), np.maximum(valid.sum(axis=1) - 1, 0)]
+    if np.isposinf(last).any():  # a +inf value would tie with the NaN placeholders below
+        order = np.argsort(a, axis=1)
+    else:  # NaN as +inf: the same order, and numpy's vectorised argsort (several times faster than with NaN)
+        order = np.argsort(np.where(valid, a, np.inf), axis=1)
     ranks = np.broadcast_to(np.arange(1.0, k + 1), (n_rows, k))
     tied = (s[:, 1:] == s[:, :-1]).any(axis=1)  # NaN == NaN is False
     if tied.any():  # average the positions of tied values, only in rows that have ties
@@ -885,15 +963,33 @@ def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
         avg = np.bincount(gid, weights=pos) / np.bincount(gid)
         ranks = ranks.copy()
         ranks[tied] = avg[gid].reshape(t.shape)
+    return order, ranks
+
+
+def _rank_rows(a: np.ndarray, keep_nan: bool = True) -> np.ndarray:
+    """Average-tie ranks (1..M) of the non-NaN values in each row; NaN stays NaN (else: undefined)."""
+    order, ranks = _sorted_ranks(a)
     out = np.empty_like(a)
-    out.ravel()[flat] = ranks
+    np.put_along_axis(out, order, ranks, axis=1)
     if keep_nan:
         out[np.isnan(a)] = np.nan
     return out
 
 
+def _rank_day_sums(a: np.ndarray, valid: np.ndarray, m_ok: np.ndarray, clean: bool) -> np.ndarray:
+    """Per column (day): the sum over rows of rank / (1 + M_i) - 1/2 (Corrado-Zivney standardised ranks, M_i the
+    row's valid values; NaN days count 0). Summed through the sort order (no scatter back to the days); the
+    rows are added in order, as a column sum would."""
+    order, ranks = _sorted_ranks(a, valid)
+    u = ranks * (1.0 / (1 + m_ok))[:, None]
+    u -= 0.5
+    if not clean:  # NaN sorts last: positions M_i.. of the order are the missing days
+        u[np.arange(a.shape[1]) >= m_ok[:, None]] = 0.0
+    return np.bincount(order.ravel(), weights=u.ravel(), minlength=a.shape[1])
+
+
 def _block_stats(f: Fit, rows: np.ndarray, groups: np.ndarray, days: np.ndarray, n_est_days: int) -> dict:
-    """Accumulators over one block of pairs (rows sorted by group code ``groups``; a group is one (event,
+    """Accumulators over one block of pairs ``rows`` with group codes ``groups`` (a group is one (event,
     exchange, day 0) and lies inside one event)."""
     a = _ar_matrix(f, days, rows)
     valid = ~np.isnan(a)
@@ -910,20 +1006,16 @@ def _block_stats(f: Fit, rows: np.ndarray, groups: np.ndarray, days: np.ndarray,
     norm = np.sqrt(np.einsum("ij,ij->i", unit, unit))
     has = norm > 0
     unit /= np.where(has, norm, 1.0)[:, None]  # unit-norm residual deviations (zero rows stay zero)
-    seg_g, seg_start = np.unique(groups, return_index=True)  # groups sorted: contiguous segments
-    u = _rank_rows(a, keep_nan=False)
-    u *= (1.0 / (1 + m_ok))[:, None]
-    u -= 0.5
-    if not clean:
-        u[~valid] = 0.0
+    seg_start = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])  # runs of one group
+    seg_g = groups[seg_start]
     return {
         "share_pos": share_pos,
         "seg_g": seg_g,
         "unit_sum": np.add.reduceat(unit, seg_start, axis=0),
         "unit_sq": np.add.reduceat(has.astype(float), seg_start),
         "port_sum": a0.sum(axis=0),
-        "cnt": valid.sum(axis=0),
-        "rank_sum": u.sum(axis=0),
+        "cnt": np.full(a.shape[1], len(a)) if clean else valid.sum(axis=0),
+        "rank_sum": _rank_day_sums(a, valid, m_ok, clean),
     }
 
 
@@ -962,21 +1054,26 @@ def _estimation_stats(f: Fit, rows: np.ndarray, window: tuple[int, int], events:
     groups = np.cumsum(new) - 1
     n_groups = int(groups[-1]) + 1 if len(groups) else 0
     first = np.flatnonzero(new)
-    rows_sorted = rows[order]
-    blocks = list(_blocks(len(rows)))
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy releases the GIL in sorts and gathers
-        parts = list(pool.map(lambda b: _block_stats(f, rows_sorted[b], groups[b], days, n_est_days), blocks))
+    group_of = np.empty(len(rows), dtype=np.int64)
+    group_of[order] = groups
+    col = f.arrays["col"][rows]
+    # walk a few securities at a time, group by group: their overlapping windows stay in the CPU caches
+    walk = np.lexsort((col, group_of, col // _BATTERY_SECURITIES))
+    rows_walk, groups_walk = rows[walk], group_of[walk]
+    blocks = list(_blocks(len(rows), _BATTERY_CHUNK))
     share_pos = np.empty(len(rows))
     group_sum = np.zeros((n_groups, n_est_days))
     group_sq = np.zeros(n_groups)
     port_sum, cnt, rank_sum = np.zeros(len(days)), np.zeros(len(days)), np.zeros(len(days))
-    for b, part in zip(blocks, parts, strict=True):  # combine in block order
-        share_pos[order[b]] = part["share_pos"]
-        group_sum[part["seg_g"]] += part["unit_sum"]
-        group_sq[part["seg_g"]] += part["unit_sq"]
-        port_sum += part["port_sum"]
-        cnt += part["cnt"]
-        rank_sum += part["rank_sum"]
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # numpy releases the GIL in sorts and gathers
+        parts = pool.map(lambda b: _block_stats(f, rows_walk[b], groups_walk[b], days, n_est_days), blocks)
+        for b, part in zip(blocks, parts, strict=True):  # combine in block order: deterministic
+            share_pos[walk[b]] = part["share_pos"]
+            np.add.at(group_sum, part["seg_g"], part["unit_sum"])  # a group can recur in a block
+            np.add.at(group_sq, part["seg_g"], part["unit_sq"])
+            port_sum += part["port_sum"]
+            cnt += part["cnt"]
+            rank_sum += part["rank_sum"]
     group_event = keys[first, 0] if n_groups else np.array([], dtype=np.int64)
     unit_sum = np.zeros((n_events, n_est_days))
     unit_sq = np.zeros(n_events)
@@ -1036,7 +1133,7 @@ def _group_tests(f: Fit, rows: np.ndarray, window: tuple[int, int], cars: dict[s
     out: dict[str, float] = {"n": n}
     if n == 0:
         return out
-    ev_codes, events = np.unique(f.pairs["event_id"].to_numpy()[rows].astype(str), return_inverse=True)
+    ev_codes, events = _event_codes(f.pairs["event_id"].to_numpy()[rows])
     est = _estimation_stats(f, rows, window, events, len(ev_codes))
     share_pos, usum, usq, n_est_days = est.share_pos, est.unit_sum, est.unit_sq, est.n_est_days
     psum, pcnt, rsum, rcnt = est.port_sum, est.cnt, est.rank_sum, est.cnt
@@ -1084,6 +1181,14 @@ def _portfolio(est_series: np.ndarray, event_series: np.ndarray, w: int, prefix:
         f"{prefix}_t": t,
         f"p_{prefix}": 2 * stats.t.sf(abs(t), len(est_series) - 1) if len(est_series) > 1 else np.nan,
     }
+
+
+def _event_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids.astype(str), return_inverse=True)``: the distinct event ids as text, sorted, and each
+    pair's position among them; the few distinct ids are found first (hashing), then converted and sorted."""
+    codes, distinct = pd.factorize(ids, use_na_sentinel=False)
+    names, position = np.unique(np.asarray(distinct).astype(str), return_inverse=True)
+    return names, position[codes]
 
 
 def _group_rows(f: Fit, groups) -> dict[str, np.ndarray]:
@@ -1151,7 +1256,7 @@ def long_short(
         raise CrackdownError("groups: long-short needs pairs in both legs")
     days = np.concatenate([np.arange(f.estimation[0], f.estimation[1] + 1), _event_offsets(f, w)])
     n_est = f.estimation[1] - f.estimation[0] + 1
-    ev_codes, ev = np.unique(f.pairs["event_id"].to_numpy().astype(str), return_inverse=True)
+    ev_codes, ev = _event_codes(f.pairs["event_id"].to_numpy())
     legs = []
     for rows in (g["long"], g["short"]):
         a = _ar_matrix(f, days, rows)
@@ -1219,7 +1324,7 @@ def placebo_pvalue(
     if coverage not in ("all", "any"):
         raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
     cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
-    ev_codes, ev = np.unique(p["event_id"].to_numpy().astype(str), return_inverse=True)
+    ev_codes, ev = _event_codes(p["event_id"].to_numpy())
     placebo.check_pool(pool)
     bench = None
     if pool == "regime":

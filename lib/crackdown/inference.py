@@ -143,14 +143,15 @@ def event_clusters(windows: pd.DataFrame) -> pd.Series:
     """Cluster label per event: events are linked when any of their windows (on any exchange) share a
     calendar date (start_i <= end_j and start_j <= end_i, inclusive), and clusters are the connected
     components of that graph (so A-B and B-C overlapping puts A, B, C together). Labels 0.. in order of
-    each cluster's earliest window start."""
+    each cluster's earliest window start; indexed by event_id with the ids' own type (text or integer, as in
+    the pair frames of :func:`event_values`)."""
     _require(windows, ("event_id", "start", "end"), "windows")
     w = windows.dropna(subset=["start", "end"])
     start = pd.to_datetime(w["start"]).to_numpy()
     end = pd.to_datetime(w["end"]).to_numpy()
     if (start > end).any():
         raise CrackdownError(f"windows: start after end for event {w['event_id'][start > end].iloc[0]!r}")
-    codes, ev = np.unique(w["event_id"].astype(str).to_numpy(), return_inverse=True)
+    ev, codes = pd.factorize(w["event_id"], sort=True)  # ids as given (text or integer), not cast to text
     overlap = (start[:, None] <= end[None, :]) & (start[None, :] <= end[:, None])  # windows x windows
     i, j = np.nonzero(overlap)
     graph = coo_matrix((np.ones(len(i)), (ev[i], ev[j])), shape=(len(codes), len(codes)))
@@ -268,7 +269,8 @@ def inputs_from_event_study(
     ``car_frame``: ``eventstudy.car(fit, window)`` (event_id, symbol, exchange, car, ...); ``ar_frame``:
     ``eventstudy.abnormal_returns(fit, window)`` (event_id, symbol, exchange, date, ar, ...); ``groups``:
     symbol -> group label (symbols without a label are left out). Windows are each event's first and last
-    window session per exchange; daily holds date, group, ar for every pair-day of the window.
+    window session per exchange; daily holds date, group, ar for every pair-day of the window. Event ids keep
+    their type in all three frames (text, or the integer positions of a sweep).
     """
     _require(car_frame, ("event_id", "symbol", "car"), "car_frame")
     _require(ar_frame, ("event_id", "symbol", "exchange", "date", "ar"), "ar_frame")

@@ -52,11 +52,8 @@ def window_inference(data: SweepData, windows: Sequence[Sequence[int]], estimati
     for w in windows:  # a handful of windows
         win = eventstudy._check_window(w, "window")
         label = _window_label(win)
-        names = data.events["event_id"].astype(str).to_numpy()  # the engine's event ids here are positions
-        car_frame, ar_frame = eventstudy.car(f, win), eventstudy.abnormal_returns(f, win)
-        car_frame["event_id"] = names[car_frame["event_id"].to_numpy(dtype=np.int64)]
-        ar_frame["event_id"] = names[ar_frame["event_id"].to_numpy(dtype=np.int64)]
-        cars, wins, daily = inference.inputs_from_event_study(car_frame, ar_frame, labels)
+        cars, wins, daily = inference.inputs_from_event_study(  # event ids here: positions in data.events
+            eventstudy.car(f, win), eventstudy.abnormal_returns(f, win), labels)
         tests = {"pairs": (inference.pairs_test, (cars,)), "events": (inference.events_test, (cars,)),
                  "clusters": (inference.clusters_test, (cars, wins)),
                  "calendar_time": (inference.calendar_time_test, (daily,))}
