@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it imports all of statsmodels (0.3 s)
 from scipy import stats
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api (0.3 s to import it all)
 
 from crackdown.errors import CrackdownError
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it imports all of statsmodels (0.3 s)
 from scipy import stats
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api (0.3 s to import it all)
 
 from crackdown import alignment
 from crackdown.errors import CrackdownError
