@@ -46,18 +46,18 @@ def _timed(cmd: list[str], root: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_runner(root: Path, jobs: int | None) -> float:
+def run_runner(root: Path, jobs: int | None, profile: str = "ci") -> float:
     # --publish: the ci values differ from the report's profile, so the run would otherwise go to outputs/scratch/
-    cmd = [str(BIN / "crackdown"), "run", "--profile", "ci", "--publish", "--no-progress"]
+    cmd = [str(BIN / "crackdown"), "run", "--profile", profile, "--publish", "--no-progress"]
     return _timed(cmd + (["--jobs", str(jobs)] if jobs else []), root)
 
 
-def run_sequential(root: Path) -> float:
+def run_sequential(root: Path, profile_name: str = "ci") -> float:
     started = time.perf_counter()
     out = root / "seq"
     out.mkdir()
     for nb in sorted((root / "notebooks").glob("*.ipynb")):
-        profile = root / "profiles" / "ci" / f"{nb.stem}.yaml"
+        profile = root / "profiles" / profile_name / f"{nb.stem}.yaml"
         params = yaml.safe_load(profile.read_text()) if profile.exists() else {}
         (out / f"{nb.stem}.yaml").write_text(yaml.safe_dump(params or {}))
         executed = out / nb.name
