@@ -36,8 +36,10 @@ def _per_distinct(values, convert):
     """``convert`` (an element-wise conversion returning an array-like) applied to each distinct value once and
     spread back: placebo draws repeat a few hundred dates and a handful of times thousands of times. ``convert``
     of all values is the fallback (and gives the same error message) when it fails on the distinct ones."""
-    try:
-        codes, distinct = pd.factorize(pd.Series(list(values), dtype=object), use_na_sentinel=False)
+    typed = isinstance(values, (pd.Series, pd.Index, np.ndarray)) and values.dtype != object
+    try:  # a typed column (datetime64, say) is factorized as it is: its distinct values keep its type
+        codes, distinct = pd.factorize(values if typed else pd.Series(list(values), dtype=object),
+                                       use_na_sentinel=False)
     except TypeError:  # unhashable values: convert them all
         return convert(values)
     if len(distinct) == len(codes):
