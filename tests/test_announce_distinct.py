@@ -38,6 +38,9 @@ def test_times_and_zones_per_distinct_value_equal_every_value_converted() -> Non
     expected = expected.where(expected.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
     assert text.dtype == object and list(text) == list(expected)
     np.testing.assert_array_equal(announce._minutes(text), announce._minutes_of(text))
+    none = np.full(40, "", dtype=object)  # no time at all (placebo draws)
+    got, expected = announce._minutes(none), announce._minutes_of(none)
+    assert got.dtype == expected.dtype and np.isnan(got).all() and np.isnan(expected).all() and len(got) == 40
 
 
 def test_a_bad_value_among_repeats_is_reported_as_before() -> None:

@@ -79,6 +79,8 @@ def _stripped_text(values) -> np.ndarray:
 
 def _minutes(times: np.ndarray) -> np.ndarray:
     """Minutes after midnight of HH:MM strings; NaN where empty. CrackdownError naming ``time`` if malformed."""
+    if len(times) and (np.asarray(times, dtype=object) == "").all():  # no time stated (placebo draws)
+        return np.full(len(times), np.nan)
     return _per_distinct(times, _minutes_of)
 
 
