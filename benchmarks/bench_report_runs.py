@@ -56,6 +56,11 @@ def measured(step: Callable[[], object]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def note(label: str, times: dict[str, tuple[float, float]]) -> None:
+    """Say on stderr what a step took as soon as it ends (the table is printed at the end)."""
+    print(f"{label}: {times[label][0]:.1f} s wall, {times[label][1]:.1f} s CPU", file=sys.stderr, flush=True)
+
+
 def statuses(root: Path) -> dict[str, str]:
     """``{notebook: status JSON text}`` of a project's last run."""
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted((root / "outputs" / "status").glob("*.json"))}
@@ -113,17 +118,22 @@ def main() -> None:
         report = _project(tmp, real)
         profile = args.profile
         times["cold"] = measured(lambda: run_runner(report, args.jobs, profile))
+        note("cold", times)
         after_cold = statuses(report)
         times["no-op"] = measured(lambda: run_runner(report, args.jobs, profile))
+        note("no-op", times)
         after_noop = statuses(report)
         touch_notebook(report, ONE_NOTEBOOK)
         times["one"] = measured(lambda: run_runner(report, args.jobs, profile))
+        note("one", times)
         after_one = statuses(report)
         floor_root = _project(tmp, trivial)
         times["floor"] = measured(lambda: run_runner(floor_root, args.jobs, profile))
+        note("floor", times)
         if not args.skip_naive:
             naive_root = _project(tmp, real)
             times["naive"] = measured(lambda: run_sequential(naive_root, profile))
+            note("naive", times)
     load_end = os.getloadavg()[0]
     cold = times["cold"][0]
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.platform()}, "
