@@ -1,12 +1,13 @@
 """Benchmark for issue 17: report runs near the floor when cold, nearly free when nothing changed.
 
-Measures in one run, in scratch copies of the project (each with its own empty ``outputs/``, so the data cache
-and any execution cache start cold):
+Measures in one run, in scratch copies of the project (each with its own empty ``outputs/``, so the data,
+calendar and execution caches start cold), with the parameter profile PROFILE (``--profile``; default ``full``,
+the report ``make report`` builds; ``ci`` is the test suite's small one):
 
-  cold       `crackdown run --profile ci --publish` on the report's N notebooks, nothing cached
+  cold       `crackdown run --profile PROFILE --publish` on the report's N notebooks, nothing cached
   floor      the same runner on N trivial notebooks that only import pandas and seaborn
-  naive      papermill CLI then `jupyter nbconvert --to html`, notebook by notebook (from bench_runner.py)
-  no-op      the same `crackdown run --profile ci --publish` again in the cold run's copy, nothing changed
+  naive      papermill CLI then `jupyter nbconvert --to html`, notebook by notebook, PROFILE's parameters
+  no-op      the same `crackdown run --profile PROFILE --publish` again in the cold run's copy, nothing changed
   one        again, after adding a Markdown cell to one notebook (ONE_NOTEBOOK); lists the notebooks that
              were executed again (expected: that notebook and 00_summary, which reads the others' results)
 
@@ -17,7 +18,8 @@ Wall time and CPU time (user + system of finished child processes) are reported,
 Targets (issue 17): cold / floor <= 1.3; naive / cold >= 3; no-op / cold <= 0.15; only ONE_NOTEBOOK and
 00_summary re-execute after ONE_NOTEBOOK changes.
 
-Usage: .venv/bin/python benchmarks/bench_report_runs.py [--jobs N] [--skip-naive] [--notebooks A,B]
+Usage: nice -n 10 .venv/bin/python benchmarks/bench_report_runs.py [--profile full|ci] [--jobs N] [--skip-naive]
+       [--notebooks A,B]
 (``--notebooks`` runs a subset, for a quick check of the script; the ratios need the whole report.)
 Prints a Markdown table to paste into BENCHMARKS.md.
 """
@@ -54,6 +56,11 @@ def measured(step: Callable[[], object]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def note(label: str, times: dict[str, tuple[float, float]]) -> None:
+    """Say on stderr what a step took as soon as it ends (the table is printed at the end)."""
+    print(f"{label}: {times[label][0]:.1f} s wall, {times[label][1]:.1f} s CPU", file=sys.stderr, flush=True)
+
+
 def statuses(root: Path) -> dict[str, str]:
     """``{notebook: status JSON text}`` of a project's last run."""
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted((root / "outputs" / "status").glob("*.json"))}
@@ -87,6 +94,7 @@ def verdict(name: str, value: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="full", help="parameter profile (default: full, the report's)")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--skip-naive", action="store_true", help="leave out the (slow) papermill + nbconvert run")
     parser.add_argument("--notebooks", default="", help="comma-separated subset of the notebooks (default: all)")
@@ -108,34 +116,46 @@ def main() -> None:
         trivial_dir.mkdir()
         trivial = [trivial_notebook(trivial_dir, i) for i in range(n)]
         report = _project(tmp, real)
-        times["cold"] = measured(lambda: run_runner(report, args.jobs))
+        profile = args.profile
+        times["cold"] = measured(lambda: run_runner(report, args.jobs, profile))
+        note("cold", times)
         after_cold = statuses(report)
-        times["no-op"] = measured(lambda: run_runner(report, args.jobs))
+        times["no-op"] = measured(lambda: run_runner(report, args.jobs, profile))
+        note("no-op", times)
         after_noop = statuses(report)
         touch_notebook(report, ONE_NOTEBOOK)
-        times["one"] = measured(lambda: run_runner(report, args.jobs))
+        times["one"] = measured(lambda: run_runner(report, args.jobs, profile))
+        note("one", times)
         after_one = statuses(report)
         floor_root = _project(tmp, trivial)
-        times["floor"] = measured(lambda: run_runner(floor_root, args.jobs))
+        times["floor"] = measured(lambda: run_runner(floor_root, args.jobs, profile))
+        note("floor", times)
         if not args.skip_naive:
             naive_root = _project(tmp, real)
-            times["naive"] = measured(lambda: run_sequential(naive_root))
+            times["naive"] = measured(lambda: run_sequential(naive_root, profile))
+            note("naive", times)
     load_end = os.getloadavg()[0]
     cold = times["cold"][0]
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.platform()}, "
-          f"Python {platform.python_version()}; N = {n} notebooks; ci profile; one run each; "
+          f"Python {platform.python_version()}; N = {n} notebooks; {args.profile} profile; one run each; "
           f"1-minute load average {load_start:.1f} at the start, {load_end:.1f} at the end")
-    print("\n| measurement | wall (s) | CPU (s) | ratio |\n| --- | --- | --- | --- |")
-    print(f"| cold full report (`crackdown run --profile ci --publish`) | {cold:.1f} | {times['cold'][1]:.1f} | 1.00 |")
-    print(f"| floor: same runner, {n} trivial notebooks | {times['floor'][0]:.1f} | {times['floor'][1]:.1f} | "
-          f"cold / floor = {verdict('cold / floor', cold / times['floor'][0])} |")
+    print("\n| measurement | wall (s) | CPU (s) | ratio (wall) | ratio (CPU) |\n| --- | --- | --- | --- | --- |")
+    print(f"| cold full report (`crackdown run --profile {args.profile} --publish`) | {cold:.1f} | "
+          f"{times['cold'][1]:.1f} | 1.00 | 1.00 |")
+    cold_cpu = times["cold"][1]
+
+    def row(label: str, key: str, ratio: str, target: str | None, numerator_is_cold: bool = False) -> None:
+        wall, cpu = times[key]
+        walls = (cold / wall) if numerator_is_cold else (wall / cold)
+        cpus = (cold_cpu / cpu) if numerator_is_cold else (cpu / cold_cpu)
+        shown = verdict(target, walls) if target else f"{walls:.2f}"
+        print(f"| {label} | {wall:.1f} | {cpu:.1f} | {ratio} = {shown} | {cpus:.2f} |")
+
+    row(f"floor: same runner, {n} trivial notebooks", "floor", "cold / floor", "cold / floor", numerator_is_cold=True)
     if "naive" in times:
-        print(f"| papermill CLI + nbconvert CLI, one after another | {times['naive'][0]:.1f} | "
-              f"{times['naive'][1]:.1f} | naive / cold = {verdict('naive / cold', times['naive'][0] / cold)} |")
-    print(f"| no-op rerun (nothing changed) | {times['no-op'][0]:.1f} | {times['no-op'][1]:.1f} | "
-          f"no-op / cold = {verdict('no-op / cold', times['no-op'][0] / cold)} |")
-    print(f"| rerun after changing {ONE_NOTEBOOK} | {times['one'][0]:.1f} | {times['one'][1]:.1f} | "
-          f"one / cold = {times['one'][0] / cold:.2f} |")
+        row("papermill CLI + nbconvert CLI, one after another", "naive", "naive / cold", "naive / cold")
+    row("no-op rerun (nothing changed)", "no-op", "no-op / cold", "no-op / cold")
+    row(f"rerun after changing {ONE_NOTEBOOK}", "one", "one / cold", None)
     noop_again = executed_again(after_cold, after_noop)
     one_again = executed_again(after_noop, after_one)
     expected = sorted({ONE_NOTEBOOK, "00_summary"} & {nb.stem for nb in real})

@@ -37,8 +37,8 @@ def _project(tmp: Path, notebooks: list[Path]) -> Path:
     return root
 
 
-def _timed(cmd: list[str], root: Path) -> float:
-    env = {**os.environ, "CRACKDOWN_ROOT": str(root)}
+def _timed(cmd: list[str], root: Path, extra_env: dict[str, str] | None = None) -> float:
+    env = {**os.environ, "CRACKDOWN_ROOT": str(root), **(extra_env or {})}
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=root, env=env, check=False, capture_output=True, text=True)
     if done.returncode != 0:
@@ -46,25 +46,37 @@ def _timed(cmd: list[str], root: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_runner(root: Path, jobs: int | None) -> float:
+def run_runner(root: Path, jobs: int | None, profile: str = "ci") -> float:
     # --publish: the ci values differ from the report's profile, so the run would otherwise go to outputs/scratch/
-    cmd = [str(BIN / "crackdown"), "run", "--profile", "ci", "--publish", "--no-progress"]
+    cmd = [str(BIN / "crackdown"), "run", "--profile", profile, "--publish", "--no-progress"]
     return _timed(cmd + (["--jobs", str(jobs)] if jobs else []), root)
 
 
-def run_sequential(root: Path) -> float:
+def run_sequential(root: Path, profile_name: str = "ci") -> float:
     started = time.perf_counter()
     out = root / "seq"
     out.mkdir()
-    for nb in sorted((root / "notebooks").glob("*.ipynb")):
-        profile = root / "profiles" / "ci" / f"{nb.stem}.yaml"
+    results = root / "outputs" / "results"
+    results.mkdir(parents=True)
+    for nb in _declared_order(sorted((root / "notebooks").glob("*.ipynb"))):
+        profile = root / "profiles" / profile_name / f"{nb.stem}.yaml"
         params = yaml.safe_load(profile.read_text()) if profile.exists() else {}
         (out / f"{nb.stem}.yaml").write_text(yaml.safe_dump(params or {}))
         executed = out / nb.name
+        # results go where the report reads them (as the runner publishes them): 00_summary reads the others'
         _timed([str(BIN / "papermill"), str(nb), str(executed), "-f", str(out / f"{nb.stem}.yaml"),
-                "--cwd", str(root / "notebooks"), "-k", "python3", "--no-progress-bar"], root)
+                "--cwd", str(root / "notebooks"), "-k", "python3", "--no-progress-bar"], root,
+               {"CRACKDOWN_RESULTS_DIR": str(results)})
         _timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed), "--output-dir", str(out)], root)
     return time.perf_counter() - started
+
+
+def _declared_order(notebooks: list[Path]) -> list[Path]:
+    """Notebooks that declare they run ``after`` others (00_summary reads their results) go after them."""
+    import nbformat
+
+    later = {nb for nb in notebooks if nbformat.read(nb, as_version=4).metadata.get("crackdown", {}).get("after")}
+    return [nb for nb in notebooks if nb not in later] + [nb for nb in notebooks if nb in later]
 
 
 def trivial_notebook(path: Path, i: int) -> Path:

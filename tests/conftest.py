@@ -17,11 +17,14 @@ TEST_NOTEBOOKS = ROOT / "tests" / "notebooks"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Tests keep their data cache apart from the checkout's ``outputs/.cache/data``, so they never evict it."""
-    if "CRACKDOWN_DATA_CACHE_DIR" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="crackdown-data-cache-")
-        os.environ["CRACKDOWN_DATA_CACHE_DIR"] = folder
-        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    """Tests keep their data and calendar caches apart from the checkout's ``outputs/.cache``, so they never
+    evict them."""
+    for variable, prefix in (("CRACKDOWN_DATA_CACHE_DIR", "crackdown-data-cache-"),
+                             ("CRACKDOWN_CALENDAR_CACHE_DIR", "crackdown-calendar-cache-")):
+        if variable not in os.environ:
+            folder = tempfile.mkdtemp(prefix=prefix)
+            os.environ[variable] = folder
+            config.add_cleanup(lambda folder=folder: shutil.rmtree(folder, ignore_errors=True))
 
 
 @dataclass

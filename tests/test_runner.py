@@ -133,3 +133,24 @@ def test_notebook_without_kernel_metadata_runs_in_the_project_kernel(scratch_pro
     listed = run_crackdown(scratch_project, "list")
     assert listed.returncode == 0, listed.stderr
     assert "n: int = 3" in listed.stdout
+
+
+def test_kernels_run_math_libraries_on_one_thread(scratch_project: Path, monkeypatch) -> None:
+    """The runner runs a notebook per CPU: each kernel's BLAS/OpenMP pools get one thread, unless the user set one."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["crackdown"] = {"question": "Which thread limits does the kernel see?"}
+    cell = nbformat.v4.new_code_cell("n = 1")
+    cell.metadata["tags"] = ["parameters"]
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    nb.cells = [cell, nbformat.v4.new_code_cell(f"import os\nprint({{k: os.environ.get(k) for k in {names!r}}})")]
+    nbformat.write(nb, scratch_project / "notebooks" / "threads.ipynb")
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    result = run_crackdown(scratch_project, "run", "threads", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    executed = nbformat.read(scratch_project / "outputs" / "notebooks" / "threads.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+    assert printed.strip() == str({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "3"})

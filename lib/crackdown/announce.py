@@ -32,7 +32,30 @@ RULE_CLOSE = "close-after-instant"
 RULE_FALLBACK = "date-fallback"
 
 
+def _per_distinct(values, convert):
+    """``convert`` (an element-wise conversion returning an array-like) applied to each distinct value once and
+    spread back: placebo draws repeat a few hundred dates and a handful of times thousands of times. ``convert``
+    of all values is the fallback (and gives the same error message) when it fails on the distinct ones."""
+    typed = isinstance(values, (pd.Series, pd.Index, np.ndarray)) and values.dtype != object
+    try:  # a typed column (datetime64, say) is factorized as it is: its distinct values keep its type
+        codes, distinct = pd.factorize(values if typed else pd.Series(list(values), dtype=object),
+                                       use_na_sentinel=False)
+    except TypeError:  # unhashable values: convert them all
+        return convert(values)
+    if len(distinct) == len(codes):
+        return convert(values)
+    try:
+        converted = convert(distinct)
+    except CrackdownError:
+        return convert(values)  # raises, naming the first bad value and its row as before
+    return converted[codes]
+
+
 def _dates(dates) -> pd.DatetimeIndex:
+    return _per_distinct(dates, _dates_of)
+
+
+def _dates_of(dates) -> pd.DatetimeIndex:
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(dates), dtype=object)).to_numpy())
     except (ValueError, TypeError) as exc:
@@ -46,12 +69,23 @@ def _as_list(value, n: int, default: str, parameter: str) -> np.ndarray:
     out = pd.Series(list(value), dtype=object)
     if len(out) != n:
         raise CrackdownError(f"{parameter}: expected {n} values, one per date, got {len(out)}")
+    return _per_distinct(out, _stripped_text)
+
+
+def _stripped_text(values) -> np.ndarray:
+    out = pd.Series(list(values), dtype=object)
     return out.where(out.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
 
 
 def _minutes(times: np.ndarray) -> np.ndarray:
     """Minutes after midnight of HH:MM strings; NaN where empty. CrackdownError naming ``time`` if malformed."""
-    text = pd.Series(times, dtype=object).astype(str)
+    if len(times) and (np.asarray(times, dtype=object) == "").all():  # no time stated (placebo draws)
+        return np.full(len(times), np.nan)
+    return _per_distinct(times, _minutes_of)
+
+
+def _minutes_of(times) -> np.ndarray:
+    text = pd.Series(list(times), dtype=object).astype(str)
     parts = text.str.extract(r"^([01]\d|2[0-3]):([0-5]\d)$")
     bad = text.ne("") & parts[0].isna()
     if bad.any():

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
+import platform
 import warnings
 from functools import cache
+from importlib import metadata
+from pathlib import Path
 
 import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
+from exchange_calendars.exchange_calendar import GLOBAL_DEFAULT_END
 
+from crackdown import paths
 from crackdown.errors import CrackdownError
 
 SUPPORTED_EXCHANGES = ("XNYS", "XNAS", "XHKG", "XSHG", "XSHE")
@@ -27,23 +35,110 @@ def calendar(mic: str, start: str | pd.Timestamp | None = None) -> xcals.Exchang
         raise ValueError(f"exchange: unknown MIC {mic!r}; expected one of {', '.join(SUPPORTED_EXCHANGES)}")
     first = CALENDAR_START if start is None or pd.isna(pd.Timestamp(start)) else min(CALENDAR_START,
                                                                                     pd.Timestamp(start))
-    return _calendar(_CALENDAR_NAMES.get(mic, mic), int(first.year))
+    return _calendar(xcals.resolve_alias(_CALENDAR_NAMES.get(mic, mic)), int(first.year))  # XNAS -> XNYS
 
 
 @cache
 def _calendar(name: str, first_year: int) -> xcals.ExchangeCalendar:
-    """Built once per name and first year (building one is slow)."""
+    """Built once per name and first year (building one is slow), or read from the calendar cache."""
     start = pd.Timestamp(f"{first_year}-01-01")
     factory = xcals.calendar_utils.global_calendar_dispatcher._calendar_factories.get(name)
     bound = factory.bound_min() if hasattr(factory, "bound_min") else None
     if bound is not None:
         start = max(start, pd.Timestamp(bound).normalize())
+    stem = f"{name}-{start:%Y%m%d}"  # one file per calendar and first day; the key tells its versions apart
+    end = factory.default_end() if factory is not None else GLOBAL_DEFAULT_END
+    key = calendar_key(name, start, end)
+    stored = _read_stored(stem, key, name)
+    if stored is not None:
+        return stored
     with warnings.catch_warnings():
         # exchange_calendars still calls pandas APIs that pandas 3 deprecates (DatetimeIndex.weekday); the
         # warnings (raised while it builds a calendar) are about its code, not ours, and would clutter every notebook
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        return xcals.get_calendar(name, start=start)
+        built = xcals.get_calendar(name, start=start)
+    _store(stem, key, built)
+    return built
+
+
+# --- calendar cache -----------------------------------------------------------------------------------------------
+# Building a calendar costs 0.1-0.3 s of CPU, several times in every kernel of a report run. Kernels read built
+# calendars instead from ``paths.calendar_cache_dir()``: ``<name>-<first day>-<key>-<sha256>.pickle``, the key
+# hashing the calendar's name, first and last day (exchange_calendars ends its calendars a year after the day it
+# is imported, so the key changes with the day), the library versions and this module's source; the sha256 is
+# that of the file's bytes, so a truncated or corrupt file is a miss (removed, calendar rebuilt), never a wrong
+# calendar. The files are written only here, into the project's own outputs folder. Off with the data cache
+# (``CRACKDOWN_DATA_CACHE=0``).
+CALENDAR_LIBRARIES = ("exchange_calendars", "pandas", "numpy")
+_DIGEST_CHARS = 32
+
+
+def calendar_key(name: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """The cache key of calendar ``name`` built from ``start`` to ``end`` by this code and these libraries."""
+    versions = {lib: metadata.version(lib) for lib in CALENDAR_LIBRARIES}
+    text = json.dumps({"name": name, "start": str(start), "end": str(end), "python": platform.python_version(),
+                       **versions, "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_CHARS]
+
+
+def _cache_on() -> bool:
+    # the data cache's switch, imported here (crackdown.data imports this module)
+    from crackdown.data.cache import enabled
+
+    return enabled()
+
+
+def _read_stored(stem: str, key: str, name: str) -> xcals.ExchangeCalendar | None:
+    """The stored calendar ``name`` of ``stem`` and ``key``, or None on a miss (an unusable file also warns and
+    is removed)."""
+    if not _cache_on():
+        return None
+    for path in sorted(paths.calendar_cache_dir().glob(f"{stem}-{key}-*.pickle")):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        problem = None
+        if hashlib.sha256(data).hexdigest()[:_DIGEST_CHARS] != path.stem.rsplit("-", 1)[-1]:
+            problem = "its content does not match the checksum in its name (truncated or corrupt)"
+        else:
+            try:
+                found = pickle.loads(data)  # noqa: S301 - our own file, checked against its sha256 above
+                if not isinstance(found, xcals.ExchangeCalendar) or found.name != name:
+                    problem = f"it holds {type(found).__name__} {getattr(found, 'name', '')!r}, not calendar {name}"
+            except Exception as exc:  # noqa: BLE001 - an unusable file is a miss, never an error
+                problem = f"{type(exc).__name__}: {exc}"
+        if problem is None:
+            return found
+        _cache_warning(f"ignoring {path.name}: {problem}; building the calendar again")
+        path.unlink(missing_ok=True)
+    return None
+
+
+def _store(stem: str, key: str, built: xcals.ExchangeCalendar) -> None:
+    """Write ``built`` to the cache (atomically) and remove the files of ``stem`` with other keys."""
+    if not _cache_on():
+        return
+    from crackdown.fileio import atomic_write
+
+    folder = paths.calendar_cache_dir()
+    try:
+        data = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
+        target = folder / f"{stem}-{key}-{hashlib.sha256(data).hexdigest()[:_DIGEST_CHARS]}.pickle"
+        if not target.is_file():
+            atomic_write(target, data)
+        for old in folder.glob(f"{stem}-*.pickle"):  # this calendar built by other versions or on other days
+            if not old.name.startswith(f"{stem}-{key}-"):
+                old.unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - the cache is an optimisation: never fail for it
+        _cache_warning(f"cannot store calendar {stem} ({type(exc).__name__}: {exc})")
+
+
+def _cache_warning(message: str) -> None:
+    from crackdown.data.cache import DataCacheWarning
+
+    warnings.warn(f"calendar cache: {message}", DataCacheWarning, stacklevel=4)
 
 
 def outside(mic: str, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api (0.3 s to import it all)
 
 from crackdown import alignment
 from crackdown.errors import CrackdownError
@@ -143,7 +143,7 @@ def two_way_regression(pairs: pd.DataFrame, regressor: str = SCORE,
     if min(n_events, n_firms) < 2:
         raise CrackdownError(f"pairs: two-way clustering needs at least 2 events and 2 firms, got {n_events} and "
                              f"{n_firms}")
-    res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+    res = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
     raw = np.diag(res.cov_params().to_numpy())
     fixed = raw <= 0  # the two-way variance is not positive for these coefficients: use the truncated matrix's
     variance = np.where(fixed, np.diag(psd_truncate(res.cov_params().to_numpy())) if fixed.any() else raw, raw)

@@ -51,6 +51,15 @@ def data_cache_dir() -> Path:
     return outputs_dir() / ".cache" / "data"
 
 
+def calendar_cache_dir() -> Path:
+    """Built exchange calendars shared by every kernel (``outputs/.cache/calendars``; ``CRACKDOWN_CALENDAR_CACHE_DIR``
+    overrides)."""
+    env = os.environ.get("CRACKDOWN_CALENDAR_CACHE_DIR")
+    if env:
+        return Path(env).resolve()
+    return outputs_dir() / ".cache" / "calendars"
+
+
 def relative_to_root(path: Path) -> str:
     """A path as shown to users and written into outputs: relative to the root, never absolute."""
     try:

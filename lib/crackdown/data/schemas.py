@@ -13,14 +13,16 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from crackdown.data.violations import Violation
 from crackdown.errors import CrackdownError
+
+if TYPE_CHECKING:  # pandera is imported where a table is validated: kernels reading the data cache never need it
+    import pandera.pandas as pa
 
 # --- vocabularies (see data/README.md) -------------------------------------------------------------------
 SECTOR_GROUPS = (
@@ -193,6 +195,8 @@ REF_KINDS = {"firm": "firm_ids", "firm_list": "firm_ids", "symbol": "symbols", "
 
 def _column_checks(col: Col, refs: Refs) -> list[pa.Check]:
     """The checks of one column: not empty (if required), then its kind's test on the non-empty cells."""
+    import pandera.pandas as pa
+
     test, reason = KIND_TESTS[col.kind]
 
     def check(s: pd.Series) -> pd.Series:
@@ -355,6 +359,8 @@ TABLE_ORDER = ("firms", "securities", "events", "ipos", "alignment", "penalties"
 
 
 def _row_check(rule: RowCheck) -> pa.Check:
+    import pandera.pandas as pa
+
     def check(df: pd.DataFrame) -> pd.Series:
         try:
             return rule.passes(df).fillna(False).astype(bool)
@@ -366,6 +372,8 @@ def _row_check(rule: RowCheck) -> pa.Check:
 
 def table_schema(spec: TableSpec, refs: Refs) -> pa.DataFrameSchema:
     """The pandera schema of a table read as text; ``refs`` are the ids its reference columns may name."""
+    import pandera.pandas as pa
+
     columns = {
         c.name: pa.Column(str, _column_checks(c, refs), unique=c.unique, report_duplicates="exclude_first")
         for c in spec.columns
@@ -440,6 +448,8 @@ def _hint(spec: TableSpec, column: str, value: str, refs: Refs) -> str:
 
 def validate_table(df: pd.DataFrame, spec: TableSpec, refs: Refs, shown_as: str) -> list[Violation]:
     """Every violation of ``spec`` in a table read by :func:`read_table` (pandera lazy validation)."""
+    from pandera.errors import SchemaErrors
+
     try:
         table_schema(spec, refs).validate(df, lazy=True)
     except SchemaErrors as exc:

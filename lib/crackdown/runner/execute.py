@@ -20,6 +20,12 @@ from crackdown.results import RESULTS_DIR_ENV
 from crackdown.runner.scrub import scrub_notebook, scrub_text
 
 KERNEL_NAME = "crackdown-python"
+# Math-library thread pools in each kernel: one thread. The runner already runs one notebook per CPU, and the
+# notebooks' matrices are small; OpenBLAS's default (a thread per CPU in every kernel) oversubscribes the CPUs and
+# its threads spin while they wait: on 2 CPUs it cost notebook 04 about 6 s of its 17 s of CPU (BENCHMARKS.md,
+# "Cold report, round 3"). One thread also makes the last bits of a result independent of the machine's core
+# count. A value already set in the environment is kept.
+KERNEL_THREAD_LIMITS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 STAGE_FOLDERS = ("notebooks", "results", "failed", "progress")
 
 
@@ -80,9 +86,15 @@ def _install_kernelspec(jupyter_dir: Path) -> None:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "crackdown (project environment)",
         "language": "python",
+        "env": kernel_env(),
     }
     atomic_write(jupyter_dir / "kernels" / KERNEL_NAME / "kernel.json", json.dumps(spec))
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_dir), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
+
+
+def kernel_env() -> dict[str, str]:
+    """Environment the runner's kernels get on top of the runner's: :data:`KERNEL_THREAD_LIMITS` at 1 unless set."""
+    return {name: os.environ.get(name, "1") for name in KERNEL_THREAD_LIMITS}
 
 
 def _kernel_manager_class():
