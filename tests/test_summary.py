@@ -42,6 +42,15 @@ def _write(root: Path, notebook: str, results: dict) -> None:
     (folder / f"{notebook}.json").write_text(json.dumps(results))
 
 
+def test_evidence_table_before_any_notebook_has_run(tmp_path: Path, monkeypatch) -> None:
+    """With no published results every line is "not run" (no error from an empty Holm adjustment)."""
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
+    table = summary.evidence_table()
+    assert list(table["verdict"]) == ["not run"] * len(summary.EVIDENCE)
+    assert table["p_holm"].isna().all()
+    assert summary.verdict_counts(table)["not run"] == len(summary.EVIDENCE)
+
+
 def test_evidence_table_reads_headlines_and_marks_missing_notebooks(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
     _write(tmp_path, "04_market_reaction", {"answer": "a", "headline": {

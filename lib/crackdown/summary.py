@@ -114,6 +114,8 @@ def evidence_table(alpha: float = 0.05, notebooks: dict[str, str] | None = None,
     table["verdict"] = table["verdict"].astype(object)
     table["p_holm"] = table["p_holm"].astype(float)
     ran = table["verdict"].ne("not run")
+    if not ran.any():  # no notebook has published results yet: every line "not run"
+        return table
     table.loc[ran, "p_holm"] = holm(pd.to_numeric(table.loc[ran, "p_value"], errors="coerce"))
     table.loc[ran, "verdict"] = [verdict(r.estimate, None if pd.isna(r.p_holm) else r.p_holm, int(r.thesis_sign), alpha)
                                  for r in table[ran].itertuples()]
