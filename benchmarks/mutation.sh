@@ -81,7 +81,7 @@ PY
     echo "re-checking $(echo "$again" | wc -w) survivors and unchecked mutants"
     if [ -n "$again" ]; then
       # shellcheck disable=SC2086
-      (cd "$work" && unset PYTHONPATH && nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $again > run.log 2>&1 || true)
+      (cd "$work" && unset PYTHONPATH && export CRACKDOWN_ROOT="$work" && nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $again > run.log 2>&1 || true)
     fi
     report "$module" "$work" "$names"
     return
@@ -90,8 +90,13 @@ PY
   mkdir -p "$work/src"  # mutmut imports mutated code from ./, src/ or source/ only
   cp -r "$ROOT/lib/crackdown" "$work/src/crackdown"
   find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
-  cp "$ROOT/tests/conftest.py" "$work/tests/"
+  # every test module (some import helpers from others, e.g. test_reaction's synthetic market); only $tests run
+  find "$ROOT/tests" -maxdepth 1 -name '*.py' -exec cp -t "$work/tests/" {} +
   cp -r "$ROOT/tests/fixtures" "$work/tests/"
+  # tests that read the shipped data or profiles find them through CRACKDOWN_ROOT=$work (read-only links; the data
+  # cache goes to $work/outputs)
+  ln -s "$ROOT/data" "$work/data"
+  ln -s "$ROOT/profiles" "$work/profiles"
   for t in $tests; do cp "$ROOT/$t" "$work/tests/"; done
   {
     echo "[mutmut]"
@@ -107,6 +112,7 @@ PY
   (
     cd "$work"
     unset PYTHONPATH  # the tests must import the mutated copy, never the worktree's lib/
+    export CRACKDOWN_ROOT="$work"
     # shellcheck disable=SC2086  # names are globs for mutmut, not for the shell
     nice -n 15 "$MUTMUT" run --max-children "$CHILDREN" $names > run.log 2>&1 || true
   )
