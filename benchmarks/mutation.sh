@@ -28,8 +28,10 @@ tests_for() {
   case "$1" in
     eventstudy) echo "tests/test_eventstudy.py tests/test_statistics_independent.py" ;;
     outcomes) echo "tests/test_outcomes.py tests/test_answers_independent.py" ;;
-    reaction) echo "tests/test_reaction.py tests/test_answers_independent.py" ;;
-    *) echo "unknown module $1 (eventstudy, outcomes, reaction)" >&2; exit 2 ;;
+    reaction) echo "tests/test_reaction.py tests/test_answers_independent.py tests/test_reaction_statistics.py" ;;
+    inference) echo "tests/test_inference.py tests/test_answers_independent.py" ;;
+    pairlevel) echo "tests/test_pairlevel.py" ;;
+    *) echo "unknown module $1 (eventstudy, outcomes, reaction, inference, pairlevel)" >&2; exit 2 ;;
   esac
 }
 
@@ -50,6 +52,16 @@ functions_for() {
     reaction)
       for f in long_short_pooled _ls_stat long_short_statistic leave_one_out headline answer; do
         echo "crackdown.reaction.x_${f}__mutmut_*"
+      done ;;
+    inference)  # every test and its inputs (not the column check _require or Inference.as_dict)
+      for f in _from_estimate _one_sample _legs _group_cars pairs_test event_values events_test event_clusters \
+               clusters_test newey_west_lags calendar_time_series calendar_time_test _unit_deviations \
+               kolari_pynnonen inputs_from_event_study side_by_side most_conservative within_strata_inputs; do
+        echo "crackdown.inference.x_${f}__mutmut_*"
+      done ;;
+    pairlevel)  # the pair frame, the sanctions 2x2 and the two-way clustered regression (not records or prose)
+      for f in pair_frame sanctions_table design two_way_regression psd_truncate; do
+        echo "crackdown.pairlevel.x_${f}__mutmut_*"
       done ;;
   esac
 }
