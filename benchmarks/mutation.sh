@@ -66,6 +66,19 @@ functions_for() {
   esac
 }
 
+write_config() {  # module, test files: mutmut's configuration on stdout
+  local module="$1" tests="$2"
+  echo "[mutmut]"
+  echo "source_paths = src"
+  echo "only_mutate = src/crackdown/$module.py"
+  echo "use_git_change_detection = false"
+  echo "pytest_add_cli_args_test_selection ="
+  for t in $tests; do echo "    $t"; done
+  echo "pytest_add_cli_args ="
+  echo "    -p no:cacheprovider"
+  echo "    -q"
+}
+
 run_one() {
   local module="$1"
   local work="${MUTATION_DIR:-${TMPDIR:-/tmp}/crackdown-mutation-$module}"
@@ -75,6 +88,9 @@ run_one() {
   if [ "${MUTATION_FUNCTIONS:-}" = "all" ]; then names=""; else names="${MUTATION_FUNCTIONS:-$(functions_for "$module")}"; fi
   if [ "${MUTATION_KEEP:-0}" = "1" ] && [ -d "$work/mutants" ]; then
     for t in $tests; do cp "$ROOT/$t" "$work/tests/"; cp "$ROOT/$t" "$work/mutants/tests/"; done
+    # the test selection may have grown (a new test file): mutmut collects coverage for tests it has not seen
+    write_config "$module" "$tests" > "$work/setup.cfg"
+    cp "$work/setup.cfg" "$work/mutants/setup.cfg"
     # reset the selection's survivors and name them explicitly: mutmut would otherwise re-run every mutant whose
     # tests changed, killed ones included
     local again
@@ -110,17 +126,7 @@ PY
   ln -s "$ROOT/data" "$work/data"
   ln -s "$ROOT/profiles" "$work/profiles"
   for t in $tests; do cp "$ROOT/$t" "$work/tests/"; done
-  {
-    echo "[mutmut]"
-    echo "source_paths = src"
-    echo "only_mutate = src/crackdown/$module.py"
-    echo "use_git_change_detection = false"
-    echo "pytest_add_cli_args_test_selection ="
-    for t in $tests; do echo "    $t"; done
-    echo "pytest_add_cli_args ="
-    echo "    -p no:cacheprovider"
-    echo "    -q"
-  } > "$work/setup.cfg"
+  write_config "$module" "$tests" > "$work/setup.cfg"
   (
     cd "$work"
     unset PYTHONPATH  # the tests must import the mutated copy, never the worktree's lib/
