@@ -12,8 +12,9 @@
 #   MUTATION_FUNCTIONS="..."   mutmut name globs to run (default: the statistics functions listed in functions_for;
 #                              "all" for every function of the module: ~2700 mutants for eventstudy, ~25 min)
 #   MUTATION_KEEP=1            resume in an existing scratch folder: copy the current test files in, mark the
-#                              survivors of the selection unchecked (killed ones stay killed: adding tests cannot
-#                              revive them) and run what is unchecked. Use it after writing tests for survivors.
+#                              survivors of the selection unchecked and run them (killed ones stay killed: adding
+#                              tests cannot revive them; kept in killed_before.txt, since mutmut forgets them when
+#                              the test selection grows). Use it after writing tests for survivors.
 # Each module is mutated against its own test files only (TESTS below); the run is niced. Prints mutmut's
 # per-mutant results (killed / survived / timeout) and the score; `mutmut show NAME` in the scratch folder
 # shows a mutant's diff.
@@ -88,18 +89,25 @@ run_one() {
   if [ "${MUTATION_FUNCTIONS:-}" = "all" ]; then names=""; else names="${MUTATION_FUNCTIONS:-$(functions_for "$module")}"; fi
   if [ "${MUTATION_KEEP:-0}" = "1" ] && [ -d "$work/mutants" ]; then
     for t in $tests; do cp "$ROOT/$t" "$work/tests/"; cp "$ROOT/$t" "$work/mutants/tests/"; done
+    # mutants killed so far stay killed (adding tests cannot revive them), even where mutmut forgets their result
+    # because the test selection changed
+    cat "$work/killed_before.txt" "$work/results.txt" 2>/dev/null | grep ": killed$" | sort -u > "$work/killed.tmp" || true
+    mv "$work/killed.tmp" "$work/killed_before.txt"
     # the test selection may have grown (a new test file): mutmut collects coverage for tests it has not seen
     write_config "$module" "$tests" > "$work/setup.cfg"
     cp "$work/setup.cfg" "$work/mutants/setup.cfg"
     # reset the selection's survivors and name them explicitly: mutmut would otherwise re-run every mutant whose
     # tests changed, killed ones included
     local again
-    again="$("$(dirname "$MUTMUT")/python" - "$work/mutants/src/crackdown/$module.py.meta" $names <<'PY'
+    again="$("$(dirname "$MUTMUT")/python" - "$work/mutants/src/crackdown/$module.py.meta" "$work/killed_before.txt" \
+      $names <<'PY'
 import fnmatch, json, sys
-path, patterns = sys.argv[1], sys.argv[2:] or ["*"]
+path, killed_file, patterns = sys.argv[1], sys.argv[2], sys.argv[3:] or ["*"]
+killed = {line.split(": ")[0] for line in open(killed_file)}
 meta = json.load(open(path))
 codes = meta["exit_code_by_key"]
-again = [k for k, v in codes.items() if v in (0, None) and any(fnmatch.fnmatch(k, p) for p in patterns)]
+again = [k for k, v in codes.items() if v in (0, None) and k not in killed
+         and any(fnmatch.fnmatch(k, p) for p in patterns)]
 for k in again:
     codes[k] = None
 json.dump(meta, open(path, "w"), indent=4)
@@ -151,6 +159,10 @@ report() {  # module, scratch folder, name globs: per-mutant results of the sele
       done
     else
       cp all.txt results.txt
+    fi
+    if [ -s killed_before.txt ]; then  # a re-check: earlier kills that mutmut no longer lists as killed
+      awk -F': ' 'NR == FNR { killed[$1] = 1; next } ($1 in killed) { print $1 ": killed"; next } { print }' \
+        killed_before.txt results.txt > results.tmp && mv results.tmp results.txt
     fi
     killed=$(grep -c ": killed$" results.txt || true)
     survived=$(grep -c ": survived$" results.txt || true)
