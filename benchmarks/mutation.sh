@@ -12,7 +12,7 @@
 #   MUTATION_FUNCTIONS="..."   mutmut name globs to run (default: the statistics functions listed in functions_for;
 #                              "all" for every function of the module: ~2700 mutants for eventstudy, ~25 min)
 #   MUTATION_KEEP=1            resume in an existing scratch folder: copy the current test files in, mark the
-#                              survivors of the selection unchecked and run them (killed ones stay killed: adding
+#                              survivors (and mutants no test reached) of the selection unchecked and run them (killed ones stay killed: adding
 #                              tests cannot revive them; kept in killed_before.txt, since mutmut forgets them when
 #                              the test selection grows). Use it after writing tests for survivors.
 # Each module is mutated against its own test files only (TESTS below); the run is niced. Prints mutmut's
@@ -106,7 +106,7 @@ path, killed_file, patterns = sys.argv[1], sys.argv[2], sys.argv[3:] or ["*"]
 killed = {line.split(": ")[0] for line in open(killed_file)}
 meta = json.load(open(path))
 codes = meta["exit_code_by_key"]
-again = [k for k, v in codes.items() if v in (0, None) and k not in killed
+again = [k for k, v in codes.items() if v in (0, 33, None) and k not in killed  # survived, no tests, unchecked
          and any(fnmatch.fnmatch(k, p) for p in patterns)]
 for k in again:
     codes[k] = None
