@@ -422,6 +422,8 @@ def test_within_strata_inputs_by_hand() -> None:
     _, d = inf.within_strata_inputs(cars, daily, ("L", "S"))
     assert list(d.columns) == ["date", "stratum", "ar", "group"]
     assert d.set_index("stratum")["ar"].to_dict() == pytest.approx({"HK": -0.04, "US": 0.01})
+    no_short, _ = inf.within_strata_inputs(cars[cars["group"] != "S"], None, ("L", "S"))
+    assert no_short.empty  # no cell holds both legs
     with pytest.raises(CrackdownError, match=r"^target: a within-strata long-short needs \(long, short\), got 'L'$"):
         inf.within_strata_inputs(cars, None, "L")
     with pytest.raises(CrackdownError, match=r"^cars: missing column\(s\) stratum$"):
