@@ -32,7 +32,9 @@ tests_for() {
     reaction) echo "tests/test_reaction.py tests/test_answers_independent.py tests/test_reaction_statistics.py" ;;
     inference) echo "tests/test_inference.py tests/test_answers_independent.py" ;;
     pairlevel) echo "tests/test_pairlevel.py" ;;
-    *) echo "unknown module $1 (eventstudy, outcomes, reaction, inference, pairlevel)" >&2; exit 2 ;;
+    cumulate) echo "tests/test_cumulate.py" ;;
+    placebo) echo "tests/test_placebo.py" ;;
+    *) echo "unknown module $1 (eventstudy, outcomes, reaction, inference, pairlevel, cumulate, placebo)" >&2; exit 2 ;;
   esac
 }
 
@@ -63,6 +65,14 @@ functions_for() {
     pairlevel)  # the pair frame, the sanctions 2x2 and the two-way clustered regression (not records or prose)
       for f in pair_frame sanctions_table design two_way_regression psd_truncate; do
         echo "crackdown.pairlevel.x_${f}__mutmut_*"
+      done ;;
+    cumulate)  # the whole module: CARs, compounded returns and BHARs with their missing-day rules
+      for f in _check _available car compounded bhar log_car_to_simple; do
+        echo "crackdown.cumulate.x_${f}__mutmut_*"
+      done ;;
+    placebo)  # the dates kept away from events and the placebo p-values (not the draws or panel helpers)
+      for f in away_from_events with_avoided monte_carlo_p placebo_p_values; do
+        echo "crackdown.placebo.x_${f}__mutmut_*"
       done ;;
   esac
 }
