@@ -34,7 +34,9 @@ tests_for() {
     pairlevel) echo "tests/test_pairlevel.py" ;;
     cumulate) echo "tests/test_cumulate.py" ;;
     placebo) echo "tests/test_placebo.py" ;;
-    *) echo "unknown module $1 (eventstudy, outcomes, reaction, inference, pairlevel, cumulate, placebo)" >&2; exit 2 ;;
+    returns) echo "tests/test_returns.py tests/test_cumulate.py" ;;
+    *) echo "unknown module $1 (eventstudy, outcomes, reaction, inference, pairlevel, cumulate, placebo, returns)" >&2
+       exit 2 ;;
   esac
 }
 
@@ -73,6 +75,11 @@ functions_for() {
     placebo)  # the dates kept away from events and the placebo p-values (not the draws or panel helpers)
       for f in away_from_events with_avoided monte_carlo_p placebo_p_values; do
         echo "crackdown.placebo.x_${f}__mutmut_*"
+      done ;;
+    returns)  # returns across gaps and the benchmark / expected returns over the same spans (the whole module)
+      for f in _check_choice _ratio_to_return _span_arrays gap_returns gap_returns_by_exchange benchmark_over_spans \
+               compound_over_spans expected_over_spans; do
+        echo "crackdown.returns.x_${f}__mutmut_*"
       done ;;
   esac
 }
