@@ -86,3 +86,28 @@ def test_bhar_across_a_halt_equals_buy_and_hold_from_prices() -> None:
     got, n_days = cu.bhar(r, e)
     assert got[0] == pytest.approx(9.9 / 10 - 103 / 100)  # -0.04: nothing lost to the halt
     assert n_days[0] == 2
+
+
+# --- edges and error texts that mutation testing found unchecked (MUTATION.md) --------------------------------
+def test_propagate_rule_on_one_day_and_on_no_day() -> None:
+    one, n = cu.car(np.array([[0.02], [np.nan]]), missing="propagate")  # a one-day window is a full window
+    assert one[0] == pytest.approx(0.02) and np.isnan(one[1]) and n.tolist() == [1, 0]
+    none, n = cu.car(np.empty((2, 0)), missing="propagate")  # no window day: no CAR, not a CAR of 0
+    assert np.isnan(none).all() and n.tolist() == [0, 0]
+
+
+def test_none_counts_as_a_missing_value() -> None:
+    got, n = cu.car([[0.01, None, 0.02]])
+    assert got[0] == pytest.approx(0.03) and n.tolist() == [2]
+    assert np.isnan(cu.log_car_to_simple([None, 0.0])[0])
+
+
+def test_error_texts_name_the_parameter() -> None:
+    with pytest.raises(CrackdownError, match=r"^missing: expected one of skip, propagate, got 'zero'$"):
+        cu.car(R, missing="zero")
+    with pytest.raises(CrackdownError, match=r"^r: expected a \(pairs, window days\) matrix, got 1 dimension\(s\)$"):
+        cu.compounded(np.zeros(3))
+    with pytest.raises(CrackdownError, match=r"^r: expected a \(pairs, window days\) matrix, got 1 dimension"):
+        cu.bhar(np.zeros(3), E)
+    with pytest.raises(CrackdownError, match=r"^expected: expected a \(pairs, window days\) matrix, got 1 dim"):
+        cu.bhar(R, np.zeros(3))

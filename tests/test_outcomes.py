@@ -349,3 +349,132 @@ def test_enforcement_narrative_calls_enforcement_concentrated_only_above_half() 
     assert rec["top5_action_share"] == pytest.approx(min(5, len(table)) / len(table))
     wording = enforcement_words(spread, tests, against, facts=facts)
     assert ("spread rather than concentrated" in wording) == (rec["top5_action_share"] < 0.5)
+
+
+# --- boundaries, errors and record fields that mutation testing found unchecked (MUTATION.md) -----------------
+def _attempts(aligned: tuple[int, int], other: tuple[int, int]) -> pd.DataFrame:
+    """IPO attempts, one firm each: ``aligned`` = (listed, total) of aligned_ai firms, ``other`` the same for
+    targeted_platform firms; failed attempts were withdrawn, delayed by Beijing."""
+    rows = []
+    for is_aligned, (listed, total) in ((True, aligned), (False, other)):
+        for k in range(total):
+            tag = f"{'a' if is_aligned else 'p'}{k}"
+            rows.append({"ipo_id": f"{tag}_hk", "firm_id": tag, "aligned": is_aligned, "listed": k < listed,
+                         "group": "aligned_ai" if is_aligned else "targeted_platform",
+                         "score": 0.8 if is_aligned else 0.1, "market": "HKEX Main Board",
+                         "start": pd.Timestamp("2020-01-01"), "outcome_date": pd.Timestamp("2021-01-01"),
+                         "outcome": "listed" if k < listed else "withdrawn",
+                         "delayed_by": "none" if k < listed else "beijing_regulators"})
+    return pd.DataFrame(rows)
+
+
+def test_fisher_table_is_labelled_aligned_by_listed() -> None:
+    table = outcomes.fisher_aligned_listed(_attempts((1, 2), (1, 3))).table
+    assert (table.index.name, table.columns.name) == ("aligned", "listed")
+    assert list(table.index) == [True, False] and list(table.columns) == [True, False]
+
+
+@pytest.mark.parametrize(("aligned", "other", "counts"), [
+    ((2, 2), (1, 1), "[[2, 0], [1, 0]]"),  # every attempt listed: empty "not listed" column
+    ((0, 2), (0, 3), "[[0, 2], [0, 3]]"),  # none listed: empty "listed" column
+])
+def test_fisher_needs_both_columns_and_names_the_counts(aligned, other, counts: str) -> None:
+    with pytest.raises(CrackdownError) as info:
+        outcomes.fisher_aligned_listed(_attempts(aligned, other))
+    assert str(info.value) == ("threshold/venues/years: the 2x2 table has an empty row or column (aligned x listed "
+                               f"counts {counts}); Fisher's test needs both")
+
+
+def test_spearman_rejects_unequal_or_short_series_by_name() -> None:
+    with pytest.raises(CrackdownError, match=r"^spearman: need two equally long series of at least 3 values, "
+                                             r"got 4, 3$"):
+        outcomes.spearman_permutation([1, 2, 3, 4], [1, 2, 3], 10, np.random.default_rng(0))
+    with pytest.raises(CrackdownError, match=r"^spearman: need two .* got 2, 2$"):
+        outcomes.spearman_permutation([1, 2], [2, 1], 10, np.random.default_rng(0))
+    with pytest.raises(CrackdownError, match=r"^n_permutations: "):
+        outcomes.spearman_permutation([1, 2, 3], [1, 2, 4], 0, np.random.default_rng(0))
+
+
+def test_spearman_constant_series_is_a_clear_error_without_numpy_warnings() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a 0/0 RuntimeWarning would surface here instead of the error
+        with pytest.raises(CrackdownError, match=r"^spearman: one of the series is constant \(every value tied\)"):
+            outcomes.spearman_permutation([1, 2, 3], [5, 5, 5], 10, np.random.default_rng(0))
+
+
+def test_spearman_accepts_a_single_permutation() -> None:
+    # rho = 1 on three values; one permuted y is as extreme only if it is sorted or reversed: p is 2/2 or 1/2
+    result = outcomes.spearman_permutation([1, 2, 3], [1, 2, 3], 1, np.random.default_rng(0))
+    assert result.n_permutations == 1 and result.p_permutation in (0.5, 1.0)
+
+
+def test_enforcement_verdict_positive_rho_at_alpha_is_not_significant() -> None:
+    r = outcomes.SpearmanResult(rho=0.4, p_permutation=0.05, p_asymptotic=0.05, n=20, n_permutations=999)
+    assert outcomes.enforcement_verdict(r) == "no clear rank relation between alignment and punitive actions"
+
+
+def test_ipo_record_fields_by_hand() -> None:
+    attempts, fisher, cases = _ipo_inputs()  # 0/3 aligned and 2/3 targeted attempts listed: [[0, 3], [2, 1]]
+    codings = {"as_listed": {"n_attempts": 6}}
+    record = outcomes.ipo_record(attempts, fisher, cases, {"threshold": 0.5}, by_coding=codings)
+    p = _hypergeometric_p(0, 3, 2, 1)
+    assert record["p_value"] == pytest.approx(p, rel=1e-9)
+    assert record["odds_ratio"] == 0.0  # 0 * 1 / (3 * 2)
+    assert record["listed_share_by_group"] == {"aligned_ai": 0.0, "targeted_platform": pytest.approx(2 / 3)}
+    assert record["aligned_failed_delayed_by"] == {"a1_hk": "us_sanctions", "a1_star": "unknown", "a2_star": "none"}
+    head = record["headline"]
+    assert head["label"] == "listed share of aligned minus other firms' IPO attempts"
+    assert head["statistic"] == "Fisher's exact test (aligned x listed)"
+    assert head["p_value"] == pytest.approx(p, rel=1e-9) and head["n"] == 6 and head["thesis_sign"] == 1
+    assert record["by_coding"] == codings
+    assert "by_coding" not in outcomes.ipo_record(attempts, fisher, cases, {"threshold": 0.5})
+
+
+def test_ipo_record_infinite_odds_ratio_is_recorded_as_none() -> None:
+    attempts = _attempts((2, 2), (1, 3))  # [[2, 0], [1, 2]]: a zero off-diagonal cell, odds ratio 2*2/(0*1)
+    fisher = outcomes.fisher_aligned_listed(attempts)
+    assert math.isinf(fisher.odds_ratio)
+    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5})
+    assert record["odds_ratio"] is None
+    assert record["p_value"] == pytest.approx(_hypergeometric_p(2, 0, 1, 2), rel=1e-9)
+
+
+def test_ipo_answer_counts_each_row_against_its_own_total() -> None:
+    attempts = _attempts((2, 3), (1, 5))  # unequal row totals: 2 of 3 aligned, 1 of 5 other attempts listed
+    fisher = outcomes.fisher_aligned_listed(attempts)
+    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5})
+    assert "(2/3 aligned vs 1/5 other attempts listed;" in words.ipo.answer(words.as_written("05_ipo_outcomes", record), {})
+
+
+@pytest.mark.parametrize(("aligned", "other", "p", "lead", "significance"), [
+    ((3, 4), (1, 4), 0.049, "Yes", "significant at 5%"),
+    ((3, 4), (1, 4), 0.05, "Not clearly", "not significant at 5%"),  # p = 0.05 is not below 5%
+    ((2, 4), (2, 4), 0.01, "No", "significant at 5%"),  # "Yes" needs aligned firms listed MORE often
+])
+def test_ipo_lead_at_the_boundaries(aligned, other, p: float, lead: str, significance: str) -> None:
+    # the Fisher result is an input of ipo_record (and so of its words): its p is set by hand to sit on each boundary
+    attempts = _attempts(aligned, other)
+    table = outcomes.fisher_aligned_listed(attempts).table
+    fisher = outcomes.FisherResult(table, 1.0, p)
+    cases = outcomes.ipo_counterexamples(attempts)
+    record = words.as_written("05_ipo_outcomes", outcomes.ipo_record(attempts, fisher, cases, {"threshold": 0.5},
+                                                                     years=(2019, 2023)))
+    assert words.ipo.answer(record, {}).startswith(f"{lead}: ")
+    text = words.ipo.narrative(record, {})
+    assert f"p = {p:.3f} ({significance};" in text
+
+
+def test_ipo_narrative_paragraphs_by_hand() -> None:
+    attempts = _attempts((1, 2), (2, 3))  # p0_hk and p1_hk listed (targeted), a1_hk and p2_hk did not
+    fisher = outcomes.fisher_aligned_listed(attempts)
+    record = outcomes.ipo_record(attempts, fisher, outcomes.ipo_counterexamples(attempts), {"threshold": 0.5},
+                                 years=(2019, 2023))
+    text = words.ipo.narrative(words.as_written("05_ipo_outcomes", record), {})
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == 4
+    assert paragraphs[1] == "Aligned firms whose IPO did not list: a1_hk (withdrawn; beijing regulators)."
+    assert paragraphs[2] == ("Targeted-platform attempts that did not list: p2_hk (withdrawn; beijing regulators); "
+                             "2 targeted-platform attempts listed (p0, p1).")
+    assert paragraphs[3] == "Listed share by group: aligned ai 50% of 2, targeted platform 67% of 3."

@@ -3,9 +3,12 @@ computation of the Cameron-Gelbach-Miller variance on a small fixture."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from crackdown import pairlevel as pl
 from crackdown import words
@@ -125,3 +128,140 @@ def test_narrative_reads_the_records() -> None:
     cells = text.split("**Aligned x US-sanctioned**")[1].split(". ")[0]
     assert cells.index("not aligned not sanctioned") < cells.index("; aligned not sanctioned")  # the 2x2's order
     assert f"{regression['score_counting_sanctions']['coef']:.4f}" in text
+
+
+# --- the design built by hand, edges and record fields that mutation testing found unchecked (MUTATION.md) ----
+def _cgm(X: np.ndarray, y: np.ndarray, ev: np.ndarray, fm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OLS coefficients and the Cameron-Gelbach-Miller two-way variance V_event + V_firm - V_both, each with
+    G/(G-1) (N-1)/(N-K), written out here."""
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    u = y - X @ beta
+    bread = np.linalg.pinv(X.T @ X)
+    n, k = X.shape
+    both = np.char.add(np.char.add(ev.astype(str), "|"), fm.astype(str))
+    v = np.zeros((k, k))
+    for groups, sign in ((ev, 1), (fm, 1), (both, -1)):
+        meat, g = _cluster_meat(X, u, groups)
+        v += sign * (g / (g - 1)) * ((n - 1) / (n - k)) * bread @ meat @ bread
+    return beta, v
+
+
+def _psd_by_hand(v: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh((v + v.T) / 2)
+    return (vectors * np.clip(values, 0, None)) @ vectors.T
+
+
+def test_design_and_regression_against_a_design_built_by_hand() -> None:
+    pairs = _pairs()
+    d = pairs[pairs["score"].notna() & pairs["us_sanctioned"].notna()]  # f3 (score) and f7 (sanction) unknown
+    events = [f"e{j}" for j in range(6)]
+    # remaining firms' markets HK, US, mainland (HK dropped as first level) and sectors a, b (a dropped)
+    X = np.column_stack([d["score"], d["us_sanctioned"], *[(d["event_id"] == e) for e in events],
+                         d["market"] == "US", d["market"] == "mainland", d["sector_group"] == "b"]).astype(float)
+    names = ["score", "us_sanctioned", *[f"event_{e}" for e in events], "market_US", "market_mainland",
+             "sector_group_b"]
+    got_x, got_y, clusters = pl.design(pairs, "score")
+    assert list(got_x.columns) == names and got_x.to_numpy() == pytest.approx(X)
+    assert got_y.to_numpy() == pytest.approx(d["car"].to_numpy())
+    assert list(clusters.columns) == ["event_id", "firm_id"]
+    beta, v = _cgm(X, d["car"].to_numpy(), d["event_id"].to_numpy(), d["firm_id"].to_numpy())
+    got = pl.two_way_regression(pairs, "score")
+    assert got["coef"] == pytest.approx(beta[0], rel=1e-9) and got["se"] == pytest.approx(np.sqrt(v[0, 0]), rel=1e-9)
+    assert got["sanction_coef"] == pytest.approx(beta[1], rel=1e-9)
+    assert v[1, 1] < 0  # the sanction coefficient's two-way variance is negative here: its se comes from the
+    se_s = np.sqrt(_psd_by_hand(v)[1, 1])  # matrix with negative eigenvalues set to 0
+    assert got["sanction_se"] == pytest.approx(se_s, rel=1e-9)
+    t_s = beta[1] / se_s
+    assert got["sanction_p"] == pytest.approx(2 * stats.t.sf(abs(t_s), 5), rel=1e-9)  # df = min(6, 6) - 1
+    assert {k: got[k] for k in ("regressor", "controls", "clustering", "df", "variance_fix")} == {
+        "regressor": "score", "controls": ["market", "sector_group"], "clustering": "two-way by event and firm",
+        "df": 5, "variance_fix": None}
+
+
+def test_regression_without_the_sanction_control_keeps_pairs_of_unknown_sanction_status() -> None:
+    pairs = _pairs()
+    got = pl.two_way_regression(pairs, "score", sanction=False)
+    d = pairs[pairs["score"].notna()]  # f7's unknown sanction status no longer drops its pairs
+    assert (got["n_pairs"], got["n_events"], got["n_firms"]) == (42, 6, 7)
+    assert "sanction_coef" not in got and got["df"] == 5
+    X = np.column_stack([d["score"], *[(d["event_id"] == f"e{j}") for j in range(6)], d["market"] == "US",
+                         d["market"] == "mainland", d["sector_group"] == "b"]).astype(float)
+    beta, v = _cgm(X, d["car"].to_numpy(), d["event_id"].to_numpy(), d["firm_id"].to_numpy())
+    assert got["coef"] == pytest.approx(beta[0], rel=1e-9) and got["se"] == pytest.approx(np.sqrt(v[0, 0]), rel=1e-9)
+
+
+def test_regression_on_the_sanction_indicator_itself() -> None:
+    got = pl.two_way_regression(_pairs(), "us_sanctioned")  # a 0/1 regressor: two values are enough
+    assert got["regressor"] == "us_sanctioned" and "sanction_coef" not in got
+    assert got["n_pairs"] == 42  # f3's unknown score does not matter here; f7's unknown status does
+
+
+def test_regression_with_two_events_and_its_errors() -> None:
+    pairs = _pairs()
+    two = pairs[pairs["event_id"].isin(["e0", "e1"])]
+    got = pl.two_way_regression(two, "score")
+    assert (got["n_events"], got["df"]) == (2, 1)
+    with pytest.raises(CrackdownError, match=r"^pairs: two-way clustering needs at least 2 events and 2 firms, "
+                                             r"got 1 and 6$"):
+        pl.two_way_regression(pairs[pairs["event_id"] == "e0"], "score")
+    collinear = pairs.assign(us_market=(pairs["market"] == "US").astype(float))  # a market dummy in disguise
+    with pytest.raises(CrackdownError, match=r"^pairs: 'us_market' is collinear with the fixed effects and "
+                                             r"controls$"):
+        pl.two_way_regression(collinear, "us_market")
+
+
+def test_design_with_one_event_keeps_its_dummy_and_collinear_controls_do_not_stop_the_score() -> None:
+    pairs = _pairs()
+    X, _, _ = pl.design(pairs[pairs["event_id"] == "e0"], "score")
+    assert "event_e0" in X.columns  # the only event's dummy is the constant: kept although it does not vary
+    twins = pairs.assign(region=pairs["market"])  # two controls with the same levels: collinear with each other
+    X2, _, _ = pl.design(twins, "score", controls=("market", "region"))
+    assert {"market_US", "region_US"} <= set(X2.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels says the design is rank-deficient: it is, in the controls
+        got = pl.two_way_regression(twins, "score", controls=("market", "region"))
+    ref = pl.two_way_regression(pairs, "score", controls=("market",))
+    assert got["coef"] == pytest.approx(ref["coef"], rel=1e-9)  # the score is identified either way
+
+
+def test_negative_two_way_variance_is_truncated_and_said() -> None:
+    # 3 events x 4 firms and one noise draw (seed 15) for which V_event + V_firm - V_both is negative for the score
+    rng = np.random.default_rng(15)
+    d = pd.DataFrame([(e, f, s) for e in ("e0", "e1", "e2") for f, s in zip(("f0", "f1", "f2", "f3"),
+                                                                              (0.1, 0.5, 0.3, 0.9), strict=True)],
+                     columns=["event_id", "firm_id", "score"])
+    d["car"] = rng.normal(0, 0.01, len(d))
+    X = np.column_stack([d["score"], *[(d["event_id"] == e) for e in ("e0", "e1", "e2")]]).astype(float)
+    _, v = _cgm(X, d["car"].to_numpy(), d["event_id"].to_numpy(), d["firm_id"].to_numpy())
+    assert v[0, 0] < 0
+    got = pl.two_way_regression(d, "score", controls=(), sanction=False)
+    assert got["se"] == pytest.approx(np.sqrt(_psd_by_hand(v)[0, 0]), rel=1e-9)
+    assert got["variance_fix"] == "negative eigenvalues set to 0 (Cameron, Gelbach and Miller 2011)"
+
+
+def test_pair_frame_errors_columns_and_missing_values() -> None:
+    cars = pd.DataFrame({"event_id": ["e1", "e1"], "symbol": ["A", "B"], "car": [0.1, 0.2]})
+    members = pd.DataFrame({"symbol": ["A", "B"], "firm_id": ["fa", "fb"], "exchange": ["XNYS", "XHKG"],
+                            "name": ["A Inc", None]})  # a missing name is no reason to drop B
+    cov = pd.DataFrame({"score": [0.3, 0.6]}, index=pd.Index(["fa", "fb"], name="firm_id"))
+    out = pl.pair_frame(cars, members, cov)
+    assert list(out.columns) == ["event_id", "symbol", "car", "firm_id", "exchange", "market", "score"]
+    assert out["firm_id"].tolist() == ["fa", "fb"] and out["market"].tolist() == ["US", "HK"]
+    with pytest.raises(CrackdownError, match=r"^cars: missing column\(s\) \['car'\]$"):
+        pl.pair_frame(cars.drop(columns="car"), members, cov)
+    with pytest.raises(CrackdownError, match=r"^members: missing column\(s\) \['exchange'\]$"):
+        pl.pair_frame(cars, members.drop(columns="exchange"), cov)
+
+
+def test_sanctions_table_lists_all_four_cells_even_when_empty() -> None:
+    pairs = pd.DataFrame({"event_id": ["e1", "e1", "e2"], "firm_id": ["a", "b", "a"], "car": [0.1, -0.2, 0.3],
+                          "aligned": [True, False, True], "us_sanctioned": [1.0, 0.0, 1.0]})
+    table = pl.sanctions_table(pairs)
+    assert table.index.names == ["aligned", "us_sanctioned"]
+    assert list(table.columns) == ["mean_car", "n_pairs", "n_firms", "firms"]
+    assert table.loc[(True, True), "mean_car"] == pytest.approx(0.2)
+    assert table.loc[(True, True), ["n_pairs", "n_firms"]].tolist() == [2, 1]
+    for cell in ((False, True), (True, False)):  # nobody there: zero counts, an empty list, no mean
+        assert table.loc[cell, ["n_pairs", "n_firms"]].tolist() == [0, 0] and table.loc[cell, "firms"] == []
+        assert np.isnan(table.loc[cell, "mean_car"])
+    assert table["n_pairs"].dtype.kind == "i" and table["n_firms"].dtype.kind == "i"

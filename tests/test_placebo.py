@@ -48,3 +48,23 @@ def test_draw_dates_is_reproducible_for_a_seed() -> None:
     a, b = placebo.draw_dates(cands, 40, 3, seed=1), placebo.draw_dates(cands, 40, 3, seed=1)
     np.testing.assert_array_equal(a, b)
     assert np.isin(a, cands).all() and a.shape == (40, 3)
+
+
+# --- ties, Monte-Carlo errors and avoided dates that mutation testing found unchecked (MUTATION.md) -----------
+def test_placebo_p_values_count_ties_and_give_monte_carlo_errors() -> None:
+    draws = np.array([-2.0, -1.0, 2.0, 3.0])  # -2 ties the actual value on both one-sided counts
+    p = placebo.placebo_p_values(-2.0, draws)
+    assert p["p_lower"] == pytest.approx((1 + 1) / 5) and p["p_upper"] == pytest.approx((1 + 4) / 5)
+    assert p["p_two_sided"] == pytest.approx((1 + 3) / 5)  # |-2|, |2|, |3| >= 2
+    for key in ("p_two_sided", "p_lower", "p_upper"):  # sqrt(p (1 - p) / draws)
+        assert p[f"{key}_mc_se"] == pytest.approx(np.sqrt(p[key] * (1 - p[key]) / 4))
+    empty = placebo.placebo_p_values(1.0, np.array([np.nan, np.nan]))
+    assert empty["n_placebo"] == 0 and empty["p_two_sided"] == 1.0
+    assert all(np.isnan(empty[f"{key}_mc_se"]) for key in ("p_two_sided", "p_lower", "p_upper"))
+
+
+def test_with_avoided_appends_the_avoided_dates() -> None:
+    real = pd.to_datetime(["2021-01-04"]).to_numpy()
+    assert placebo.with_avoided(real, None) is real
+    got = placebo.with_avoided(real, ["2021-03-01", "2021-02-01"])
+    assert pd.DatetimeIndex(got).strftime("%Y-%m-%d").tolist() == ["2021-01-04", "2021-03-01", "2021-02-01"]

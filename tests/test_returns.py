@@ -147,3 +147,63 @@ def test_no_move_is_lost_across_gaps(levels: list[float | None]) -> None:
     assert np.prod(1 + r.to_numpy()) == pytest.approx(valid.iloc[-1] / valid.iloc[0], rel=1e-9)
     last, first = valid.index[-1], valid.index[0]
     assert g.spans["A"].sum() == last - first  # every session between the first and last close counted once
+
+
+# --- error texts and span edges that mutation testing found unchecked (MUTATION.md) ---------------------------
+def test_error_texts_name_the_parameter_and_the_bad_value() -> None:
+    one = _frame({"A": [1.0, 2.0]})
+    with pytest.raises(CrackdownError, match=r"^kind: expected one of simple, log, got 'pct'$"):
+        gr.gap_returns(one, kind="pct")
+    with pytest.raises(CrackdownError, match=r"^attribute: expected one of resumption, drop, got 'fill'$"):
+        gr.gap_returns(one, attribute="fill")
+    with pytest.raises(CrackdownError, match=r"^kind: expected one of simple, log, got 'pct'$"):
+        gr.benchmark_over_spans(np.array([1.0, 2.0]), np.array([[0], [1]]), kind="pct")
+    with pytest.raises(CrackdownError, match=r"^kind: expected one of simple, log, got 'pct'$"):
+        gr.compound_over_spans(np.array([0.0, 0.01]), np.array([[0], [1]]), kind="pct")
+    with pytest.raises(CrackdownError, match=r"^max_span: need at least 1 session, got 0$"):
+        gr.gap_returns(one, max_span=0)
+    # the first non-positive price, named with its column and session (a positive price below 1 is fine)
+    with pytest.raises(CrackdownError, match=r"^prices: non-positive price -1.0 for 'A' on 1$"):
+        gr.gap_returns(_frame({"A": [0.9, -1.0], "B": [3.0, 2.0]}))
+    with pytest.raises(CrackdownError, match=r"^prices: empty price frame$"):
+        gr.gap_returns_by_exchange(pd.DataFrame({"A": []}, index=pd.DatetimeIndex([])), {"A": "XNYS"})
+    off = pd.DataFrame({"A": [1.0, 2.0, 2.1]}, index=pd.DatetimeIndex(["2019-09-30", "2019-10-07", "2019-10-08"]))
+    with pytest.raises(CrackdownError, match=r"^prices: 'A' has a price on 2019-10-07, not a XSHE session$"):
+        gr.gap_returns_by_exchange(off, {"A": "XSHE"})
+
+
+def test_max_span_of_one_session_and_by_exchange() -> None:
+    g = gr.gap_returns(_frame({"A": [10.0, 11.0, np.nan, 12.1]}), max_span=1)  # 1 is the smallest allowed span
+    assert g.spans["A"].tolist() == [0, 1, 0, 0]
+    index = pd.DatetimeIndex(["2019-10-08", "2019-10-09", "2019-10-10", "2019-10-11"])  # Shenzhen sessions
+    prices = pd.DataFrame({"A": [10.0, np.nan, np.nan, 9.0]}, index=index)
+    assert gr.gap_returns_by_exchange(prices, {"A": "XSHE"}).spans["A"].tolist() == [0, 0, 0, 3]
+    capped = gr.gap_returns_by_exchange(prices, {"A": "XSHE"}, max_span=2)  # 3 sessions > 2: dropped
+    assert capped.spans["A"].tolist() == [0, 0, 0, 0] and capped.returns["A"].isna().all()
+
+
+def test_spans_reaching_before_the_first_session_have_no_benchmark_return() -> None:
+    bench = np.array([100.0, 110.0])
+    got = gr.benchmark_over_spans(bench, np.array([[0], [1]]))
+    assert np.isnan(got[0, 0]) and got[1, 0] == pytest.approx(0.10)
+    assert np.isnan(gr.benchmark_over_spans(bench, np.array([[0], [3]]))[1, 0])  # would start at row -2
+    assert gr.benchmark_over_spans(bench, np.array([[0], [1]]), kind="log")[1, 0] == pytest.approx(np.log(1.1))
+    daily = np.array([0.01, 0.02])
+    compounded = gr.compound_over_spans(daily, np.array([[1], [2]]))  # span 2 at row 1: rows 0 and 1
+    assert compounded[1, 0] == pytest.approx(1.01 * 1.02 - 1) and compounded[0, 0] == pytest.approx(0.01)
+    assert np.isnan(gr.compound_over_spans(daily, np.array([[0], [3]]))[1, 0])  # needs a return before row 0
+
+
+def test_benchmarks_given_per_security_columns() -> None:
+    bench = np.array([[100.0, 10.0], [110.0, 9.0]])  # (T, N): one benchmark per security
+    got = gr.benchmark_over_spans(bench, np.array([[0, 0], [1, 1]]))
+    assert got[1].tolist() == pytest.approx([0.10, -0.10])
+    daily = np.array([[0.01, 0.03], [0.02, -0.01]])
+    out = gr.compound_over_spans(daily, np.array([[1, 1], [2, 1]]))
+    assert out[1].tolist() == pytest.approx([1.01 * 1.02 - 1, -0.01])
+
+
+def test_expected_over_spans_only_where_a_span_exists() -> None:
+    e = gr.expected_over_spans(np.array([0.001]), np.array([1.2]), np.array([[0.02], [0.03]]), np.array([[1], [0]]))
+    assert e[0, 0] == pytest.approx(0.001 + 1.2 * 0.02)  # one session: alpha once
+    assert np.isnan(e[1, 0])  # no span, no expected return, even with a benchmark value

@@ -218,7 +218,7 @@ def pairlevel(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
         + (f" Counting US sanctions inside the score instead (no separate indicator) the coefficient is "
            f"{r['score_counting_sanctions']['coef']:.4f} (p {fmt_p(r['score_counting_sanctions']['p_value'])})."
            if r.get("score_counting_sanctions") else ""))
-    rule = record["headline"].get("benchmark_rule") or PAIR_BENCHMARK_RULE
+    rule = (record.get("headline") or {}).get("benchmark_rule") or PAIR_BENCHMARK_RULE
     if economy_wide and (economy_wide.get(rule) or {}).get("headline"):
         h = economy_wide[rule]["headline"]
         lines.append(f"**Rules that applied to every firm** ({economy_wide['n_events']} events naming no firm): the "
