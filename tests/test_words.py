@@ -55,7 +55,9 @@ def test_display_names_cover_firms_securities_ipo_attempts_and_events(tmp_path: 
                              "price_basis": "none"}],
                 ipos=[{"ipo_id": "alpha_hkex_2020", "firm_id": "alpha", "venue": "HKEX Main Board (secondary)",
                        "exchange": "XHKG", "filing_date": "2020-03-01", "outcome": "withdrawn",
-                       "outcome_date": "2021-02-01"}],
+                       "outcome_date": "2021-02-01"},
+                      {"ipo_id": "alpha_star_2026", "firm_id": "alpha", "venue": "SSE STAR Market",
+                       "exchange": "XSHG", "outcome": "pending"}],
                 events=[{"event_id": "alpha_probe_2021", "date": "2021-04-10", "type": "probe", "firm_ids": "alpha",
                          "description": "Regulator opens a probe into Alpha; Alpha says it will cooperate."}])
     monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
@@ -66,6 +68,7 @@ def test_display_names_cover_firms_securities_ipo_attempts_and_events(tmp_path: 
         clear_cache()
     assert names["alpha"] == "Alpha Ltd" and names["ALP"] == "Alpha ADS"
     assert names["alpha_hkex_2020"] == "Alpha Ltd (HKEX Main Board, 2020)"  # the venue's note left out
+    assert names["alpha_star_2026"] == "Alpha Ltd (SSE STAR Market, undated)"  # no dated step yet
     assert names["alpha_probe_2021"] == "Regulator opens a probe into Alpha"  # the event's label (no claims.csv here)
     assert words.named(["alpha", "unknown_id"], names) == "Alpha Ltd, unknown_id"
     assert words.named([], names) == "none"

@@ -67,7 +67,7 @@ def display_names() -> dict[str, str]:
     steps = [c for c in ("filing_date", "approval_date", "planned_listing_date", "listing_date", "outcome_date")
              if c in ipos]
     first = ipos[steps].apply(pd.to_datetime, errors="coerce").bfill(axis=1).iloc[:, 0]
-    year = first.dt.year.astype("Int64").astype(str).replace("<NA>", "undated")
+    year = first.dt.strftime("%Y").fillna("undated")  # an attempt with no dated step yet (pending) is "undated"
     venue = ipos["venue"].str.replace(r"\s*\(.*\)", "", regex=True)
     ipo = ipos["firm_id"].map(firms).fillna(ipos["firm_id"]) + " (" + venue + ", " + year + ")"
     return {**claim_labels(), **event_labels(), **securities.to_dict(), **dict(zip(ipos["ipo_id"], ipo, strict=True)),
