@@ -195,17 +195,22 @@ def test_event_and_claim_columns_show_the_labels_of_the_data(tmp_path: Path, mon
     from crackdown.data import clear_cache
 
     write_world(tmp_path, events=[{"event_id": "acme_fine", "date": "2021-04-10", "type": "fine",
-                                   "firm_ids": "", "description": "Regulator fines Acme; Acme pays."}])
+                                   "firm_ids": "", "description": "Regulator fines Acme; Acme pays."},
+                                  {"event_id": "acme_probe", "date": "2021-05-10", "type": "probe",
+                                   "firm_ids": "", "description": "Regulator opens a probe, its second"}])
     (tmp_path / "data" / "claims.csv").write_text((ROOT / "data" / "claims.csv").read_text(encoding="utf-8")
                                                  .splitlines()[0] + "\n", encoding="utf-8")  # the header alone
     monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
     clear_cache()
     try:
         shown = reader_frame(pd.DataFrame({"event_id": ["acme_fine", "unknown"],
-                                           "event": ["acme_fine", "unknown"]}), names=NAMES)
+                                           "event": ["acme_fine", "unknown"],
+                                           "what": ["acme_fine; acme_probe", ""]}),
+                             {"what": Column("what happened", "events")}, names=NAMES)
         claims = display.claim_labels()
     finally:
         clear_cache()
     assert shown.to_dict("list") == {"event id (data row)": ["acme_fine", "unknown"],
-                                     "event": ["Regulator fines Acme", "unknown"]}
+                                     "event": ["Regulator fines Acme", "unknown"],
+                                     "what happened": ["Regulator fines Acme; Regulator opens a probe, its second", "–"]}
     assert claims == {}

@@ -23,7 +23,7 @@ from pandas.io.formats.style import Styler
 from crackdown.errors import CrackdownError
 
 MISSING = "–"  # what an empty cell shows
-KINDS = ("text", "label", "int", "num", "pct", "p", "date", "bool", "firm", "firms", "list", "event", "claim")
+KINDS = ("text", "label", "int", "num", "pct", "p", "date", "bool", "firm", "firms", "list", "event", "events", "claim")
 LIST_SEPARATORS = re.compile(r"\s*[;,]\s*")
 
 
@@ -35,7 +35,9 @@ class Column:
     ``num``, ``pct`` (a fraction shown as a percentage: 0.0123 -> 1.23), ``p`` (a p-value, three decimals,
     ``< 0.001``), ``date`` (YYYY-MM-DD), ``bool`` (yes/no), ``firm`` (a firm id shown as the firm's name),
     ``firms`` (a list of firm ids, as names), ``list`` (a list of ids, in full), ``event`` (an event id shown as
-    its :func:`event_labels` label) and ``claim`` (a claim id shown as its :func:`claim_labels` label).
+    its :func:`event_labels` label), ``events`` (a list of event ids, as labels joined by semicolons) and
+    ``claim`` (a claim id shown as its :func:`claim_labels` label). Tables keep the id column beside a label
+    column (the site links the ids to their data rows and sources).
     """
 
     label: str
@@ -287,6 +289,9 @@ def format_values(values: pd.Series, column: Column, names: Mapping[str, str] | 
     elif kind == "firm":
         lookup = names if names is not None else firm_names()
         text = values.map(lambda v: lookup.get(v, v))
+    elif kind == "events":
+        lookup = event_labels()
+        text = values.map(_as_list).map(lambda ids: "; ".join(lookup.get(i, i) for i in ids)).replace("", MISSING)
     elif kind in ("event", "claim"):
         lookup = event_labels() if kind == "event" else claim_labels()
         text = values.map(lambda v: lookup.get(v, v))

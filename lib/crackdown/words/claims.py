@@ -56,7 +56,7 @@ def aged(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
 def later(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     """The forecasts' verdicts at ``as_of`` and at ``as_of_later`` side by side, and which claims moved."""
     forecasts, changes = record["forecasts"], record["changes_later"]
-    items = "; ".join(f"“{name(c, names)}” {forecasts[c]['as_of']} -> {forecasts[c]['as_of_later']}"
+    items = "; ".join(f"“{name(c, names)}”: {forecasts[c]['as_of']} -> {forecasts[c]['as_of_later']}"
                       for c in record["forecast_order"])
     moved = record["changed_later"]
     return (f"With the period extended from {record['parameters']['as_of']} to {record['as_of_later']}, the "
