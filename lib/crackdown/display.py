@@ -1,5 +1,7 @@
 """Reader tables: a notebook's data frame shown with labelled columns and units, no row numbers, firm names
-instead of ids, percentages where the prose uses percentages and p-values at three decimals.
+instead of ids, percentages where the prose uses percentages and p-values at three decimals; and the one home of
+the labels readers see for events and claims (:func:`event_labels`, :func:`claim_labels`, used by tables and by
+:func:`crackdown.words.display_names`) and of the rule that shortens a name or label for a figure (:func:`shorten`).
 
 Every raw column a notebook shows has one entry in :data:`COLUMNS` (its label, with the unit, and how its values
 are written). A frame with a column that has no entry is refused, naming the column, so a new raw column cannot
