@@ -277,7 +277,7 @@ def test_results_record_counts_and_market_keys() -> None:
     assert "extra" not in record["market"] and record["market"]["pairs"] == 40
     assert words.claims.answer(words.as_written("07_article_claims", record), {}) == (
         "2 of 5 claims supported, 1 partly, 1 contradicted, 1 not testable; aged badly since 2021-11-01: "
-        "ai_unicorns_proceed_with_ipos")
+        "“ai_unicorns_proceed_with_ipos”")  # a claim without a label in names: its id, quoted like a label
     assert record["parameters"] == {"alpha": 0.05}
 
 
@@ -301,7 +301,9 @@ def test_aged_lists_and_narrative() -> None:
 def test_verdict_and_contrast_narratives() -> None:
     text = words.claims.narrative(_record(), {}).split("\n\n")[0]
     assert text.startswith("Of the 4 claims the data can test, **2** hold as stated")  # 5 minus 1 not testable
-    assert "only in part (other_one)" in text and "contradicted (ai_unicorns_proceed_with_ipos)" in text
+    assert "only in part (“other_one”)" in text and "contradicted (“ai_unicorns_proceed_with_ipos”)" in text
+    labelled = words.claims.narrative(_record(), {"other_one": "Another claim."}).split("\n\n")[0]
+    assert "only in part (“Another claim.”)" in labelled
     contrast = words.claims.contrast(_record(), {})
     assert contrast.startswith("The article's central contrast is borne out")
     assert "chips minus platforms earned +4.60%" in contrast and "Megvii's is stalled" in contrast

@@ -57,7 +57,7 @@ def test_evaluate_later_puts_both_verdicts_side_by_side(monkeypatch: pytest.Monk
     assert record["changed_later"] == ["a", "c", "d"]
     text = words.claims.later(words.as_written("07_article_claims", {**record, "parameters": {"as_of": "2023-12-31"}}),
                               {})
-    assert "3 forecast(s)" in text and f"a: {P} -> {C}" in text and "3 claim(s) change verdict" in text
+    assert "3 forecast(s)" in text and f"“a”: {P} -> {C}" in text and "3 claim(s) change verdict" in text
     with pytest.raises(CrackdownError, match="as_of_later"):
         claims.evaluate_later(ctx, "2022-01-01")
 
@@ -96,3 +96,13 @@ def test_contrast_wording_follows_the_verdicts(spared: str, market: str, ipo: st
                                                fared: str) -> None:
     text = _contrast(spared, market, ipo)
     assert f"central contrast {contrast}:" in text and fared in text
+
+
+def test_evidence_text_reads_as_words_with_firms_named() -> None:
+    values = {"halted_on": "2020-11-03", "shelved": True, "in_time": False, "actions": {"alpha": 11, "beta": 3},
+              "window": [-1, 1], "listed": ["alpha", "gamma"], "share": 0.123456, "days": 2, "cause": "us_sanctions"}
+    names = {"alpha": "Alpha Ltd", "beta": "Beta Inc"}
+    assert claims.evidence_text(values, names) == (
+        "halted on: 2020-11-03; shelved: yes; in time: no; actions: Alpha Ltd 11, Beta Inc 3; window: -1/1; "
+        "listed: Alpha Ltd, gamma; share: 0.1235; days: 2; cause: us sanctions")
+    assert claims.evidence_text({"next_firm": "alpha"}) == "next firm: alpha"  # without names, ids as written

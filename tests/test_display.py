@@ -146,3 +146,71 @@ def test_vocabulary_is_consistent():
     (None, "%", "–"), (float("nan"), "rho", "–")])
 def test_headline_value(estimate, unit, expected):
     assert display.headline_value(estimate, unit) == expected
+
+
+# ------------------------------------------------------------------ labels of firms, events and claims for readers
+def test_shorten_keeps_what_fits_drops_a_trailing_note_then_cuts_at_a_word():
+    assert display.shorten("Ping An Insurance (Group)", 25) == "Ping An Insurance (Group)"  # fits: as is
+    assert display.shorten("Ping An Insurance (Group)", 20) == "Ping An Insurance"  # the note dropped
+    assert display.shorten("Semiconductor Manufacturing International Corporation", 28) == "Semiconductor Manufacturing…"
+    assert display.shorten("Regulator fines ten firms, each CNY0.5m", 27) == "Regulator fines ten firms…"  # comma dropped
+    assert display.shorten("  two   spaces  ", 20) == "two spaces"
+    assert display.shorten("Averyveryveryverylongword here", 10) == "Averyvery…"  # one word longer than the limit
+    for text, limit in (("Semiconductor Manufacturing International Corporation", 28), ("a b c d e f g h", 6)):
+        assert len(display.shorten(text, limit)) <= limit
+    with pytest.raises(CrackdownError, match="max_chars"):
+        display.shorten("text", 1)
+
+
+def test_event_labels_are_the_description_up_to_the_first_semicolon_shortened():
+    events = pd.DataFrame({"event_id": ["fine_a", "probe_b", "bare_c"],
+                           "description": ["Regulator fines Acme CNY1m; Acme appeals the next day.",
+                                           "Regulator opens an anti-monopoly investigation into the practices of Bolt",
+                                           np.nan]})
+    labels = display.event_label_series(events, max_chars=40)
+    assert labels.to_dict() == {"fine_a": "Regulator fines Acme CNY1m",
+                                "probe_b": "Regulator opens an anti-monopoly…",
+                                "bare_c": "bare_c"}  # no description: the id stays
+    with pytest.raises(CrackdownError, match="description"):
+        display.event_label_series(events.drop(columns="description"))
+
+
+def test_claim_labels_are_the_claim_text_shortened():
+    claims = pd.DataFrame({"claim_id": ["short", "long"],
+                           "claim": ["Acme listed.", "Bolt put its own listing plans on hold to meet the new rules."]})
+    assert display.claim_label_series(claims, max_chars=30).to_dict() == {
+        "short": "Acme listed.", "long": "Bolt put its own listing…"}
+    with pytest.raises(CrackdownError, match="claim_id"):
+        display.claim_label_series(claims.drop(columns="claim_id"))
+
+
+def test_short_names_are_firm_names_shortened_for_figures():
+    names = {"acme": "Acme Holdings (Cayman)", "bolt": "Bolt & Sons International Trading Company"}
+    assert display.short_names(["acme", "bolt", "nobody"], 20, names) == ["Acme Holdings", "Bolt & Sons…", "nobody"]
+
+
+def test_event_and_claim_columns_show_the_labels_of_the_data(tmp_path: Path, monkeypatch):
+    from claim_world import write_world
+
+    from crackdown.data import clear_cache
+
+    write_world(tmp_path, events=[{"event_id": "acme_fine", "date": "2021-04-10", "type": "fine",
+                                   "firm_ids": "", "description": "Regulator fines Acme; Acme pays."},
+                                  {"event_id": "acme_probe", "date": "2021-05-10", "type": "probe",
+                                   "firm_ids": "", "description": "Regulator opens a probe, its second"}])
+    (tmp_path / "data" / "claims.csv").write_text((ROOT / "data" / "claims.csv").read_text(encoding="utf-8")
+                                                 .splitlines()[0] + "\n", encoding="utf-8")  # the header alone
+    monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
+    clear_cache()
+    try:
+        shown = reader_frame(pd.DataFrame({"event_id": ["acme_fine", "unknown"],
+                                           "event": ["acme_fine", "unknown"],
+                                           "what": ["acme_fine; acme_probe", ""]}),
+                             {"what": Column("what happened", "events")}, names=NAMES)
+        claims = display.claim_labels()
+    finally:
+        clear_cache()
+    assert shown.to_dict("list") == {"event id (data row)": ["acme_fine", "unknown"],
+                                     "event": ["Regulator fines Acme", "unknown"],
+                                     "what happened": ["Regulator fines Acme; Regulator opens a probe, its second", "–"]}
+    assert claims == {}

@@ -256,8 +256,10 @@ def test_enforcement_narrative_names_the_counterexamples() -> None:
     most = text.split("The most-targeted firms were ")[1].split(".")[0]
     assert sorted(most.split(", ")) == ["a1 (1)", "a2 (0)", "p1 (2)", "p2 (2)", "p3 (0)"]  # all five, counted
     assert len(text.split("\n\n")) == 4
-    named = enforcement_words(table, tests, against, which, names={"a1": "Aye One", "p3": "Pee Three"})
-    assert "acted against or penalised: Aye One (s1); " in named and "no action or penalty: Pee Three." in named
+    named = enforcement_words(table, tests, against, which, names={"a1": "Aye One", "p3": "Pee Three",
+                                                                   "s1": "Regulator summons Aye One"})
+    assert "acted against or penalised: Aye One (Regulator summons Aye One); " in named
+    assert "no action or penalty: Pee Three." in named
 
 
 # --- notebook 05's results record and narrative ---------------------------------------------------------------

@@ -438,7 +438,9 @@ def test_narrative_states_the_sign_the_estimate_has(reaction, closing) -> None:
     assert "hard-tech firms n/a" in text  # a group without a pooled CAAR
     assert "Caveats: the aligned AI group is small (2 securities with a usable CAR: AI1.SZ, AI2.SS)" in text
     worst = rx.summary_table(rx.event_table(reaction)).sort_values("CAR targeted %").iloc[0]
-    assert f"The largest targeted-group drops came on {worst.name} ({worst['date']}, " in text
+    assert f"The largest targeted-group drops came on {worst['date']} ({worst.name}: " in text
+    labelled = words.reaction.narrative(_written(rec), {worst.name: "Regulator fines a platform"})
+    assert f"came on {worst['date']} (Regulator fines a platform: " in labelled
     flipped = words.reaction.narrative(_written({**rec, "long_short_car": 0.02}), {})
     assert "above the aligned AI firms" in flipped and "the opposite of what the thesis predicts" in flipped
     none = words.reaction.narrative(_written({**rec, "long_short_car": np.nan}), {})

@@ -46,7 +46,7 @@ def test_analysis_modules_never_import_the_words() -> None:
     assert importing == []
 
 
-def test_display_names_cover_firms_securities_and_ipo_attempts(tmp_path: Path, monkeypatch) -> None:
+def test_display_names_cover_firms_securities_ipo_attempts_and_events(tmp_path: Path, monkeypatch) -> None:
     write_world(tmp_path,
                 firms=[{"firm_id": "alpha", "name": "Alpha Ltd", "sector_group": "ai_vision_speech"}],
                 securities=[{"symbol": "ALP", "firm_id": "alpha", "name": "Alpha ADS", "security_type": "adr",
@@ -55,7 +55,11 @@ def test_display_names_cover_firms_securities_and_ipo_attempts(tmp_path: Path, m
                              "price_basis": "none"}],
                 ipos=[{"ipo_id": "alpha_hkex_2020", "firm_id": "alpha", "venue": "HKEX Main Board (secondary)",
                        "exchange": "XHKG", "filing_date": "2020-03-01", "outcome": "withdrawn",
-                       "outcome_date": "2021-02-01"}])
+                       "outcome_date": "2021-02-01"},
+                      {"ipo_id": "alpha_star_2026", "firm_id": "alpha", "venue": "SSE STAR Market",
+                       "exchange": "XSHG", "outcome": "pending"}],
+                events=[{"event_id": "alpha_probe_2021", "date": "2021-04-10", "type": "probe", "firm_ids": "alpha",
+                         "description": "Regulator opens a probe into Alpha; Alpha says it will cooperate."}])
     monkeypatch.setenv("CRACKDOWN_ROOT", str(tmp_path))
     clear_cache()
     try:
@@ -64,6 +68,8 @@ def test_display_names_cover_firms_securities_and_ipo_attempts(tmp_path: Path, m
         clear_cache()
     assert names["alpha"] == "Alpha Ltd" and names["ALP"] == "Alpha ADS"
     assert names["alpha_hkex_2020"] == "Alpha Ltd (HKEX Main Board, 2020)"  # the venue's note left out
+    assert names["alpha_star_2026"] == "Alpha Ltd (SSE STAR Market, undated)"  # no dated step yet
+    assert names["alpha_probe_2021"] == "Regulator opens a probe into Alpha"  # the event's label (no claims.csv here)
     assert words.named(["alpha", "unknown_id"], names) == "Alpha Ltd, unknown_id"
     assert words.named([], names) == "none"
 
@@ -206,3 +212,15 @@ def test_robustness_answer_reads_the_median_sign(median: float, sign: str) -> No
     assert words.robustness.answer(record, NAMES) == (
         f"The {sign} median long-short reaction survives: 50% of 1,000 specifications have the thesis' sign "
         f"(median {median:+.2%}), 12% with the thesis' sign and significant; permutation p = 0.250.")
+
+
+def test_claims_and_events_appear_in_the_words_by_their_labels() -> None:
+    names = {**NAMES, "claim_a": "Alpha will list in Hong Kong.", "claim_b": "Beta was fined…",
+             "ev_1": "Regulator fines Beta", "ev_2": "Regulator summons Beta"}
+    record = {"counts": {"supported": 1, "partly supported": 0, "contradicted": 1, "not testable with this data": 0},
+              "n_claims": 2, "article_date": "2021-11-01", "aged_badly": ["claim_a", "claim_b"]}
+    assert words.claims.answer(record, names) == (
+        "1 of 2 claims supported, 0 partly, 1 contradicted, 0 not testable; aged badly since 2021-11-01: "
+        "“Alpha will list in Hong Kong.”; “Beta was fined…”")
+    assert words.enforcement._events("ev_1; ev_2; ev_9", names) == "Regulator fines Beta; Regulator summons Beta; ev_9"
+    assert words.enforcement._events("penalties only", names) == "penalties only"

@@ -1,5 +1,7 @@
 """Reader tables: a notebook's data frame shown with labelled columns and units, no row numbers, firm names
-instead of ids, percentages where the prose uses percentages and p-values at three decimals.
+instead of ids, percentages where the prose uses percentages and p-values at three decimals; and the one home of
+the labels readers see for events and claims (:func:`event_labels`, :func:`claim_labels`, used by tables and by
+:func:`crackdown.words.display_names`) and of the rule that shortens a name or label for a figure (:func:`shorten`).
 
 Every raw column a notebook shows has one entry in :data:`COLUMNS` (its label, with the unit, and how its values
 are written). A frame with a column that has no entry is refused, naming the column, so a new raw column cannot
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,7 +25,7 @@ from pandas.io.formats.style import Styler
 from crackdown.errors import CrackdownError
 
 MISSING = "–"  # what an empty cell shows
-KINDS = ("text", "label", "int", "num", "pct", "p", "date", "bool", "firm", "firms", "list")
+KINDS = ("text", "label", "int", "num", "pct", "p", "date", "bool", "firm", "firms", "list", "event", "events", "claim")
 LIST_SEPARATORS = re.compile(r"\s*[;,]\s*")
 
 
@@ -34,7 +36,10 @@ class Column:
     Kinds: ``text`` (as is), ``label`` (a code such as ``aligned_ai`` written as words: ``aligned AI``), ``int``,
     ``num``, ``pct`` (a fraction shown as a percentage: 0.0123 -> 1.23), ``p`` (a p-value, three decimals,
     ``< 0.001``), ``date`` (YYYY-MM-DD), ``bool`` (yes/no), ``firm`` (a firm id shown as the firm's name),
-    ``firms`` (a list of firm ids, as names) and ``list`` (a list of ids, in full).
+    ``firms`` (a list of firm ids, as names), ``list`` (a list of ids, in full), ``event`` (an event id shown as
+    its :func:`event_labels` label), ``events`` (a list of event ids, as labels joined by semicolons) and
+    ``claim`` (a claim id shown as its :func:`claim_labels` label). Tables keep the id column beside a label
+    column (the site links the ids to their data rows and sources).
     """
 
     label: str
@@ -56,7 +61,8 @@ COLUMNS: dict[str, Column] = {
     # identities
     "firm_id": _c("firm", "firm"), "firm_ids": _c("firms named", "firms"), "targets": _c("firms named", "firms"),
     "name": _c("name"), "symbol": _c("symbol"), "exchange": _c("exchange"), "market": _c("market (venue)"),
-    "venue": _c("venue"), "event_id": _c("event"), "ipo_id": _c("IPO attempt"), "claim_id": _c("claim id"),
+    "venue": _c("venue"), "event_id": _c("event id (data row)"), "ipo_id": _c("IPO attempt"),
+    "claim_id": _c("claim id (data row)"), "event": _c("event", "event"), "claim_label": _c("claim", "claim"),
     "merged_ids": _c("events merged (same day 0)", "list"), "event_ids": _c("events", "list"),
     "counted_events": _c("events counted", "list"), "punished_by": _c("punished by (events)", "list"),
     "group": _c("firm group", "label"), "sector_group": _c("sector group", "label"), "lane": _c("sector group", "label"),
@@ -155,6 +161,84 @@ def firm_names() -> dict[str, str]:
     return dict(zip(firms["firm_id"], firms["name"], strict=True))
 
 
+ELLIPSIS = "…"
+TRAILING_NOTE = re.compile(r"\s*\([^()]*\)$")
+#: Longest event or claim label in tables and prose (characters); figures pass a shorter limit.
+LABEL_CHARS = 80
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """``text`` in at most ``max_chars`` characters, by one documented rule: as is when it fits; else without a
+    trailing note in parentheses ("Ping An Insurance (Group)" -> "Ping An Insurance") when that makes it fit; else
+    cut after the last whole word that fits, with "…" (trailing punctuation dropped)."""
+    if max_chars < 2:
+        raise CrackdownError(f"max_chars: expected at least 2, got {max_chars}")
+    text = " ".join(str(text).split())
+    if len(text) <= max_chars:
+        return text
+    bare = TRAILING_NOTE.sub("", text)
+    if bare and len(bare) <= max_chars:
+        return bare
+    cut = text[: max_chars - 1]
+    if text[max_chars - 1] != " " and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-–(") + ELLIPSIS
+
+
+def event_label_series(events: pd.DataFrame, max_chars: int = LABEL_CHARS) -> pd.Series:
+    """Event id -> the reader's label of each event of ``events`` (columns ``event_id`` and ``description``): its
+    description up to the first semicolon, shortened by :func:`shorten` (the date is not in the label: tables show
+    it in its own column and prose next to it)."""
+    missing = {"event_id", "description"} - set(events.columns)
+    if missing:
+        raise CrackdownError(f"events: column(s) {', '.join(sorted(missing))} missing; an event label needs the "
+                             "event_id and description columns")
+    first = events["description"].fillna("").astype(str).str.split(";", n=1).str[0].str.strip()
+    labels = first.map(lambda t: shorten(t, max_chars)).where(first != "", events["event_id"])
+    return pd.Series(labels.to_numpy(), index=events["event_id"].to_numpy(), name="event")
+
+
+def claim_label_series(claims: pd.DataFrame, max_chars: int = LABEL_CHARS) -> pd.Series:
+    """Claim id -> the reader's label of each claim of ``claims`` (columns ``claim_id`` and ``claim``): the claim
+    in our words, shortened by :func:`shorten`."""
+    missing = {"claim_id", "claim"} - set(claims.columns)
+    if missing:
+        raise CrackdownError(f"claims: column(s) {', '.join(sorted(missing))} missing; a claim label needs the "
+                             "claim_id and claim columns")
+    text = claims["claim"].fillna("").astype(str).str.strip()
+    labels = text.map(lambda t: shorten(t, max_chars)).where(text != "", claims["claim_id"])
+    return pd.Series(labels.to_numpy(), index=claims["claim_id"].to_numpy(), name="claim")
+
+
+def event_labels(max_chars: int = LABEL_CHARS) -> dict[str, str]:
+    """Event id -> label (:func:`event_label_series`), from data/events.csv."""
+    from crackdown.data import load_events
+
+    return event_label_series(load_events(), max_chars).to_dict()
+
+
+def claim_labels(max_chars: int = LABEL_CHARS) -> dict[str, str]:
+    """Claim id -> label (:func:`claim_label_series`), from data/claims.csv (none when the optional register is
+    absent)."""
+    from crackdown import paths
+    from crackdown.claims import load_claims
+
+    if not (paths.data_dir() / "claims.csv").is_file():
+        return {}
+    return claim_label_series(load_claims(), max_chars).to_dict()
+
+
+#: Longest firm name on a figure's axis or annotation (characters).
+FIGURE_NAME_CHARS = 28
+
+
+def short_names(ids: Iterable[str], max_chars: int = FIGURE_NAME_CHARS, names: Mapping[str, str] | None = None) -> list[str]:
+    """Figure labels of firm ids: each firm's name (:func:`firm_names`, or ``names``) shortened by
+    :func:`shorten` to ``max_chars``; an id without a name stays as it is."""
+    lookup = names if names is not None else firm_names()
+    return [shorten(lookup.get(i, i), max_chars) for i in ids]
+
+
 ACRONYMS = re.compile(r"\b(ipo|ai|us)\b")
 
 
@@ -206,6 +290,12 @@ def format_values(values: pd.Series, column: Column, names: Mapping[str, str] | 
         text = values.map({True: "yes", False: "no"}).fillna(values.astype(str))  # 1 and 0 match True and False
     elif kind == "firm":
         lookup = names if names is not None else firm_names()
+        text = values.map(lambda v: lookup.get(v, v))
+    elif kind == "events":
+        lookup = event_labels()
+        text = values.map(_as_list).map(lambda ids: "; ".join(lookup.get(i, i) for i in ids)).replace("", MISSING)
+    elif kind in ("event", "claim"):
+        lookup = event_labels() if kind == "event" else claim_labels()
         text = values.map(lambda v: lookup.get(v, v))
     elif kind == "label":
         text = _words(values)

@@ -3,7 +3,7 @@ evaluated in :mod:`crackdown.claims.evaluators` (its words: :mod:`crackdown.word
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,31 +20,40 @@ from crackdown.claims.evaluators import (
 # ------------------------------------------------------------------------------------------ presentation
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
+def _fmt(value: Any, names: Mapping[str, str] | None = None) -> str:
+    names = names or {}
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
         return f"{value:.4g}"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{names.get(k, k)} {_fmt(v, names)}" for k, v in value.items())
     if isinstance(value, list | tuple):
-        return "/".join(map(_fmt, value))
+        return "/".join(_fmt(v, names) for v in value) if all(isinstance(v, int | float) for v in value) else \
+            ", ".join(_fmt(v, names) for v in value)
+    if isinstance(value, str):
+        return names.get(value, value.replace("_", " "))
     return str(value)
 
 
-def evidence_text(values: dict[str, Any]) -> str:
-    """Evidence values as one short line: ``key: value; key: value``."""
-    return "; ".join(f"{k}: {_fmt(v)}" for k, v in values.items())
+def evidence_text(values: dict[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """Evidence values as one short line a reader can follow: ``key words: value; key words: value`` (a key's
+    underscores as spaces, true/false as yes/no, a list of numbers as ``a/b``, other lists comma-separated, ids
+    found in ``names``, such as firm ids, as their names and other codes with spaces for underscores)."""
+    return "; ".join(f"{k.replace('_', ' ')}: {_fmt(v, names)}" for k, v in values.items())
 
 
 def register_view(table: pd.DataFrame, themes: Sequence[str] | None = None,
-                  later: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The register for display: claim, who, kind, verdict, evidence, where it is computed (function and rows);
-    with ``later`` (:func:`evaluate_later`) also ``verdict_later`` next to the verdict."""
+                  later: pd.DataFrame | None = None, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The register for display: claim, who, kind, verdict, evidence (:func:`evidence_text`, ids named by
+    ``names``), where it is computed (function and rows); with ``later`` (:func:`evaluate_later`) also
+    ``verdict_later`` next to the verdict."""
     out = table if themes is None else table[table["theme"].isin(themes)]
     later_verdict = {} if later is None else {"verdict_later": out["claim_id"].map(
         later.set_index("claim_id")["verdict_later"])}
     return pd.DataFrame({
         "theme": out["theme"], "claim_id": out["claim_id"], "claim": out["claim"], "who": out["claimant"],
-        "kind": out["kind"], "verdict": out["verdict"], **later_verdict, "evidence": out["values"].map(evidence_text),
+        "kind": out["kind"], "verdict": out["verdict"], **later_verdict, "evidence": out["values"].map(lambda v: evidence_text(v, names)),
         "computed_by": "crackdown.claims." + out["evaluator"],
         "data_rows": out["rows"].map(lambda r: ", ".join(r[:6]) + (f" (+{len(r) - 6} more)" if len(r) > 6 else "")),
     }).reset_index(drop=True)

@@ -8,7 +8,8 @@ One module per notebook, each with the one signature::
     answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str      # the line of the answer box and index
 
 ``record`` is the record as written to JSON (:func:`crackdown.results.as_written`, re-exported here: keys sorted,
-numbers and dates as JSON holds them), ``names`` maps firm ids, IPO ids and security symbols to the names a reader sees (:func:`display_names`);
+numbers and dates as JSON holds them), ``names`` maps firm ids, IPO ids, security symbols, event ids and claim ids to the names a reader sees
+(:func:`display_names`);
 the records keep the ids. A notebook with further prose cells has further functions of the same signature.
 
 A notebook calls :func:`publish` (records the answer and writes the record) and then :func:`narrative`.
@@ -53,9 +54,12 @@ def module(notebook: str) -> ModuleType:
 
 def display_names() -> dict[str, str]:
     """Reader-facing names: firm id -> firm name (data/firms.csv), security symbol -> security name
-    (data/securities.csv) and IPO id -> "<firm name> (<venue without its note>, <year>)" (data/ipos.csv; the year of
-    the attempt's first dated step)."""
+    (data/securities.csv), IPO id -> "<firm name> (<venue without its note>, <year>)" (data/ipos.csv; the year of
+    the attempt's first dated step), and event id and claim id -> their labels (:func:`crackdown.display.event_labels`
+    and :func:`~crackdown.display.claim_labels`, the labels the tables show). Where two kinds share an id, the firm
+    wins, then the IPO attempt, then the security."""
     from crackdown.data import load_firms, load_ipos, load_securities
+    from crackdown.display import claim_labels, event_labels
 
     firms = load_firms().set_index("firm_id")["name"]
     securities = load_securities().set_index("symbol")["name"]
@@ -63,14 +67,16 @@ def display_names() -> dict[str, str]:
     steps = [c for c in ("filing_date", "approval_date", "planned_listing_date", "listing_date", "outcome_date")
              if c in ipos]
     first = ipos[steps].apply(pd.to_datetime, errors="coerce").bfill(axis=1).iloc[:, 0]
-    year = first.dt.year.astype("Int64").astype(str).replace("<NA>", "undated")
+    year = first.dt.strftime("%Y").fillna("undated")  # an attempt with no dated step yet (pending) is "undated"
     venue = ipos["venue"].str.replace(r"\s*\(.*\)", "", regex=True)
     ipo = ipos["firm_id"].map(firms).fillna(ipos["firm_id"]) + " (" + venue + ", " + year + ")"
-    return {**securities.to_dict(), **dict(zip(ipos["ipo_id"], ipo, strict=True)), **firms.to_dict()}
+    return {**claim_labels(), **event_labels(), **securities.to_dict(), **dict(zip(ipos["ipo_id"], ipo, strict=True)),
+            **firms.to_dict()}
 
 
 def name(item: str, names: Mapping[str, str]) -> str:
-    """The reader's name of a firm id, IPO id or symbol (the id itself when ``names`` has none)."""
+    """The reader's name of a firm id, IPO id, symbol, event id or claim id (the id itself when ``names`` has
+    none)."""
     return names.get(item, item)
 
 

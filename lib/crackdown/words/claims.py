@@ -1,7 +1,7 @@
 """Notebook 07's words (the article's claims), from its record (:func:`crackdown.claims.results_record`, whose
 parts :func:`crackdown.claims.market_record`, :func:`~crackdown.claims.aged_record` and
-:func:`~crackdown.claims.later_record` also feed the paragraphs shown before it is written). Claims appear by id
-(the register's key); IPO attempts and firms by name."""
+:func:`~crackdown.claims.later_record` also feed the paragraphs shown before it is written). Claims appear by their
+label (the claim in our words, :func:`crackdown.display.claim_labels`, in quotes); IPO attempts and firms by name."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from crackdown.claims.evaluators import CONTRADICTED, NOT_TESTABLE, PARTLY, SUPPORTED, VERDICT_RANK
-from crackdown.words import named
+from crackdown.words import name, named
 
 
-def _ids(ids: list[str]) -> str:
-    return ", ".join(ids) or "none"
+def _ids(ids: list[str], names: Mapping[str, str]) -> str:
+    """Claims by their labels, each in quotes, joined by semicolons ("none" when empty)."""
+    return "; ".join(f"“{name(c, names)}”" for c in ids) or "none"
 
 
 def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
@@ -21,7 +22,7 @@ def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     counts = record["counts"]
     return (f"{counts[SUPPORTED]} of {record['n_claims']} claims supported, {counts[PARTLY]} partly, "
             f"{counts[CONTRADICTED]} contradicted, {counts[NOT_TESTABLE]} not testable; "
-            f"aged badly since {record['article_date']}: {_ids(record['aged_badly'])}")
+            f"aged badly since {record['article_date']}: {_ids(record['aged_badly'], names)}")
 
 
 def market(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
@@ -43,7 +44,8 @@ def aged(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     p = record["parameters"]
     return (
         f"Between {p['article_date']} and {p['as_of']}, **{len(record['aged_badly'])}** claim(s) aged badly "
-        f"({_ids(record['aged_badly'])}) and **{len(record['aged_well'])}** aged well ({_ids(record['aged_well'])}). "
+        f"({_ids(record['aged_badly'], names)}) and **{len(record['aged_well'])}** aged well "
+        f"({_ids(record['aged_well'], names)}). "
         f"AI-firm IPO attempts pending at the article and stalled or failed by {p['as_of']}: "
         f"{named(record['ai_ipos_stalled_or_failed_since'], names)}; already failed before the article was "
         f"written: {named(record['ai_ipos_failed_before'], names)}; listed after it: "
@@ -54,23 +56,24 @@ def aged(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
 def later(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     """The forecasts' verdicts at ``as_of`` and at ``as_of_later`` side by side, and which claims moved."""
     forecasts, changes = record["forecasts"], record["changes_later"]
-    items = "; ".join(f"{c}: {forecasts[c]['as_of']} -> {forecasts[c]['as_of_later']}" for c in record["forecast_order"])
+    items = "; ".join(f"“{name(c, names)}”: {forecasts[c]['as_of']} -> {forecasts[c]['as_of_later']}"
+                      for c in record["forecast_order"])
     moved = record["changed_later"]
     return (f"With the period extended from {record['parameters']['as_of']} to {record['as_of_later']}, the "
             f"{len(forecasts)} forecast(s) read: {items or 'none'}. {len(moved)} claim(s) change verdict "
-            f"({', '.join(f'{c} {changes[c]}' for c in moved) or 'none'}).")
+            f"({'; '.join(f'“{name(c, names)}” {changes[c]}' for c in moved) or 'none'}).")
 
 
-def _verdicts(record: Mapping[str, Any]) -> str:
+def _verdicts(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     counts, verdicts, order = record["counts"], record["verdicts"], record["claim_order"]
     partly = [c for c in order if verdicts[c] == PARTLY]
     contradicted = [c for c in order if verdicts[c] == CONTRADICTED]
     badly = record["aged_badly"]
     return (
         f"Of the {record['n_claims'] - counts[NOT_TESTABLE]} claims the data can test, **{counts[SUPPORTED]}** hold "
-        f"as stated, **{counts[PARTLY]}** hold only in part ({_ids(partly)}) and **{counts[CONTRADICTED]}** "
-        f"are contradicted ({_ids(contradicted)}). {counts[NOT_TESTABLE]} claims need data the project "
-        f"does not hold. Since the article, {len(badly)} claim(s) aged badly ({_ids(badly)})."
+        f"as stated, **{counts[PARTLY]}** hold only in part ({_ids(partly, names)}) and **{counts[CONTRADICTED]}** "
+        f"are contradicted ({_ids(contradicted, names)}). {counts[NOT_TESTABLE]} claims need data the project "
+        f"does not hold. Since the article, {len(badly)} claim(s) aged badly ({_ids(badly, names)})."
     )
 
 
@@ -103,4 +106,4 @@ def contrast(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
 def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     """Notebook 07's "What this shows": the verdicts (naming the claims that hold in part or are contradicted)
     and the article's central contrast."""
-    return _verdicts(record) + "\n\n" + contrast(record, names)
+    return _verdicts(record, names) + "\n\n" + contrast(record, names)

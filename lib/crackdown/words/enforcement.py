@@ -17,6 +17,11 @@ def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
             f"{record['rho_fined_cny']:+.2f} (p {record['p_fined_cny']:.3f}): {record['verdict']}.")
 
 
+def _events(ids: str, names: Mapping[str, str]) -> str:
+    """The labels of the "; "-joined event ids of the record, joined the same way ("penalties only" as is)."""
+    return "; ".join(name(e, names) for e in ids.split("; "))
+
+
 def _concentration(record: Mapping[str, Any]) -> str:
     """Which firms tie at the lowest score and how concentrated the actions are, from the record."""
     low = record["min_score_by_sector"]
@@ -51,7 +56,7 @@ def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
         + ".",
         "Against the pattern: "
         + ("aligned firms acted against or penalised: "
-           + ", ".join(f"{name(f, names)} ({events.get(f, 'penalties only')})" for f in hit) + "; "
+           + ", ".join(f"{name(f, names)} ({_events(events.get(f, 'penalties only'), names)})" for f in hit) + "; "
            if hit else "no aligned firm was acted against or penalised; ")
         + (f"unaligned targeted-sector firms with no action or penalty: {', '.join(name(f, names) for f in spared)}."
            if spared else "every unaligned targeted-sector firm faced an action or penalty."),

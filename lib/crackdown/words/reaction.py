@@ -118,8 +118,8 @@ def _inference_lines(record: Mapping[str, Any]) -> list[str]:
             f"n = {h['n']}): {h['reason']}." + bhar_text]
 
 
-def _long_short_lines(record: Mapping[str, Any]) -> list[str]:
-    """The long-short estimate, its placebo, leave-one-out range and the worst events."""
+def _long_short_lines(record: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    """The long-short estimate, its placebo, leave-one-out range and the worst events (by their labels)."""
     car, loo = record["long_short_car"], record["long_short_leave_one_out"]
     direction = "below" if car < 0 else "above"
     return [
@@ -133,10 +133,11 @@ def _long_short_lines(record: Mapping[str, Any]) -> list[str]:
         "so the placebo compares the crackdown estimate with what ordinary days produced, drift included.",
         f"Leaving out one event at a time, the long-short estimate ranges from {pct(loo['min'])} to "
         f"{pct(loo['max'])}; without the event that widened the gap most "
-        f"({loo['most_negative_event']}, {pct(record['long_short_leave_one_out_gap'])}) it is "
+        f"({name(loo['most_negative_event'], names)}, {pct(record['long_short_leave_one_out_gap'])}) it is "
         f"{pct(loo['without_most_negative'])}.",
         "The largest targeted-group drops came on " + ", ".join(
-            f"{e['event_id']} ({e['date']}, {e['car_targeted_pct']:.1f}%)" for e in record["largest_targeted_drops"])
+            f"{e['date']} ({name(e['event_id'], names)}: {e['car_targeted_pct']:.1f}%)"
+            for e in record["largest_targeted_drops"])
         + ".",
         *_inference_lines(record),
     ]
@@ -244,7 +245,7 @@ def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
              f"{counts[SHORT]['securities']} securities; KP p {fmt_p(al.get('p_kp'))}), hard-tech firms "
              f"{pct(groups['hard_tech']['car'])} and the benchmarks {pct(groups['benchmark']['car'])}."]
     if record["long_short_car"] is not None:
-        lines += _long_short_lines(record)
+        lines += _long_short_lines(record, names)
     lines += _by_benchmark_lines(record)
     bench = groups["benchmark"]["car"]
     if bench is not None:

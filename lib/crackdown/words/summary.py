@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crackdown.words import named
+from crackdown.words import name, named
 
 
 def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
@@ -56,7 +56,7 @@ def claims(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     return (f"Of the article's {record['claims_n']} checkable claims, "
             + ", ".join(f"{n} {verdict}" for verdict, n in record["claims_counts"].items() if n)
             + ". Claims that have aged badly since the article: "
-            + (", ".join(record["claims_aged_badly"]) or "none") + " (see [07_article_claims](07_article_claims.html)).")
+            + ("; ".join(f"“{name(c, names)}”" for c in record["claims_aged_badly"]) or "none") + " (see [07_article_claims](07_article_claims.html)).")
 
 
 def caveats(record: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
