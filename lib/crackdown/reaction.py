@@ -625,20 +625,19 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     event_days = pd.Series(pd.to_datetime(r.events["date"]).to_numpy(), index=ev_codes)
     draws, months = placebo.draw_pool(pool, cands, n, event_days, seed, bench)
     ev_of_pair = ev_codes.get_indexer(pairs["event_id"])
+    dates, date_of_draw = np.unique(draws, return_inverse=True)  # a few hundred dates, drawn thousands of times
+    date_of_draw = date_of_draw.reshape(draws.shape)
+    symbols = pd.Index(pairs["symbol"].unique())
+    table = _placebo_car_table(f, r.window, symbols, dates)  # CAR of each security around each drawn date
+    sym_of_pair = symbols.get_indexer(pairs["symbol"])
+    group_of_pair = pairs["symbol"].map(r.members.set_index("symbol")["group"].astype(str)).to_numpy()
     stats_ = []
     for start in range(0, n, block):  # blocks of replications bound memory; each block is vectorised
         reps = np.arange(start, min(start + block, n))
-        ids = np.array([f"{i}" for i in range(len(reps) * len(ev_codes))], dtype=object).reshape(len(reps), -1)
-        pseudo = pd.DataFrame({"event_id": ids.ravel(), "date": draws[reps].ravel()})
-        pp = pd.DataFrame({"event_id": ids[:, ev_of_pair].ravel(),
-                           "symbol": np.tile(pairs["symbol"].to_numpy(), len(reps))})
-        mapped = es.make_pairs(f.panel, pseudo, pp)
-        mapped = mapped[mapped["pos0"] >= 0].reset_index(drop=True)
-        pf = es.fit(f.panel, mapped, f.model, f.estimation, f.min_obs, errors="drop")
-        c = es.car(pf, r.window)
-        k = c["event_id"].astype(int).to_numpy()
-        c = c.assign(rep=reps[k // len(ev_codes)], event_id=k % len(ev_codes),
-                     group=c["symbol"].map(r.members.set_index("symbol")["group"].astype(str)))
+        car = table[sym_of_pair[None, :], date_of_draw[reps][:, ev_of_pair]]  # (reps, pairs), pairs in order
+        rep_i, pair_i = np.nonzero(~np.isnan(car))
+        c = pd.DataFrame({"rep": reps[rep_i], "event_id": ev_of_pair[pair_i], "group": group_of_pair[pair_i],
+                          "car": car[rep_i, pair_i]})
         stats_.append(_ls_stat(c, r.min_n, long, short).reindex(reps))
     draws_stat = pd.concat(stats_).to_numpy(dtype=float)
     p = placebo.placebo_p_values(actual, draws_stat)
@@ -655,6 +654,22 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
         "regime_months": months,
         "placebo": draws_stat,
     }
+
+
+def _placebo_car_table(f: es.Fit, window: Sequence[int], symbols: pd.Index, dates: np.ndarray) -> np.ndarray:
+    """CAR over ``window`` of each of ``symbols`` around each placebo date (day 0: its exchange's first session
+    on or after the date), with ``f``'s panel, model, estimation window and ``min_obs``: shape (symbols, dates),
+    NaN where the engine drops the pair or the CAR is missing. A pair's CAR depends only on its security and
+    date, so each is computed once however often the date is drawn."""
+    ids = np.arange(len(dates)).astype(str)
+    pseudo = pd.DataFrame({"event_id": ids, "date": dates})
+    pp = pd.DataFrame({"event_id": np.repeat(ids, len(symbols)), "symbol": np.tile(symbols.to_numpy(), len(dates))})
+    mapped = es.make_pairs(f.panel, pseudo, pp)
+    mapped = mapped[mapped["pos0"] >= 0].reset_index(drop=True)
+    c = es.car(es.fit(f.panel, mapped, f.model, f.estimation, f.min_obs, errors="drop"), window)
+    table = np.full((len(symbols), len(dates)), np.nan)
+    table[symbols.get_indexer(c["symbol"]), c["event_id"].astype(int).to_numpy()] = c["car"].to_numpy(dtype=float)
+    return table
 
 
 def _placebo_dates(r: Reaction, avoid, exclude_days: int, span_days: int) -> np.ndarray:
