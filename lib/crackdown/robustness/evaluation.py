@@ -69,32 +69,40 @@ def _pooled(x: np.ndarray, legs: list[Legs]) -> tuple[np.ndarray, np.ndarray]:
     """
     valid = ~np.isnan(x)
     x0 = np.where(valid, x, 0.0)
-    sums: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    without: dict[tuple[bytes, int], np.ndarray] = {}  # a leg's mean without one security (leave-one-out)
+    series: dict[bytes | tuple[bytes, int], int] = {}  # leg (or leg without a firm) -> its row of the means
+    cols_of: list[np.ndarray] = []  # the distinct legs' columns, in order of first use
+    out_of: list[tuple[int, int]] = []  # (leg row, left-out column) of each leave-one-out series
 
-    def leg(cols: np.ndarray, lo: int) -> np.ndarray:
+    def row(cols: np.ndarray, lo: int) -> int:
         key = cols.tobytes()
-        if key not in sums:
-            s, c = x0[..., cols, :].sum(axis=-2), valid[..., cols, :].sum(axis=-2)
-            sums[key] = (s, c, np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0))
-        s, c, mean = sums[key]
+        if key not in series:
+            series[key] = len(cols_of)
+            cols_of.append(cols)
         if lo < 0 or lo not in cols:
-            return mean
-        if (key, lo) not in without:  # the same leg and left-out firm recur across groupings
-            s, c = s - x0[..., lo, :], c - valid[..., lo, :]
-            without[(key, lo)] = np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
-        return without[(key, lo)]
+            return series[key]
+        if (key, lo) not in series:
+            series[(key, lo)] = -1 - len(out_of)
+            out_of.append((series[key], lo))
+        return series[(key, lo)]
 
-    def combination(strata: Legs) -> np.ndarray:
-        if len(strata) == 1:
-            long, short, lo = strata[0]
-            return leg(long, lo) - leg(short, lo)
-        parts = np.stack([leg(long, lo) - leg(short, lo) for long, short, lo in strata])
+    index = np.array([[(row(long, lo), row(short, lo)) for long, short, lo in strata] for strata in legs],
+                     dtype=np.int64).reshape(len(legs), -1, 2)  # (combinations, strata, long/short)
+    # each distinct leg's sum and count over its columns (a few dozen legs; a per-leg sum keeps numpy's order)
+    s = np.stack([x0[..., cols, :].sum(axis=-2) for cols in cols_of])  # (legs, ..., events, days)
+    c = np.stack([valid[..., cols, :].sum(axis=-2) for cols in cols_of])
+    if out_of:
+        legs_lo, lo_cols = (np.array(v, dtype=np.int64) for v in zip(*out_of, strict=True))
+        s = np.concatenate([s, s[legs_lo] - np.moveaxis(x0[..., lo_cols, :], -2, 0)])
+        c = np.concatenate([c, c[legs_lo] - np.moveaxis(valid[..., lo_cols, :], -2, 0)])
+    means = np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+    position = np.where(index >= 0, index, len(cols_of) - 1 - index)  # leave-one-out rows follow the legs
+    if position.shape[1] == 1:
+        ls = means[position[:, 0, 0]] - means[position[:, 0, 1]]  # (K, ..., events, days)
+    else:
+        parts = means[position[..., 0]] - means[position[..., 1]]  # (K, strata, ..., events, days)
         has = ~np.isnan(parts)
-        k = has.sum(axis=0)
-        return np.divide(np.where(has, parts, 0.0).sum(axis=0), k, out=np.full(k.shape, np.nan), where=k > 0)
-
-    ls = np.stack([combination(strata) for strata in legs])
+        k = has.sum(axis=1)
+        ls = np.divide(np.where(has, parts, 0.0).sum(axis=1), k, out=np.full(k.shape, np.nan), where=k > 0)
     ok = ~np.isnan(ls)
     n = ok.sum(axis=-2)
     total = np.where(ok, ls, 0.0).sum(axis=-2)
