@@ -335,6 +335,38 @@ def test_rebuild_replaces_downloads_and_keeps_other_files(inputs: dict[str, Any]
     assert not list(tmp_path.glob(".site-*")), "the staging folder was left behind"
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_pages_built_in_parallel_are_those_built_one_by_one(inputs: dict[str, Any], tmp_path: Path) -> None:
+    build_site(inputs["notebooks"], inputs["results"], tmp_path / "serial", RUN, data_dir=inputs["data"], jobs=1)
+    build_site(inputs["notebooks"], inputs["results"], tmp_path / "parallel", RUN, data_dir=inputs["data"], jobs=3)
+    serial, parallel = _files(tmp_path / "serial"), _files(tmp_path / "parallel")
+    assert sorted(serial) == sorted(parallel)
+    assert [name for name in serial if serial[name] != parallel[name]] == []
+
+
+def test_a_page_failing_in_a_worker_fails_the_build_and_keeps_the_previous_site(
+        inputs: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "html"
+    build_site(inputs["notebooks"], inputs["results"], out, RUN, data_dir=inputs["data"], jobs=2)
+    before = _files(out)
+    from crackdown.site.build import SiteBuilder
+
+    def broken(self, page) -> None:
+        if page.name == "01_market":
+            raise ValueError("01_market: cannot render")
+        return real(self, page)
+
+    real = SiteBuilder.notebook_page
+    monkeypatch.setattr(SiteBuilder, "notebook_page", broken)  # forked workers inherit the patch
+    with pytest.raises(ValueError, match="01_market: cannot render"):
+        build_site(inputs["notebooks"], inputs["results"], out, RUN, data_dir=inputs["data"], jobs=2)
+    assert _files(out) == before
+    assert not list(tmp_path.glob(".site-*")), "the staging folder was left behind"
+
+
 def test_a_missing_input_folder_is_named(inputs: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="results_dir"):
         build_site(inputs["notebooks"], tmp_path / "nope", tmp_path / "html", RUN, data_dir=inputs["data"])

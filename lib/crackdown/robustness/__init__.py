@@ -50,12 +50,12 @@ from crackdown.robustness.driver import (
 )
 from crackdown.robustness.evaluation import (
     PlaceboConfig,
+    _block_stats,
     _leg_cols,
     _panel_and_pairs,
     _placebo_pooled,
     _pooled,
     _pseudo_pairs,
-    _spec_stats,
     _tensor,
     _window_cars,
     evaluate,
@@ -121,7 +121,7 @@ __all__ = [
     "read_cache", "results_record", "run_sweep", "spec_hashes", "sweep_facts", "sweep_table",
     "usable", "validate_axes", "verdict", "write_cache",
     # private helpers, importable for tests and benchmarks written against the single-module layout
-    "_check_combinations", "_compute", "_compute_dask", "_grouping_parts", "_groupings", "_leave_outs", "_leg_cols",
-    "_panel_and_pairs", "_parse_label", "_placebo_pooled", "_pooled", "_pseudo_pairs", "_scores", "_spec_stats",
+    "_block_stats", "_check_combinations", "_compute", "_compute_dask", "_grouping_parts", "_groupings", "_leave_outs", "_leg_cols",
+    "_panel_and_pairs", "_parse_label", "_placebo_pooled", "_pooled", "_pseudo_pairs", "_scores",
     "_task", "_tasks", "_tensor", "_window_cars", "_window_label",
 ]

@@ -69,32 +69,40 @@ def _pooled(x: np.ndarray, legs: list[Legs]) -> tuple[np.ndarray, np.ndarray]:
     """
     valid = ~np.isnan(x)
     x0 = np.where(valid, x, 0.0)
-    sums: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    without: dict[tuple[bytes, int], np.ndarray] = {}  # a leg's mean without one security (leave-one-out)
+    series: dict[bytes | tuple[bytes, int], int] = {}  # leg (or leg without a firm) -> its row of the means
+    cols_of: list[np.ndarray] = []  # the distinct legs' columns, in order of first use
+    out_of: list[tuple[int, int]] = []  # (leg row, left-out column) of each leave-one-out series
 
-    def leg(cols: np.ndarray, lo: int) -> np.ndarray:
+    def row(cols: np.ndarray, lo: int) -> int:
         key = cols.tobytes()
-        if key not in sums:
-            s, c = x0[..., cols, :].sum(axis=-2), valid[..., cols, :].sum(axis=-2)
-            sums[key] = (s, c, np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0))
-        s, c, mean = sums[key]
+        if key not in series:
+            series[key] = len(cols_of)
+            cols_of.append(cols)
         if lo < 0 or lo not in cols:
-            return mean
-        if (key, lo) not in without:  # the same leg and left-out firm recur across groupings
-            s, c = s - x0[..., lo, :], c - valid[..., lo, :]
-            without[(key, lo)] = np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
-        return without[(key, lo)]
+            return series[key]
+        if (key, lo) not in series:
+            series[(key, lo)] = -1 - len(out_of)
+            out_of.append((series[key], lo))
+        return series[(key, lo)]
 
-    def combination(strata: Legs) -> np.ndarray:
-        if len(strata) == 1:
-            long, short, lo = strata[0]
-            return leg(long, lo) - leg(short, lo)
-        parts = np.stack([leg(long, lo) - leg(short, lo) for long, short, lo in strata])
+    index = np.array([[(row(long, lo), row(short, lo)) for long, short, lo in strata] for strata in legs],
+                     dtype=np.int64).reshape(len(legs), -1, 2)  # (combinations, strata, long/short)
+    # each distinct leg's sum and count over its columns (a few dozen legs; a per-leg sum keeps numpy's order)
+    s = np.stack([x0[..., cols, :].sum(axis=-2) for cols in cols_of])  # (legs, ..., events, days)
+    c = np.stack([valid[..., cols, :].sum(axis=-2) for cols in cols_of])
+    if out_of:
+        legs_lo, lo_cols = (np.array(v, dtype=np.int64) for v in zip(*out_of, strict=True))
+        s = np.concatenate([s, s[legs_lo] - np.moveaxis(x0[..., lo_cols, :], -2, 0)])
+        c = np.concatenate([c, c[legs_lo] - np.moveaxis(valid[..., lo_cols, :], -2, 0)])
+    means = np.divide(s, c, out=np.full(s.shape, np.nan), where=c > 0)
+    position = np.where(index >= 0, index, len(cols_of) - 1 - index)  # leave-one-out rows follow the legs
+    if position.shape[1] == 1:
+        ls = means[position[:, 0, 0]] - means[position[:, 0, 1]]  # (K, ..., events, days)
+    else:
+        parts = means[position[..., 0]] - means[position[..., 1]]  # (K, strata, ..., events, days)
         has = ~np.isnan(parts)
-        k = has.sum(axis=0)
-        return np.divide(np.where(has, parts, 0.0).sum(axis=0), k, out=np.full(k.shape, np.nan), where=k > 0)
-
-    ls = np.stack([combination(strata) for strata in legs])
+        k = has.sum(axis=1)
+        ls = np.divide(np.where(has, parts, 0.0).sum(axis=1), k, out=np.full(k.shape, np.nan), where=k > 0)
     ok = ~np.isnan(ls)
     n = ok.sum(axis=-2)
     total = np.where(ok, ls, 0.0).sum(axis=-2)
@@ -168,12 +176,15 @@ def evaluate(data: SweepData, specs: pd.DataFrame, placebo_dates: np.ndarray | N
         ls, pooled = _pooled(xs, legs)
         has = {w: (~np.isnan(xs[:, :, n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))])).any(axis=2)
                for w in windows}  # (events x securities): a return inside the window
-        for k, r in enumerate(group.itertuples()):
-            name = (set_name, r.grouping, r.leave_out)
+        names = [(set_name, r.grouping, r.leave_out) for r in group.itertuples()]
+        stats_of = {w: _block_stats(ls, pooled, has[w], legs, n_est, span, w, firm) for w in windows}
+        cars_of = ({} if pseudo is None else  # (combinations x draws) placebo CARs per window
+                   {w: _window_cars(np.stack([pseudo[name] for name in names]), span, [w])[..., 0] for w in windows})
+        for k, name in enumerate(names):
             for i, win in windows_of["|".join(name)].items():
                 w = _parse_label(win)
-                rows[i] = _spec_stats(ls[k], pooled[k], has[w], legs[k], n_est, span, w, firm)
-                draws[i] = (np.array([]) if pseudo is None else _window_cars(pseudo[name], span, [w])[:, 0])
+                rows[i] = stats_of[w][k]
+                draws[i] = np.array([]) if pseudo is None else cars_of[w][k]
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(RESULT_COLUMNS)).reindex(specs.index)
     t, dof = out["t"].to_numpy(dtype=float), out["p"].to_numpy(dtype=float)
     ok = np.isfinite(t) & (dof > 0)
@@ -206,37 +217,48 @@ def _leg_cols(long: str, short: str, leave_out: str, data: SweepData, col: dict[
     return strata
 
 
-def _spec_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs: Legs, n_est: int, span: np.ndarray,
-                w: tuple[int, int], firm: np.ndarray | None = None) -> list:
-    """estimate, se, t, degrees of freedom (in the p slot), n_events, n_firms, n_long, n_short for one
-    combination and window.
+def _block_stats(ls: np.ndarray, pooled: np.ndarray, has: np.ndarray, legs: list[Legs], n_est: int,
+                 span: np.ndarray, w: tuple[int, int], firm: np.ndarray) -> list[list]:
+    """estimate, se, t, degrees of freedom (in the p slot), n_events, n_firms, n_long, n_short of each of a
+    block's K combinations for window ``w``.
 
-    ``ls``/``pooled``: per-event and pooled long-short series over the estimation days then ``span``; ``has``:
-    (events x securities) whether the pair has a return in the window. An event counts if its long-short
-    series exists on some estimation or window day (as in :func:`eventstudy.long_short`); a firm counts if it
-    has a return in the window in a counted event (``firm``: firm code per security column, so a firm listed on
-    two markets counts once; None: one security per firm).
+    ``ls``/``pooled``: (K, events, days) per-event and (K, days) pooled long-short series over the estimation
+    days then ``span``; ``has``: (events x securities) whether the pair has a return in the window; ``legs``:
+    each combination's legs. An event counts if its long-short series exists on some estimation or window day
+    (as in :func:`eventstudy.long_short`); a firm counts if it has a return in the window in a counted event
+    (``firm``: firm code per security column, so a firm listed on two markets counts once).
     """
+    n_k, n_sec = len(legs), has.shape[1]
     win = n_est + np.flatnonzero((span >= w[0]) & (span <= w[1]))
     days = np.concatenate([np.arange(n_est), win])
-    est_s, ev_s = pooled[:n_est], pooled[win]
-    est_s = est_s[~np.isnan(est_s)]
-    car = np.nansum(ev_s) if (~np.isnan(ev_s)).any() else np.nan
-    se = est_s.std(ddof=1) * np.sqrt(len(win)) if len(est_s) > 1 else np.nan
-    t = car / se if se > 0 else np.nan
-    p = len(est_s) - 1  # degrees of freedom; the caller turns them into p-values in one call
-    both = (~np.isnan(ls[:, days])).any(axis=1)
-    used = has[both].any(axis=0)
-    for _, _, lo in legs:
-        if lo >= 0:
-            used[lo] = False
-    if len(legs) == 1:  # one security per firm
-        n_long, n_short = int(used[legs[0][0]].sum()), int(used[legs[0][1]].sum())
+    ev = pooled[:, win]
+    car = np.where((~np.isnan(ev)).any(axis=1), np.nansum(ev, axis=1), np.nan)
+    est = pooled[:, :n_est]
+    n_obs = (~np.isnan(est)).sum(axis=1)
+    sd = np.full(n_k, np.nan)
+    full = n_obs == n_est
+    if n_est > 1 and full.any():
+        sd[full] = est[full].std(axis=1, ddof=1)  # row by row as a 1-D std: same sums
+    for k in np.flatnonzero(~full & (n_obs > 1)):  # rows with gaps: their days only
+        sd[k] = est[k][~np.isnan(est[k])].std(ddof=1)
+    se = np.where(n_obs > 1, sd * np.sqrt(len(win)), np.nan)
+    t = np.divide(car, se, out=np.full(n_k, np.nan), where=se > 0)
+    both = (~np.isnan(ls[:, :, days])).any(axis=2)  # (K, events): the event counts
+    used = (both.astype(np.int64) @ has.astype(np.int64)) > 0  # (K, securities): a return in a counted event
+    member = np.zeros((2, n_k, n_sec), dtype=bool)  # long / short columns of each combination
+    for k, strata in enumerate(legs):
+        for long, short, lo in strata:
+            member[0, k, long] = member[1, k, short] = True
+            if lo >= 0:
+                used[k, lo] = False
+    if len(legs[0]) == 1:  # one security per firm
+        n_long, n_short = (used & member).sum(axis=2)
     else:
-        firm = np.arange(has.shape[1]) if firm is None else firm
-        long, short = (np.concatenate([s[k] for s in legs]).astype(np.int64) for k in (0, 1))
-        n_long, n_short = len(np.unique(firm[long[used[long]]])), len(np.unique(firm[short[used[short]]]))
-    return [car, se, t, p, int(both.sum()), n_long + n_short, n_long, n_short]
+        firms = np.zeros((n_sec, firm.max() + 1), dtype=np.int64)
+        firms[np.arange(n_sec), firm] = 1
+        n_long, n_short = (((used & member).astype(np.int64) @ firms) > 0).sum(axis=2)
+    return [[car[k], se[k], t[k], n_obs[k] - 1, int(both[k].sum()), int(n_long[k] + n_short[k]), int(n_long[k]),
+             int(n_short[k])] for k in range(n_k)]
 
 
 def placebo_candidates(data: SweepData, config: PlaceboConfig) -> np.ndarray:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -323,15 +325,56 @@ When you cite a single fact, cite its original source, listed on the <a href="{D
         self.standalone(INDEX, run.title, body)
 
 
+_BUILDER: SiteBuilder | None = None  # the builder a forked page worker inherits (see _build_pages)
+
+
+def _build_page(task: tuple[str, int]) -> None:
+    """One page of :data:`_BUILDER`: ("notebook", position in its pages), ("data", 0) or ("glossary", 0)."""
+    kind, i = task
+    builder = _BUILDER
+    if kind == "notebook":
+        builder.notebook_page(builder.pages[i])
+    elif kind == "data":
+        builder.data_page()
+    else:
+        builder.glossary_page()
+
+
+def _build_pages(builder: SiteBuilder, jobs: int | None) -> None:
+    """Every page of the site into the builder's staging folder: the notebook pages and the data page in
+    ``jobs`` forked processes (default: one per CPU; serially with one job or where fork is not available),
+    the index and glossary here meanwhile. Each page writes its own files only, so the pages are the same
+    whatever the order; an error in a page is raised here."""
+    global _BUILDER
+    by_size = sorted(range(len(builder.pages)), key=lambda i: -len(json.dumps(builder.pages[i].notebook)))
+    tasks = [("data", 0), *[("notebook", i) for i in by_size]]  # the longest first
+    jobs = max(1, min((os.cpu_count() or 1) if jobs is None else jobs, len(tasks)))
+    _BUILDER = builder
+    try:
+        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for task in [*tasks, ("glossary", 0)]:
+                _build_page(task)
+            builder.index_page()
+            return
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = [pool.submit(_build_page, task) for task in tasks]
+            _build_page(("glossary", 0))
+            builder.index_page()
+            for future in pending:
+                future.result()
+    finally:
+        _BUILDER = None
+
+
 def build_site(notebooks_dir: Path, results_dir: Path, out_dir: Path, run_info: RunInfo,
-               data_dir: Path | None = None) -> Path:
+               data_dir: Path | None = None, jobs: int | None = None) -> Path:
     """Write the whole site into ``out_dir`` and return the path of its ``index.html``.
 
     ``notebooks_dir`` holds the executed notebooks (one page each, in name order), ``results_dir`` their
     results records (``<notebook>.json``; ``00_summary.json`` gives the index its answer, verdicts and
     caveats), ``data_dir`` the data tables (default: the project's ``data/``). Built in a staging folder next
     to ``out_dir`` and moved into place at the end; other files already in ``out_dir`` are left alone, and
-    ``out_dir/downloads`` is replaced whole.
+    ``out_dir/downloads`` is replaced whole. ``jobs``: processes building pages (default: one per CPU).
     """
     out_dir = Path(out_dir)
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
@@ -344,11 +387,7 @@ def build_site(notebooks_dir: Path, results_dir: Path, out_dir: Path, run_info: 
     try:
         builder = SiteBuilder(Path(notebooks_dir), Path(results_dir), data_dir, run_info, stage)
         builder.copy_downloads()
-        for page in builder.pages:
-            builder.notebook_page(page)
-        builder.data_page()
-        builder.glossary_page()
-        builder.index_page()
+        _build_pages(builder, jobs)
         old = out_dir / f".downloads-old-{uuid.uuid4().hex[:8]}"
         if (out_dir / "downloads").exists():
             os.replace(out_dir / "downloads", old)
