@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from crackdown import display
+from crackdown import display, summary
 from crackdown.display import COLUMNS, Column, reader_frame, reader_table
 from crackdown.errors import CrackdownError
 
@@ -214,3 +214,9 @@ def test_event_and_claim_columns_show_the_labels_of_the_data(tmp_path: Path, mon
                                      "event": ["Regulator fines Acme", "unknown"],
                                      "what happened": ["Regulator fines Acme; Regulator opens a probe, its second", "–"]}
     assert claims == {}
+
+
+def test_every_line_of_evidence_has_a_headline_unit() -> None:
+    """00's table writes each line's headline in its unit: a line added to summary.EVIDENCE without one would
+    fail the summary page with a bare KeyError."""
+    assert set(display.HEADLINE_UNITS) == set(summary.EVIDENCE)
