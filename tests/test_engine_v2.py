@@ -286,6 +286,8 @@ def test_engine_placebo_pool_regime_is_seeded_and_uniform_still_available() -> N
         np.sqrt(a["p_two_sided"] * (1 - a["p_two_sided"]) / a["n_placebo"]))
     u = es.placebo_pvalue(f, (0, 0), n=40, seed=3, group=us, pool="uniform")
     assert u["pool"] == "uniform" and u["regime_months"] is None
+    with pytest.raises(CrackdownError, match="exclude_days"):  # negative: real event dates could be drawn
+        es.placebo_pvalue(f, (0, 0), n=40, seed=3, group=us, exclude_days=-1)
 
 
 def test_sweep_window_inference_matches_hand_tests_on_a_fresh_fit() -> None:

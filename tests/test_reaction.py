@@ -269,6 +269,8 @@ def test_placebo_is_seeded_avoids_events_and_rejects_a_planted_shock(reaction) -
     assert np.nanmax(np.abs(a["placebo"])) < abs(a["actual"])
     with pytest.raises(CrackdownError, match="n_placebo"):
         rx.placebo_long_short(reaction, n=0)
+    with pytest.raises(CrackdownError, match="exclude_days"):  # negative: real event dates could be drawn
+        rx.placebo_long_short(reaction, n=5, exclude_days=-1)
 
 
 def test_each_placebo_draw_is_its_own_event_study(reaction) -> None:

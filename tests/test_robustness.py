@@ -52,6 +52,13 @@ def _synthetic(seed: int = 3, data_hash: str = "synthetic") -> rb.SweepData:
 
 # the synthetic data has no KWEB: the regime pool's volatility comes from its market index
 PLACEBO = rb.PlaceboConfig(n=30, seed=1, start="2019-06-01", end="2022-06-30", regime_benchmark="IDX_GSPC")
+
+
+@pytest.mark.parametrize(("setting", "name"), [({"gap": -1}, "gap"), ({"n": -1}, "n_placebo"), ({"seed": True}, "seed"),
+                                               ({"n": 2.5}, "n_placebo")])
+def test_placebo_config_refuses_bad_settings(setting: dict, name: str) -> None:
+    with pytest.raises(CrackdownError, match=name):  # a negative gap would let real event dates be drawn
+        rb.PlaceboConfig(**setting)
 AXES = {"window": [[0, 0], [-1, 1]], "estimation": [[-200, -11]], "model": ["market", "market-adjusted", "raw"],
         "benchmark": ["local", "ACWI"], "event_set": ["punitive", "fines"], "aligned_rule": ["sector"],
         "leave_out": ["none", "t1", "a2"]}

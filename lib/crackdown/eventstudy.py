@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crackdown import announce, placebo
+from crackdown import announce, params, placebo
 from crackdown import cumulate as cumulation
 from crackdown import returns as gap
 from crackdown.calendars import map_event_days, sessions
@@ -1326,6 +1326,8 @@ def placebo_pvalue(
     actual = np.nanmean(_car_arrays(f, w)["car"][rows])
     if coverage not in ("all", "any"):
         raise CrackdownError(f"coverage: expected 'all' or 'any', got {coverage!r}")
+    if exclude_days is not None:
+        params.integer("exclude_days", exclude_days, 0)  # negative: real event dates could be drawn as placebos
     cands = _placebo_candidates(f, p, w, exclude_days, avoid, coverage)
     ev_codes, ev = _event_codes(p["event_id"].to_numpy())
     placebo.check_pool(pool)

@@ -615,6 +615,7 @@ def placebo_long_short(r: Reaction, n: int = 1000, seed: int = 0, avoid: Iterabl
     where fewer than 10 same-regime dates lie closer; None for the uniform pool) and placebo.
     """
     params.integer("n_placebo", n, 1)
+    params.integer("exclude_days", exclude_days, 0)
     placebo.check_pool(pool)
     actual = long_short_statistic(r, long, short)
     f = r.result.fit

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crackdown import eventstudy, placebo, reaction
+from crackdown import eventstudy, params, placebo, reaction
 from crackdown.calendars import sessions
 from crackdown.errors import CrackdownError
 from crackdown.robustness.grid import (
@@ -43,10 +43,9 @@ class PlaceboConfig:
     regime_benchmark: str = "KWEB"
 
     def __post_init__(self) -> None:
-        if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer) or self.n < 0:
-            raise CrackdownError(f"n_placebo: expected an integer >= 0, got {self.n!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
-            raise CrackdownError(f"seed: expected an integer >= 0, got {self.seed!r}")
+        params.integer("n_placebo", self.n, 0)
+        params.integer("seed", self.seed, 0)
+        params.integer("gap", self.gap, 0)  # a negative gap would let real event dates be drawn as placebos
         placebo.check_pool(self.pool)
 
 
