@@ -231,11 +231,6 @@ def alignment_scores(weights: Mapping[str, float] | None = None, missing: str = 
     return out[["score", "rank", "aligned", "n_indicators"]].sort_values(["rank", "score"]).rename_axis("firm_id")
 
 
-def weight_of_sanctions(parameters: Mapping[str, object]) -> float:
-    """The normalised weight of ``us_sanctioned`` under ``parameters["weights"]`` (None = the default)."""
-    return float(check_weights(parameters.get("weights")).loc[SANCTIONS])  # type: ignore[arg-type]
-
-
 # --- groups --------------------------------------------------------------------------------------------------
 def firm_groups(scores: pd.DataFrame | None = None, threshold: float = 0.5, rule: str = "sector", *,
                 firms: pd.DataFrame | None = None) -> pd.Series:
