@@ -3,6 +3,8 @@ writers, the switch that turns it off, and frames identical (dtypes included) to
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -387,3 +389,70 @@ def test_a_hit_marks_its_entry_as_recently_used(data, cache_root):
         os.utime(cache_root / f"older{i}", (2_000_000 + i, 2_000_000 + i))
     data_cache.prune(cache_root, keep=3, current=cache_root / "new")
     assert sorted(p.name for p in cache_root.iterdir()) == sorted([entry.name, "older9"])
+
+
+@pytest.fixture
+def with_claims(data: Path) -> Path:
+    """The fixture data plus the project's claims register, manifest rewritten."""
+    from crackdown.data import write_manifest
+
+    shutil.copy(Path(crackdown.__file__).parents[2] / "data" / "claims.csv", data / "claims.csv")
+    write_manifest(data)
+    return data
+
+
+def test_claims_are_validated_once_per_data_version(with_claims, cache_root, monkeypatch):
+    """A kernel with a warm cache neither validates claims.csv nor asks the evaluators for their parameters;
+    the frame is the one a fresh validation gives, and a changed claims.csv is validated again."""
+    from crackdown.claims import evaluator_parameters, load_claims
+
+    asked, checked = [], []
+    check = loaders.check_claims_table
+
+    def evaluators() -> dict[str, frozenset[str]]:
+        asked.append(1)
+        return evaluator_parameters()
+
+    def counted_check(*args, **kwargs):
+        checked.append(1)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(loaders, "check_claims_table", counted_check)
+    with monkeypatch.context() as patch:
+        patch.setenv("CRACKDOWN_DATA_CACHE", "0")
+        clear_cache()
+        expected = loaders.load_claims_table(evaluators, data_dir=with_claims)
+    assert len(asked) == len(checked) == 1
+    clear_cache()
+    first = loaders.load_claims_table(evaluators, data_dir=with_claims)
+    clear_cache()
+    second = loaders.load_claims_table(evaluators, data_dir=with_claims)
+    assert len(asked) == len(checked) == 2  # the warm kernel read the cache
+    pd.testing.assert_frame_equal(first, expected, check_exact=True)
+    pd.testing.assert_frame_equal(second, expected, check_exact=True)
+    clear_cache()
+    pd.testing.assert_frame_equal(load_claims(with_claims), expected, check_exact=True)
+    claims = with_claims / "claims.csv"
+    claims.write_text(claims.read_text(encoding="utf-8").replace("eagerly awaited", "long awaited"), encoding="utf-8")
+    clear_cache()
+    changed = loaders.load_claims_table(evaluators, data_dir=with_claims)
+    assert len(checked) == 3 and changed["claim"].str.contains("long awaited").any()
+
+
+def test_a_bad_claims_file_fails_even_after_a_good_one_was_cached(with_claims, cache_root):
+    from crackdown.claims import load_claims
+    from crackdown.errors import CrackdownError
+
+    load_claims(with_claims)
+    claims = with_claims / "claims.csv"
+    lines = claims.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    assert header.index("evaluator") == 6
+    first = next(csv.reader([lines[1]]))
+    first[6] = "no_such_evaluator"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(first)
+    claims.write_text(lines[0] + buffer.getvalue() + "".join(lines[2:]), encoding="utf-8")
+    clear_cache()
+    with pytest.raises(CrackdownError, match=r"claims\.csv:2.*evaluator"):
+        load_claims(with_claims)

@@ -221,11 +221,19 @@ def claim_labels(max_chars: int = LABEL_CHARS) -> dict[str, str]:
     """Claim id -> label (:func:`claim_label_series`), from data/claims.csv (none when the optional register is
     absent)."""
     from crackdown import paths
-    from crackdown.claims import load_claims
+    from crackdown.data.loaders import load_claims_table
 
     if not (paths.data_dir() / "claims.csv").is_file():
         return {}
-    return claim_label_series(load_claims(), max_chars).to_dict()
+    return claim_label_series(load_claims_table(_claim_evaluators), max_chars).to_dict()
+
+
+def _claim_evaluators() -> dict[str, frozenset[str]]:
+    """The claims evaluators' parameters, imported only when claims.csv must be validated (the claims package
+    imports the event-study engine, which pages that only show labels do not need)."""
+    from crackdown.claims import evaluator_parameters
+
+    return evaluator_parameters()
 
 
 #: Longest firm name on a figure's axis or annotation (characters).

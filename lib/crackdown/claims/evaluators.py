@@ -37,15 +37,15 @@ from crackdown.data import (
     load_securities,
 )
 from crackdown.data.check import shown
+from crackdown.data.loaders import load_claims_table
 from crackdown.data.schemas import (
     CLAIM_KINDS,
     CLAIM_THEMES,
     check_claims_table,
     claims_spec,
     parse_claim_parameters,
-    read_table,
 )
-from crackdown.data.violations import Violation, raise_if_errors
+from crackdown.data.violations import Violation
 from crackdown.errors import CrackdownError, unknown_name_error
 from crackdown.vocab import ENFORCEMENT_TYPES
 
@@ -701,14 +701,9 @@ def check_claims(data_dir: str | Path | None = None) -> list[Violation]:
 
 
 def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """data/claims.csv, validated (errors name file:line:column); ``line`` = the row's line in the file."""
-    path = _claims_path(data_dir)
-    if not path.is_file():
-        raise CrackdownError(f"{shown(path, path.parent)}: file is missing")
-    problems = check_claims(data_dir)
-    raise_if_errors(problems, shown(path, path.parent))
-    frame, _ = read_table(path, shown(path, path.parent))
-    return frame.reset_index()
+    """data/claims.csv, validated (errors name file:line:column); ``line`` = the row's line in the file.
+    Validated once per data version and evaluator code (the data cache, :mod:`crackdown.data.cache`)."""
+    return load_claims_table(evaluator_parameters, data_dir=data_dir)
 
 
 def _check_events(data_dir: str | Path | None, crackdown_events: Sequence[str]) -> None:

@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from crackdown.startup import skip_iri_format_checker
+
+    skip_iri_format_checker()  # the command modules import nbformat; see crackdown.startup
     try:  # Ctrl-C while the command modules load is an interruption too, not a traceback
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)

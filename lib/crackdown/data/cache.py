@@ -52,6 +52,7 @@ CODE_MODULES = (
     "calendars.py",
     "errors.py",
     "returns.py",
+    "claims/evaluators.py",  # the evaluators' parameters are part of validating claims.csv
 )
 LIBRARIES = ("numpy", "pandas", "pyarrow", "pandera", "exchange_calendars")
 DIGEST_CHARS = 32  # hex characters of the sha256 kept in each file name

@@ -23,7 +23,15 @@ from crackdown import returns as gap_returns
 from crackdown.data import cache as data_cache
 from crackdown.data.check import check_tables, shown
 from crackdown.data.prices import PRICE_FIELDS, field_series, read_price_file
-from crackdown.data.schemas import EVENT_TYPES, LIST_SEP, TABLE_ORDER, TABLES, to_typed
+from crackdown.data.schemas import (
+    EVENT_TYPES,
+    LIST_SEP,
+    TABLE_ORDER,
+    TABLES,
+    check_claims_table,
+    read_table,
+    to_typed,
+)
 from crackdown.data.violations import raise_if_errors
 from crackdown.errors import CrackdownError, unknown_name_error
 
@@ -82,10 +90,35 @@ def _price_frame(data_dir: str, symbol: str) -> pd.DataFrame:
     return frame
 
 
+@cache
+def _claims(data_dir: str, evaluators: Callable[[], dict[str, frozenset[str]]]) -> pd.DataFrame:
+    path = Path(data_dir) / "claims.csv"
+    if not path.is_file():
+        raise CrackdownError(f"{shown(path, path.parent)}: file is missing")
+    entry = _entry(data_dir)
+    stored = entry.read("tables/claims") if entry is not None else None
+    if stored is not None:
+        return stored
+    raise_if_errors(check_claims_table(path, shown(path, path.parent), evaluators()), shown(path, path.parent))
+    frame = read_table(path, shown(path, path.parent))[0].reset_index()
+    if entry is not None and entry.unchanged(["claims.csv"]):
+        entry.write("tables/claims", frame)
+    return frame
+
+
+def load_claims_table(evaluators: Callable[[], dict[str, frozenset[str]]], *,
+                      data_dir: str | Path | None = None) -> pd.DataFrame:
+    """data/claims.csv as text cells, validated against ``evaluators()`` (evaluator name -> the parameters a claim
+    may give it; called only when the table is validated, not when the data cache holds it); ``line`` = each
+    row's line in the file. Errors name file:line:column; a missing file is an error."""
+    return _claims(_dir(data_dir), evaluators).copy()
+
+
 def clear_cache() -> None:
     """Forget every validated table and price file held in this process (call after editing data files in a
     session); the on-disk cache needs no clearing, as its key changes with the data."""
     _tables.cache_clear()
+    _claims.cache_clear()
     _price_frame.cache_clear()
     _disk_entry.cache_clear()
 

@@ -19,12 +19,16 @@ waits for it. Errors are types of :mod:`crackdown.errors`; files are written wit
 
 from __future__ import annotations
 
-from crackdown.data.manifest import data_hash
-from crackdown.runner.execute import KERNEL_NAME, NotebookRun, execute_notebook
-from crackdown.runner.export import REPORT_TITLE, git_commit
-from crackdown.runner.pool import build_report_site, run_notebooks
-from crackdown.runner.publish import LOCK_NAME, run_lock, staging
-from crackdown.runner.scrub import scrub_notebook, scrub_text
+from crackdown.startup import skip_iri_format_checker
+
+skip_iri_format_checker()  # before nbformat is imported (see crackdown.startup)
+
+from crackdown.data.manifest import data_hash  # noqa: E402
+from crackdown.runner.execute import KERNEL_NAME, NotebookRun, execute_notebook  # noqa: E402
+from crackdown.runner.export import REPORT_TITLE, git_commit  # noqa: E402
+from crackdown.runner.pool import build_report_site, run_notebooks  # noqa: E402
+from crackdown.runner.publish import LOCK_NAME, run_lock, staging  # noqa: E402
+from crackdown.runner.scrub import scrub_notebook, scrub_text  # noqa: E402
 
 __all__ = [
     "KERNEL_NAME", "LOCK_NAME", "REPORT_TITLE", "NotebookRun", "build_report_site", "data_hash", "execute_notebook",
