@@ -66,6 +66,15 @@ def statuses(root: Path) -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted((root / "outputs" / "status").glob("*.json"))}
 
 
+def cell_seconds(root: Path) -> float:
+    """Sum of the papermill cell durations of a project's executed notebooks: the notebooks' own work."""
+    total = 0.0
+    for path in (root / "outputs" / "notebooks").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            total += float(cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0)
+    return total
+
+
 def executed_again(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """Notebooks whose status changed and does not say it was reused."""
     again = []
@@ -119,6 +128,7 @@ def main() -> None:
         profile = args.profile
         times["cold"] = measured(lambda: run_runner(report, args.jobs, profile))
         note("cold", times)
+        cells = {"cold": cell_seconds(report)}
         after_cold = statuses(report)
         times["no-op"] = measured(lambda: run_runner(report, args.jobs, profile))
         note("no-op", times)
@@ -130,6 +140,7 @@ def main() -> None:
         floor_root = _project(tmp, trivial)
         times["floor"] = measured(lambda: run_runner(floor_root, args.jobs, profile))
         note("floor", times)
+        cells["floor"] = cell_seconds(floor_root)
         if not args.skip_naive:
             naive_root = _project(tmp, real)
             times["naive"] = measured(lambda: run_sequential(naive_root, profile))
@@ -156,6 +167,11 @@ def main() -> None:
         row("papermill CLI + nbconvert CLI, one after another", "naive", "naive / cold", "naive / cold")
     row("no-op rerun (nothing changed)", "no-op", "no-op / cold", "no-op / cold")
     row(f"rerun after changing {ONE_NOTEBOOK}", "one", "one / cold", None)
+    above = times["cold"][1] - times["floor"][1]
+    in_cells = cells["cold"] - cells["floor"]
+    print(f"\nwhere the cold run's CPU above the floor goes: {above:.1f} s in all, of which {in_cells:.1f} s in the "
+          f"notebooks' own cells (sum of cell durations: {cells['cold']:.1f} s for the report, {cells['floor']:.1f} s "
+          f"for the trivial notebooks) and {above - in_cells:.1f} s elsewhere (kernels, runner, site)")
     noop_again = executed_again(after_cold, after_noop)
     one_again = executed_again(after_noop, after_one)
     expected = sorted({ONE_NOTEBOOK, "00_summary"} & {nb.stem for nb in real})
