@@ -68,3 +68,60 @@ def test_with_avoided_appends_the_avoided_dates() -> None:
     assert placebo.with_avoided(real, None) is real
     got = placebo.with_avoided(real, ["2021-03-01", "2021-02-01"])
     assert pd.DatetimeIndex(got).strftime("%Y-%m-%d").tolist() == ["2021-01-04", "2021-03-01", "2021-02-01"]
+
+
+def _regime_by_hand(candidates, event_days, returns, months, n_bins, lookback, widen, min_candidates):
+    """regime_eligible's rule written out with the standard library: trailing sample SD of the ``lookback``
+    returns strictly before each session, bins cut at the type-7 quantiles k / n_bins of the defined values,
+    calendar-month spans from dateutil, and the first wider span with enough candidates."""
+    import statistics
+
+    from dateutil.relativedelta import relativedelta
+
+    sessions, values = list(returns.index), list(returns.to_numpy())
+    vol = {s: (statistics.stdev(values[i - lookback:i]) if i >= lookback else None) for i, s in enumerate(sessions)}
+    defined = sorted(v for v in vol.values() if v is not None)
+
+    def quantile(q):  # linear interpolation between order statistics (numpy's default, type 7)
+        h = (len(defined) - 1) * q
+        lo = int(h)
+        return defined[lo] + (h - lo) * (defined[min(lo + 1, len(defined) - 1)] - defined[lo])
+
+    cuts = [quantile(k / n_bins) for k in range(1, n_bins)]
+
+    def bin_of(day):
+        first = next(s for s in sessions if s >= day)  # the first session on or after the date
+        v = vol[first]
+        return None if v is None else sum(v >= c for c in cuts)
+
+    rows, used = {}, {}
+    for event, day in event_days.items():
+        spans = [months, *widen]
+        for span in spans:
+            lo, hi = day - relativedelta(months=span), day + relativedelta(months=span)
+            ok = [lo <= c <= hi and bin_of(c) is not None and bin_of(c) == bin_of(day) for c in candidates]
+            if sum(ok) >= min_candidates or span == spans[-1]:
+                break
+        rows[event], used[event] = ok, span
+    return rows, used
+
+
+def test_regime_eligible_matches_the_rule_written_out_by_hand() -> None:
+    """Every cell of the events x candidates frame and every event's months span, against a slow standard-library
+    version of the documented rule (two volatility regimes, one event whose neighbourhood is too thin)."""
+    sessions = pd.bdate_range("2019-01-01", "2020-12-31")
+    rng = np.random.default_rng(11)
+    scale = np.where(sessions < pd.Timestamp("2020-02-15"), 0.005, 0.03)  # calm, then turbulent
+    returns = pd.Series(rng.normal(0, scale), index=sessions)
+    candidates = sessions[(sessions.day % 3 == 0) & ~((sessions > "2019-05-01") & (sessions < "2019-10-01"))]
+    event_days = pd.Series(pd.to_datetime(["2019-07-15", "2020-06-01", "2020-03-02"]), index=["thin", "storm", "edge"])
+    base, _ = _regime_by_hand(list(candidates), event_days, returns, 2, 3, 20, (), 0)
+    # the storm event has exactly the minimum at two months (a boundary: enough, so not widened)
+    args = dict(months=2, n_bins=3, lookback=20, widen=(4, 9), min_candidates=sum(base["storm"]))
+    assert sum(base["thin"]) < args["min_candidates"]
+    got = placebo.regime_eligible(candidates.to_numpy(), event_days, returns, **args)
+    rows, used = _regime_by_hand(list(candidates), event_days, returns, **args)
+    for event in event_days.index:
+        assert got.loc[event].tolist() == rows[event], event
+    assert got.attrs["months"] == used
+    assert used["thin"] > 2 and used["storm"] == 2  # the rule was exercised both ways
