@@ -114,7 +114,7 @@ def test_market_answer_text_reads_every_number() -> None:
     assert text.endswith("long-short -3.1% (clusters of overlapping events t = -1.06, p = 0.305; placebo p = 0.012).")
     ruled = words.reaction.answer(_market_record(ls, 0.0123, groups, {**head, "estimate": -0.0071}, "china_market"),
                                   {})
-    assert ruled.endswith("measuring both legs alike (china market benchmarks) the long-short is -0.7% (clusters of "
+    assert ruled.endswith("measuring both legs alike (China market benchmarks) the long-short is -0.7% (clusters of "
                           "overlapping events t = -1.06, p = 0.305); against local markets it is -3.1% "
                           "(placebo p = 0.012).")
 

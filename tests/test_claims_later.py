@@ -104,5 +104,6 @@ def test_evidence_text_reads_as_words_with_firms_named() -> None:
     names = {"alpha": "Alpha Ltd", "beta": "Beta Inc"}
     assert claims.evidence_text(values, names) == (
         "halted on: 2020-11-03; shelved: yes; in time: no; actions: Alpha Ltd 11, Beta Inc 3; window: -1/1; "
-        "listed: Alpha Ltd, gamma; share: 0.1235; days: 2; cause: us sanctions")
+        "listed: Alpha Ltd, gamma; share: 0.1235; days: 2; cause: US sanctions")
+    assert claims.evidence_text({"ipos_stopped_by_beijing": 1, "body": "cac"}) == "IPOs stopped by Beijing: 1; body: CAC"
     assert claims.evidence_text({"next_firm": "alpha"}) == "next firm: alpha"  # without names, ids as written

@@ -304,10 +304,10 @@ def test_ipo_narrative_explains_each_failure() -> None:
     assert text.startswith("Of **6 IPO attempts** by 5 firms with a first step in 2019-2023, 2 listed")
     assert "Aligned firms listed 0% of their attempts, the others 67%" in text
     assert "not significant at 5%" in text  # six attempts cannot reach p < 0.05 with these margins
-    assert "a1_hk (lapsed; us sanctions)" in text
-    assert "did not list: p2_star (suspended; beijing regulators)" in text
+    assert "a1_hk (lapsed; US sanctions)" in text
+    assert "did not list: p2_star (suspended; Beijing regulators)" in text
     named = words.ipo.narrative(record, {"p2_star": "P Two (STAR, 2020)", "p1": "P One"})
-    assert "did not list: P Two (STAR, 2020) (suspended; beijing regulators)" in named
+    assert "did not list: P Two (STAR, 2020) (suspended; Beijing regulators)" in named
     assert "2 targeted-platform attempts listed (p3, P One)" in named  # counterexamples in their table order
 
 
@@ -476,7 +476,7 @@ def test_ipo_narrative_paragraphs_by_hand() -> None:
     text = words.ipo.narrative(words.as_written("05_ipo_outcomes", record), {})
     paragraphs = text.split("\n\n")
     assert len(paragraphs) == 4
-    assert paragraphs[1] == "Aligned firms whose IPO did not list: a1_hk (withdrawn; beijing regulators)."
-    assert paragraphs[2] == ("Targeted-platform attempts that did not list: p2_hk (withdrawn; beijing regulators); "
+    assert paragraphs[1] == "Aligned firms whose IPO did not list: a1_hk (withdrawn; Beijing regulators)."
+    assert paragraphs[2] == ("Targeted-platform attempts that did not list: p2_hk (withdrawn; Beijing regulators); "
                              "2 targeted-platform attempts listed (p0, p1).")
-    assert paragraphs[3] == "Listed share by group: aligned ai 50% of 2, targeted platform 67% of 3."
+    assert paragraphs[3] == "Listed share by group: aligned AI 50% of 2, targeted platform 67% of 3."

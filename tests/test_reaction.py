@@ -560,4 +560,4 @@ def test_by_benchmark_record_quotes_the_most_conservative_test_per_rule() -> Non
     assert record["inference"]["pairs"]["p_value"] == 0.0001
     head = rx.headline(tests, (-1, 1), "china_market")
     assert head["benchmark_rule"] == "china_market" and head["p_value"] == 0.19
-    assert "china market benchmarks" in head["label"]
+    assert "China market benchmarks" in head["label"]

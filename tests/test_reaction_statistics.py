@@ -67,7 +67,7 @@ def test_leave_one_out_without_one_leg_is_empty() -> None:
 def test_headline_without_a_test_keeps_its_label_and_rules() -> None:
     head = rx.headline(None, (0, 1), "china_market")
     assert head == {
-        "label": "Targeted platforms minus aligned AI firms, CAR (0,1) over crackdown events, china market benchmarks",
+        "label": "Targeted platforms minus aligned AI firms, CAR (0,1) over crackdown events, China market benchmarks",
         "statistic": "long-short CAR (targeted minus aligned AI)", "estimate": None, "p_value": None, "n": 0,
         "thesis_sign": -1,  # the thesis: targeted platforms fell more than aligned AI firms
         "p_value_rule": rx.P_VALUE_RULE, "benchmark_rule": "china_market"}

@@ -17,3 +17,13 @@ def test_names_limit_counts_the_rest() -> None:
     assert shown.endswith(" and 2 more")
     assert shown.count(",") == 4
     assert text.names(ids, limit=7) == ", ".join(ids)
+
+
+def test_code_words_spells_codes_as_a_reader_writes_them() -> None:
+    assert text.code_words("beijing_regulators") == "Beijing regulators"
+    assert text.code_words("china_market") == "China market"
+    assert text.code_words("us_sanctions;ipos") == "US sanctions, IPOs"
+    assert text.code_words("aligned_ai") == "aligned AI"
+    assert text.code_words("long_short") == "long-short"
+    assert text.code_words("usage_of_aid_by_beijinger") == "usage of aid by beijinger"  # whole words only
+    assert text.code_words(3) == "3"

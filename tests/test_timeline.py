@@ -165,7 +165,7 @@ def test_timeline_narrative_lists_quiet_groups_and_failed_ipos() -> None:
     assert "fell most often on **consumer platform** (2 of 4, 50%)" in text  # half is not "mainly"
     assert "no Beijing enforcement action: " in text and "education" in text.split("no Beijing enforcement")[1]
     assert "US measures" not in text  # none in the fixture
-    assert "1 listed; those that did not: c_star (suspended, beijing regulators)." in text
+    assert "1 listed; those that did not: c_star (suspended, Beijing regulators)." in text
     named = words.timeline.narrative(_written(timeline.timeline_record(lanes, shown, START, END, {})),
                                      {"c_star": "Cee Corp (STAR, 2021)", "a": "Alpha Ltd"})
     assert "those that did not: Cee Corp (STAR, 2021) (suspended" in named

@@ -169,8 +169,8 @@ def test_ipo_coding_words_keep_the_recorded_order() -> None:
     assert words.ipo.coding(record, NAMES) == (
         "Under each coding of success: **as listed**: aligned 50% vs others 25% succeeded (Fisher p = 0.500, odds "
         "ratio 3.00; n = 6); **success = not stopped by Beijing (the cause that bears on the thesis)**: aligned 50% "
-        "vs others 25% succeeded (not testable; n = 6). Causes of the failed attempts as listed: us sanctions 2, "
-        "beijing regulators 1.")
+        "vs others 25% succeeded (not testable; n = 6). Causes of the failed attempts as listed: US sanctions 2, "
+        "Beijing regulators 1.")
 
 
 def test_robustness_clustered_note_from_the_record() -> None:
@@ -189,7 +189,7 @@ def test_reaction_benchmark_rules_read_in_their_order() -> None:
                                "local_market": {"alike": False, "headline": None}},
               "headline": {"benchmark_rule": "china_market"}}
     (line,) = words.reaction._by_benchmark_lines(record)
-    assert line.index("**local market**: no test computable") < line.index("**china market** (legs alike): -1.0%")
+    assert line.index("**local market**: no test computable") < line.index("**China market** (legs alike): -1.0%")
 
 
 @pytest.mark.parametrize(("p_value", "said"), [

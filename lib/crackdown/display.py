@@ -23,6 +23,7 @@ from IPython.display import HTML
 from pandas.io.formats.style import Styler
 
 from crackdown.errors import CrackdownError
+from crackdown.text import code_words as label_words  # notebooks label columns with it
 
 MISSING = "–"  # what an empty cell shows
 KINDS = ("text", "label", "int", "num", "pct", "p", "date", "bool", "firm", "firms", "list", "event", "events", "claim")
@@ -247,20 +248,6 @@ def short_names(ids: Iterable[str], max_chars: int = FIGURE_NAME_CHARS, names: M
     return [shorten(lookup.get(i, i), max_chars) for i in ids]
 
 
-ACRONYMS = re.compile(r"\b(ipo|ai|us)\b")
-
-
-def _words(codes: pd.Series) -> pd.Series:
-    return (codes.astype(str).str.replace("_", " ", regex=False).str.replace(";", ", ", regex=False)
-            .str.replace(ACRONYMS, lambda m: m.group(1).upper(), regex=True).str.replace("long short", "long-short"))
-
-
-def label_words(code: str) -> str:
-    """A code written as words, acronyms in capitals (``aligned_ai`` -> ``aligned AI``, ``ipo_filing`` ->
-    ``IPO filing``)."""
-    return str(_words(pd.Series([code])).iloc[0])
-
-
 def _as_list(value) -> list[str]:
     if isinstance(value, (list, tuple, set, np.ndarray, pd.Series)):
         return [str(v) for v in value]
@@ -306,7 +293,7 @@ def format_values(values: pd.Series, column: Column, names: Mapping[str, str] | 
         lookup = event_labels() if kind == "event" else claim_labels()
         text = values.map(lambda v: lookup.get(v, v))
     elif kind == "label":
-        text = _words(values)
+        text = values.map(label_words)
     else:
         text = values.astype(str)
     return text.where(~missing, MISSING).astype(object)

@@ -30,6 +30,7 @@ from crackdown.data import explode_list, load_events, load_firms, load_ipos, loa
 from crackdown.errors import CrackdownError
 from crackdown.placebo import monte_carlo_p
 from crackdown.results import Headline
+from crackdown.text import code_words
 from crackdown.vocab import ENFORCEMENT_TYPES
 
 PUNITIVE_TYPES = ENFORCEMENT_TYPES  # old name, kept for existing imports
@@ -464,7 +465,7 @@ def _concentration(table: pd.DataFrame, facts: pd.Series | None) -> dict[str, An
         "min_score": float(table["score"].min()),
         "min_score_by_sector": None if by_sector is None else [[g, int(k)] for g, k in by_sector.items()],
         "min_score_median_facts": float(facts.reindex(low.index).fillna(0).median()) if len(low) else None,
-        "top5_sectors": (sorted(set(top["sector_group"].astype(str).str.replace("_", " "))) if has_sector
+        "top5_sectors": (sorted(set(top["sector_group"].astype(str).map(code_words))) if has_sector
                          else None),
     }
 

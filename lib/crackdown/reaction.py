@@ -38,6 +38,7 @@ from crackdown.alignment import TARGETED_SECTORS
 from crackdown.announce import RULE_FALLBACK
 from crackdown.errors import CrackdownError, unknown_name_error
 from crackdown.results import Headline
+from crackdown.text import code_words
 from crackdown.vocab import (
     ADVERSE_TYPES,
     CRACKDOWN_EVENT_TYPES,
@@ -845,7 +846,7 @@ def headline(tests: Mapping[str, Any] | None, window: Sequence[int],
     h = headline_choice(tests or {})
     label = f"Targeted platforms minus aligned AI firms, CAR ({window[0]},{window[1]}) over crackdown events"
     if benchmark_rule is not None:
-        label += f", {benchmark_rule.replace('_', ' ')} benchmarks"
+        label += f", {code_words(benchmark_rule)} benchmarks"
     if h is None:
         return Headline(label=label, statistic="long-short CAR (targeted minus aligned AI)", estimate=None,
                         p_value=None, n=0, thesis_sign=THESIS_SIGN, p_value_rule=P_VALUE_RULE,

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
+
+#: Words the data's codes spell in lower case that a reader expects written otherwise: acronyms, and the names
+#: of places, regulators and firms that appear in codes (``delayed_by`` is ``beijing_regulators``).
+READER_CASE = {"ai": "AI", "ipo": "IPO", "ipos": "IPOs", "us": "US", "beijing": "Beijing", "china": "China",
+               "cac": "CAC", "samr": "SAMR", "csrc": "CSRC", "miit": "MIIT", "pboc": "PBoC", "didi": "DiDi",
+               "nyse": "NYSE", "hkex": "HKEX"}
+_READER_CASE_WORDS = re.compile(r"\b(" + "|".join(READER_CASE) + r")\b")
 
 
 def _missing(x: float | None) -> bool:
@@ -29,6 +37,14 @@ def names(ids: Iterable[str], limit: int | None = None) -> str:
     if limit is not None and len(ids) > limit:
         return ", ".join(ids[:limit]) + f" and {len(ids) - limit} more"
     return ", ".join(ids) if ids else "none"
+
+
+def code_words(code: object) -> str:
+    """A data code written as words: underscores as spaces, ``;`` lists with commas, acronyms and names in their
+    usual case (:data:`READER_CASE`; ``aligned_ai`` -> ``aligned AI``, ``beijing_regulators`` -> ``Beijing
+    regulators``), ``long short`` as ``long-short``. Tables (:mod:`crackdown.display`) and prose use it alike."""
+    text = str(code).replace("_", " ").replace(";", ", ")
+    return _READER_CASE_WORDS.sub(lambda m: READER_CASE[m.group(1)], text).replace("long short", "long-short")
 
 
 def replace_block(text: str, start: str, end: str, block: str) -> str:

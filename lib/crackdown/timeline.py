@@ -159,10 +159,6 @@ def outcomes_in(outcomes: pd.DataFrame, start: object, end: object, groups: Iter
                     & outcomes["lane"].isin(list(groups))]
 
 
-def _label(lane: str) -> str:
-    return lane.replace("_", " ")
-
-
 def _findings(lanes: pd.DataFrame) -> dict:
     """Per-lane enforcement and US-measure counts, the most-enforced lane and firms, first actions per lane."""
     by_lane = category_by_lane(lanes)

@@ -16,6 +16,7 @@ from crackdown.claims.evaluators import (
     market_test,
     verdict_counts,
 )
+from crackdown.text import code_words
 
 # ------------------------------------------------------------------------------------------ presentation
 
@@ -32,15 +33,16 @@ def _fmt(value: Any, names: Mapping[str, str] | None = None) -> str:
         return "/".join(_fmt(v, names) for v in value) if all(isinstance(v, int | float) for v in value) else \
             ", ".join(_fmt(v, names) for v in value)
     if isinstance(value, str):
-        return names.get(value, value.replace("_", " "))
+        return names.get(value, code_words(value))
     return str(value)
 
 
 def evidence_text(values: dict[str, Any], names: Mapping[str, str] | None = None) -> str:
     """Evidence values as one short line a reader can follow: ``key words: value; key words: value`` (a key's
     underscores as spaces, true/false as yes/no, a list of numbers as ``a/b``, other lists comma-separated, ids
-    found in ``names``, such as firm ids, as their names and other codes with spaces for underscores)."""
-    return "; ".join(f"{k.replace('_', ' ')}: {_fmt(v, names)}" for k, v in values.items())
+    found in ``names``, such as firm ids, as their names, and keys and other codes as words
+    (:func:`crackdown.text.code_words`: ``shelved_by_beijing`` -> ``shelved by Beijing``))."""
+    return "; ".join(f"{code_words(k)}: {_fmt(v, names)}" for k, v in values.items())
 
 
 def register_view(table: pd.DataFrame, themes: Sequence[str] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crackdown.text import fmt_p, pct
+from crackdown.text import code_words, fmt_p, pct
 from crackdown.words import name
 
 
@@ -44,12 +44,12 @@ def studies(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     lines = []
     for s in record["event_studies"]:
         if s["long_short"] is None:
-            lines.append(f"- {s['kind'].replace('_', ' ')}: no long-short estimate ({s['n_events']} events with "
+            lines.append(f"- {code_words(s['kind'])}: no long-short estimate ({s['n_events']} events with "
                          f"eligible pairs; {s['securities_aligned']} aligned AI securities priced).")
             continue
-        lines.append(f"- {s['kind'].replace('_', ' ')}: over {s['n_events']} events, targeted platforms' CAR "
+        lines.append(f"- {code_words(s['kind'])}: over {s['n_events']} events, targeted platforms' CAR "
                      f"({window[0]},{window[1]}) averaged {pct(s['caar_targeted'])} and aligned AI firms' "
                      f"{pct(s['caar_aligned'])} ({s['securities_aligned']} aligned securities); long-short "
-                     f"{pct(s['long_short'])}, {s['test'].replace('_', ' ')} t = {s['t']:.2f}, p {fmt_p(s['p_value'])}, "
+                     f"{pct(s['long_short'])}, {code_words(s['test'])} t = {s['t']:.2f}, p {fmt_p(s['p_value'])}, "
                      f"n = {s['n']}.")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crackdown.alignment import NEVER_SHARE, ROBUST_SHARE, SANCTIONS, TARGETED_SECTORS
+from crackdown.text import code_words
 from crackdown.words import named
 
 
@@ -30,7 +31,7 @@ def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
         f"The top three are {named(record['top_firms'], names)}. By sector group the aligned firms are "
         + (", ".join(f"{n} {g}" for g, n in by_sector) or "none") + ". "
         + (f"The highest-scoring firm among the crackdown's targets "
-           f"({', '.join(g.replace('_', ' ') for g in TARGETED_SECTORS)}) is {named([best], names)}, with "
+           f"({', '.join(code_words(g) for g in TARGETED_SECTORS)}) is {named([best], names)}, with "
            f"{record['scores'][best]:.2f} (rank {record['ranks'][best]})." if best else "")
     )
     n_classes = len(record["share_aligned"])

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crackdown.outcomes import CONCENTRATED_SHARE
+from crackdown.text import code_words
 from crackdown.words import name
 
 
@@ -25,7 +26,7 @@ def _events(ids: str, names: Mapping[str, str]) -> str:
 def _concentration(record: Mapping[str, Any]) -> str:
     """Which firms tie at the lowest score and how concentrated the actions are, from the record."""
     low = record["min_score_by_sector"]
-    sectors = ("" if low is None else " (" + ", ".join(f"{g.replace('_', ' ')} {k}" for g, k in low)
+    sectors = ("" if low is None else " (" + ", ".join(f"{code_words(g)} {k}" for g, k in low)
                + f"; median {record['min_score_median_facts']:.0f} recorded alignment facts each)")
     share, top_sectors = record["top5_action_share"], ", ".join(record["top5_sectors"] or [])
     concentrated = (f"so enforcement is concentrated: the five most-targeted firms ({top_sectors}) account for "

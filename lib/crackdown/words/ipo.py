@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crackdown.text import fmt_p
+from crackdown.text import code_words, fmt_p
 from crackdown.words import name, named
 
 CODINGS = {"as_listed": "as listed", "punished_within_year": "listings punished within a year counted as failures",
@@ -21,7 +21,7 @@ def _comparison(record: Mapping[str, Any]) -> str:
 
 def _why(cases: list[Mapping[str, str]], names: Mapping[str, str]) -> str:
     """"attempt (outcome; what delayed it)" per attempt, or "none"."""
-    return ", ".join(f"{name(c['ipo_id'], names)} ({c['outcome']}; {c['delayed_by'].replace('_', ' ')})"
+    return ", ".join(f"{name(c['ipo_id'], names)} ({c['outcome']}; {code_words(c['delayed_by'])})"
                      for c in cases) or "none"
 
 
@@ -53,7 +53,7 @@ def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
         f"Targeted-platform attempts that did not list: {_why(record['targeted_failed_cases'], names)}; "
         f"{len(record['targeted_listed'])} targeted-platform attempts listed "
         f"({named(record['targeted_listed_firms'], names)}).",
-        "Listed share by group: " + ", ".join(f"{g.replace('_', ' ')} {v:.0%} of {attempts[g]}"
+        "Listed share by group: " + ", ".join(f"{code_words(g)} {v:.0%} of {attempts[g]}"
                                               for g, v in record["listed_share_by_group"].items()) + ".",
     ])
 
@@ -70,6 +70,6 @@ def coding(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
                 f"Fisher p {fmt_p(e.get('p_value'))}" if e.get("p_value") is not None else "not testable")
         parts.append(f"**{CODINGS.get(key, key)}**: {shares} ({test}; n = {e['n_attempts']})")
     causes = record.get("failed_causes_as_listed") or []
-    cause_text = ", ".join(f"{c.replace('_', ' ')} {n}" for c, n in causes) or "none"
+    cause_text = ", ".join(f"{code_words(c)} {n}" for c, n in causes) or "none"
     return ("Under each coding of success: " + "; ".join(parts) + f". Causes of the failed attempts as listed: "
             f"{cause_text}.")

@@ -9,7 +9,7 @@ from typing import Any
 from crackdown.alignment import INDICATORS
 from crackdown.pairlevel import SANCTION_CELLS
 from crackdown.reaction import BENCHMARK_RULES, PAIR_BENCHMARK_RULE, SHORT_NAMES, TEST_NAMES
-from crackdown.text import fmt_p, pct
+from crackdown.text import code_words, fmt_p, pct
 from crackdown.vocab import LONG, MARKET_STUDY_GROUPS, SHORT
 from crackdown.words import name
 
@@ -86,7 +86,7 @@ def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
             f"averaged {groups[LONG]['car']:.1%} against {groups[SHORT]['car']:.1%} for aligned AI firms (each against "
             "its local market); ")
     if head and head.get("rule"):
-        return text + (f"measuring both legs alike ({head['rule'].replace('_', ' ')} benchmarks) the long-short is "
+        return text + (f"measuring both legs alike ({code_words(head['rule'])} benchmarks) the long-short is "
                        f"{head['estimate']:.1%} ({test}); against local markets it is {car:.1%} "
                        f"(placebo p {placebo}).")
     return text + f"long-short {car:.1%} ({test}; placebo p {placebo})."
@@ -153,13 +153,13 @@ def _by_benchmark_lines(record: Mapping[str, Any]) -> list[str]:
         entry = rules[rule]
         h = entry.get("headline")
         if h is None:
-            parts.append(f"**{rule.replace('_', ' ')}**: no test computable")
+            parts.append(f"**{code_words(rule)}**: no test computable")
             continue
-        parts.append(f"**{rule.replace('_', ' ')}**{' (legs alike)' if entry['alike'] else ''}: "
+        parts.append(f"**{code_words(rule)}**{' (legs alike)' if entry['alike'] else ''}: "
                      f"{pct(h['car_scale_estimate'])} ({TEST_NAMES[h['test']]}, t = {h['t']:.2f}, "
                      f"p {fmt_p(h['p_value'])}, n = {h['n']})")
     return ["**Benchmark rules** (each leg's abnormal returns measured against): " + "; ".join(parts)
-            + f". The headline uses **{record['headline'].get('benchmark_rule', 'local_market').replace('_', ' ')}**, "
+            + f". The headline uses **{code_words(record['headline'].get('benchmark_rule', 'local_market'))}**, "
             "the most conservative defensible rule under which both legs are measured alike."]
 
 
@@ -201,8 +201,8 @@ def pairlevel(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
 
     def cell(key: str) -> str:
         c = cells[key]
-        return (f"{key.replace('_', ' ')}: {pct(c['mean_car'])} ({c['n_pairs']} pairs, {c['n_firms']} firms)"
-                if c["n_pairs"] else f"{key.replace('_', ' ')}: no firm")
+        return (f"{code_words(key)}: {pct(c['mean_car'])} ({c['n_pairs']} pairs, {c['n_firms']} firms)"
+                if c["n_pairs"] else f"{code_words(key)}: no firm")
     lines = ["**Aligned x US-sanctioned** (mean event CAR per cell, " + sanctions["aligned_rule"] + "): "
              + "; ".join(cell(k) for k in SANCTION_CELLS if k in cells)
              + f". {sanctions['n_pairs_sanction_unknown']} pairs with an unknown sanction status are left out."]
@@ -223,7 +223,7 @@ def pairlevel(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     if economy_wide and (economy_wide.get(rule) or {}).get("headline"):
         h = economy_wide[rule]["headline"]
         lines.append(f"**Rules that applied to every firm** ({economy_wide['n_events']} events naming no firm): the "
-                     f"long-short under {rule.replace('_', ' ')} benchmarks is {pct(h['car_scale_estimate'])} "
+                     f"long-short under {code_words(rule)} benchmarks is {pct(h['car_scale_estimate'])} "
                      f"({h['test']}, t = {h['t']:.2f}, p {fmt_p(h['p_value'])}, n = {h['n']}).")
     return "\n\n".join(lines)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crackdown.text import code_words
 from crackdown.words import name
 
 
@@ -65,7 +66,7 @@ def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     text = f"**{answer(record, names)}** "
     top, firm = record.get("top_axis"), record.get("most_influential_firm")
     if top:
-        text += (f"The choice that moves the estimate most is the {top['axis'].replace('_', ' ')} (medians differ "
+        text += (f"The choice that moves the estimate most is the {code_words(top['axis'])} (medians differ "
                  f"by {top['spread']:.2%} across its choices). ")
     if firm:
         text += (f"Leaving out {name(firm['firm_id'], names)} moves the median most among single firms, to "

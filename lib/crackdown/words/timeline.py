@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crackdown.text import code_words
 from crackdown.words import name
-
-
-def _label(lane: str) -> str:
-    return lane.replace("_", " ")
 
 
 def _fell_on(count: int, total: int) -> str:
@@ -34,7 +31,7 @@ def _us_clause(record: Mapping[str, Any]) -> str:
     if not total:
         return "no US measures in the selection"
     top = _first_max(us, order)
-    return f"US measures fell {_fell_on(us[top], total)} on {_label(top)} ({us[top]})"
+    return f"US measures fell {_fell_on(us[top], total)} on {code_words(top)} ({us[top]})"
 
 
 def _top_firms(record: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -51,7 +48,7 @@ def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
         return f"No Beijing enforcement actions in the selection ({start}..{end})."
     top = record["top_enforced_lane"]
     firm, n = _top_firms(record)[0]
-    return (f"{_label(top)} took {hit[top]} of {total} Beijing enforcement actions (lane counts) in "
+    return (f"{code_words(top)} took {hit[top]} of {total} Beijing enforcement actions (lane counts) in "
             f"{start[:4]}-{end[:4]}; most-hit firm {name(firm, names)} ({n}); {_us_clause(record)}.")
 
 
@@ -63,25 +60,25 @@ def narrative(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
     lines = [f"In {start}..{end} the selection holds **{record['n_events']} events** "
              f"({record['n_lane_markers']} event-lane markers)."]
     if total:
-        others = ", ".join(f"{_label(k)} {hit[k]}" for k in order if k != top and hit[k])
+        others = ", ".join(f"{code_words(k)} {hit[k]}" for k in order if k != top and hit[k])
         first = sorted(record["first_enforcement_by_lane"].items(), key=lambda kv: (kv[1], order.index(kv[0])))
         lines.append(
-            f"Beijing's enforcement actions fell {_fell_on(hit[top], total)} on **{_label(top)}** "
+            f"Beijing's enforcement actions fell {_fell_on(hit[top], total)} on **{code_words(top)}** "
             f"({hit[top]} of {total}, {hit[top] / total:.0%}); other groups: {others or 'none'}. The first "
-            f"enforcement action in the window came on {first[0][1]} ({_label(first[0][0])}). Most-hit firms: "
+            f"enforcement action in the window came on {first[0][1]} ({code_words(first[0][0])}). Most-hit firms: "
             + ", ".join(f"{name(firm, names)} ({n})" for firm, n in _top_firms(record)) + ".")
-        quiet = [_label(k) for k in order if hit[k] == 0 and record["events_by_lane"][k] > 0]
+        quiet = [code_words(k) for k in order if hit[k] == 0 and record["events_by_lane"][k] > 0]
         if quiet:
             lines.append(f"Groups with events but no Beijing enforcement action: {', '.join(quiet)}.")
     if sum(us.values()):
         us_top = _first_max(us, order)
         lines.append(f"US measures ({sum(us.values())} lane counts) fell {_fell_on(us[us_top], sum(us.values()))} on "
-                     f"**{_label(us_top)}** ({us[us_top]}), the group Beijing enforced against "
+                     f"**{code_words(us_top)}** ({us[us_top]}), the group Beijing enforced against "
                      f"{hit.get(us_top, 0)} time(s).")
     if record["n_ipo_outcomes"]:
         failed = record["ipo_outcomes_not_listed"]
         lines.append(f"Of {record['n_ipo_outcomes']} IPO attempts with an outcome in the window, "
                      f"{record['n_ipo_outcomes'] - len(failed)} listed; those that did not: "
-                     + (", ".join(f"{name(r['ipo_id'], names)} ({r['outcome']}, {_label(r['delayed_by'])})"
+                     + (", ".join(f"{name(r['ipo_id'], names)} ({r['outcome']}, {code_words(r['delayed_by'])})"
                                   for r in failed) or "none") + ".")
     return " ".join(lines[:1]) + "\n\n" + "\n\n".join(lines[1:])
