@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from conftest import run_crackdown
 
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:root|home|tmp|work|Users|usr|opt)/[\w.-]+")
@@ -154,3 +155,42 @@ def test_kernels_run_math_libraries_on_one_thread(scratch_project: Path, monkeyp
     executed = nbformat.read(scratch_project / "outputs" / "notebooks" / "threads.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
     assert printed.strip() == str({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "3"})
+
+
+WORKER_WITH_A_KERNEL = """
+import os, subprocess, sys, time
+from crackdown.runner import execute
+execute.init_worker(os.getppid())
+kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+execute._LIVE_KERNELS.add(kernel.pid)
+print(kernel.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited (its parent, gone, cannot reap it before init does)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see whether the kernel still runs")
+def test_a_stopped_worker_takes_its_kernel_down_at_once() -> None:
+    """The runner stops workers with SIGTERM (Ctrl-C, a crash): the worker kills its kernel's process group before
+    it exits, instead of leaving an orphan that only notices by polling and holds the runner's pipes open."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    worker = subprocess.Popen([sys.executable, "-c", WORKER_WITH_A_KERNEL], stdout=subprocess.PIPE, text=True)
+    kernel = int(worker.stdout.readline())
+    assert _alive(kernel)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while _alive(kernel) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(kernel)

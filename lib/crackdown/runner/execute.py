@@ -44,21 +44,46 @@ class NotebookRun:
     scratch: str = ""  # a one-off run's folder (outputs/scratch/<name>-<hash>), empty for the report
 
 
+# Process ids of the kernels this worker started and has not shut down yet (each leads its own process group:
+# jupyter_client starts kernels in a new session). Cleared when papermill returns, as the kernel is then shut down
+# and reaped, so a pid reused by another process is never signalled.
+_LIVE_KERNELS: set[int] = set()
+
+
+def _kill_live_kernels() -> None:
+    """SIGKILL every live kernel of this worker, with anything it started (its process group)."""
+    for pid in list(_LIVE_KERNELS):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _stop_worker(signum: int, _frame: object) -> None:
+    """SIGTERM (the runner stopping its workers): take the kernels down first, then leave at once."""
+    _kill_live_kernels()
+    os._exit(128 + signum)
+
+
 def init_worker(parent_pid: int) -> None:
     """Set up a pool worker: Ctrl-C is the runner's to handle, and the worker dies with the runner.
 
     Ctrl-C reaches every process of the terminal's group. A worker interrupted while it starts a kernel would
     leave that kernel running (papermill starts it before its clean-up is armed), so workers ignore SIGINT and
-    the runner stops them (their kernels watch their parent and exit with them). A watchdog thread ends the
-    worker when the runner is gone (killed with SIGKILL, say), so no worker or kernel outlives it.
+    the runner stops them with SIGTERM, on which a worker kills its kernels before it exits (a kernel would
+    otherwise notice only by polling for its parent, and an orphan holds the runner's output pipes open). A
+    watchdog thread ends the worker, kernels first, when the runner is gone (killed with SIGKILL, say), so no
+    worker or kernel outlives it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
     if hasattr(signal, "pthread_sigmask"):  # born with SIGINT blocked (see pool.sigint_deferred); kernels need it
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(0.5)
+        _kill_live_kernels()
         os._exit(1)
 
     threading.Thread(target=watch, name="crackdown-parent-watchdog", daemon=True).start()
@@ -98,7 +123,8 @@ def kernel_env() -> dict[str, str]:
 
 
 def _kernel_manager_class():
-    """jupyter_client's kernel manager, minus the interrupt it sends before a shutdown request.
+    """jupyter_client's kernel manager, minus the interrupt it sends before a shutdown request, noting each kernel
+    it launches in :data:`_LIVE_KERNELS` (killed with the worker; see :func:`init_worker`).
 
     ``KernelManager.shutdown_kernel`` first interrupts the kernel (SIGINT, so a busy kernel can hear the
     shutdown request), then asks it to shut down. After a successful run the kernel is idle, and the SIGINT
@@ -114,6 +140,12 @@ def _kernel_manager_class():
             if self.shutting_down:
                 return
             await super()._async_interrupt_kernel()
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            pid = getattr(self.provisioner, "pid", None)
+            if pid:
+                _LIVE_KERNELS.add(int(pid))  # see init_worker: killed with the worker when the runner stops it
 
     return QuietShutdownKernelManager
 
@@ -188,6 +220,7 @@ def execute_notebook(spec: NotebookSpec, parameters: dict[str, Any], stage: Path
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal to the run
         error = error_message(spec.name, exc)
     finally:
+        _LIVE_KERNELS.clear()  # papermill has shut the kernel down (and reaped it)
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
     duration = time.perf_counter() - started
