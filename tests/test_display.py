@@ -47,9 +47,6 @@ def test_counts_dates_flags_and_codes():
     assert display.label_words("ai_vision_speech") == "AI vision speech"
     assert display.label_words("us_action") == "US action"
     assert display.label_words("long_short") == "long-short"
-    assert display.label_words("beijing_regulators") == "Beijing regulators"
-    assert display.label_words("didi_app_removed") == "DiDi app removed"
-    assert display.label_words("usage_of_aid") == "usage of aid"  # whole words only
 
 
 def test_firm_ids_become_names_in_single_and_list_cells():
