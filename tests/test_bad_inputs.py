@@ -569,6 +569,13 @@ def _kernels_of(root: Path) -> list[int]:
     return _processes_of(root, (b"ipykernel_launcher",))
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """Ctrl-C's default action in the runner, as a terminal gives it. A test suite started as a background job
+    without job control (``cmd &`` in a script) inherits SIGINT *ignored*, Python then installs no handler, and the
+    runner rightly ignores Ctrl-C: the test would hang on how it was launched, not on the runner."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the kernel")
 @pytest.mark.parametrize("settle_s", [0.0, 3.0], ids=["during-kernel-start-up", "while-a-cell-runs"])
 def test_ctrl_c_during_a_run_stops_it_cleanly(test_project: Path, settle_s: float) -> None:
@@ -583,7 +590,7 @@ def test_ctrl_c_during_a_run_stops_it_cleanly(test_project: Path, settle_s: floa
     proc = subprocess.Popen([sys.executable, "-m", "crackdown", "run", "fails", "-p", "sleep_s", "120", "--publish",
                              "--no-progress"],
                             cwd=test_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_sigint_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while not _kernels_of(test_project) and proc.poll() is None and time.monotonic() < deadline:
