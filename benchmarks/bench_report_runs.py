@@ -171,7 +171,8 @@ def main() -> None:
     in_cells = cells["cold"] - cells["floor"]
     print(f"\nwhere the cold run's CPU above the floor goes: {above:.1f} s in all, of which {in_cells:.1f} s in the "
           f"notebooks' own cells (sum of cell durations: {cells['cold']:.1f} s for the report, {cells['floor']:.1f} s "
-          f"for the trivial notebooks) and {above - in_cells:.1f} s elsewhere (kernels, runner, site)")
+          f"for the trivial notebooks) and {above - in_cells:.1f} s elsewhere (kernels, runner, site); cell "
+          f"durations are papermill's wall times, so on a busy machine they exceed CPU time and the split is rough")
     noop_again = executed_again(after_cold, after_noop)
     one_again = executed_again(after_noop, after_one)
     expected = sorted({ONE_NOTEBOOK, "00_summary"} & {nb.stem for nb in real})
