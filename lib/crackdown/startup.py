@@ -2,12 +2,13 @@
 
 nbformat validates notebooks with jsonschema, and jsonschema's format checkers import ``rfc3987_syntax`` (its
 checker of the ``iri`` and ``iri-reference`` formats) eagerly. That package builds about 35 Lark grammars at
-import: 1.4 s of CPU in every process that imports nbformat, measured here with ``python -X importtime`` (the
-jsonschema maintainers' issue 1428, "Lazy import rfc3987_syntax"). No notebook schema of nbformat uses either
-format (a test checks the installed schemas), so the runner, its workers and the site build, which each import
-nbformat, mark the module as absent; jsonschema then leaves those two formats unchecked, which is what it does
-whenever the optional package is not installed. Kernels never import nbformat for the notebook's own work, and a
-user's own Python session is not touched: only the runner's processes call :func:`skip_iri_format_checker`.
+import: 1.4 s of CPU in every process that imports nbformat, measured here with ``python -X importtime``
+(jsonschema issue 1428, "Lazy import rfc3987_syntax", reports the same). No notebook schema of nbformat uses
+either format (a test checks the installed schemas), so the ``crackdown`` command and any process that imports
+:mod:`crackdown.runner` (the runner, its workers, the site build) mark the module as absent before nbformat is
+imported; jsonschema then leaves those two formats unchecked, which is what it does whenever the optional package
+is not installed. Kernels never import nbformat or the runner for the notebook's own work, so a notebook session
+is not touched.
 """
 
 from __future__ import annotations
