@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -180,11 +184,6 @@ def _alive(pid: int) -> bool:
 def test_a_stopped_worker_takes_its_kernel_down_at_once() -> None:
     """The runner stops workers with SIGTERM (Ctrl-C, a crash): the worker kills its kernel's process group before
     it exits, instead of leaving an orphan that only notices by polling and holds the runner's pipes open."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
     worker = subprocess.Popen([sys.executable, "-c", WORKER_WITH_A_KERNEL], stdout=subprocess.PIPE, text=True)
     kernel = int(worker.stdout.readline())
     assert _alive(kernel)

@@ -93,14 +93,15 @@ def _price_frame(data_dir: str, symbol: str) -> pd.DataFrame:
 @cache
 def _claims(data_dir: str, evaluators: Callable[[], dict[str, frozenset[str]]]) -> pd.DataFrame:
     path = Path(data_dir) / "claims.csv"
+    where = shown(path, path.parent)
     if not path.is_file():
-        raise CrackdownError(f"{shown(path, path.parent)}: file is missing")
+        raise CrackdownError(f"{where}: file is missing")
     entry = _entry(data_dir)
     stored = entry.read("tables/claims") if entry is not None else None
     if stored is not None:
         return stored
-    raise_if_errors(check_claims_table(path, shown(path, path.parent), evaluators()), shown(path, path.parent))
-    frame = read_table(path, shown(path, path.parent))[0].reset_index()
+    raise_if_errors(check_claims_table(path, where, evaluators()), where)
+    frame = read_table(path, where)[0].reset_index()
     if entry is not None and entry.unchanged(["claims.csv"]):
         entry.write("tables/claims", frame)
     return frame
