@@ -257,8 +257,3 @@ def prune(root: Path, keep: int = KEEP_ENTRIES, current: Path | None = None) -> 
     for old in removed:
         shutil.rmtree(old, ignore_errors=True)
     return removed
-
-
-def clear_disk_cache(root: Path | None = None) -> None:
-    """Delete every on-disk entry (the in-process cache is :func:`crackdown.data.clear_cache`)."""
-    shutil.rmtree(root or paths.data_cache_dir(), ignore_errors=True)
