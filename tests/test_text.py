@@ -27,3 +27,10 @@ def test_code_words_spells_codes_as_a_reader_writes_them() -> None:
     assert text.code_words("long_short") == "long-short"
     assert text.code_words("usage_of_aid_by_beijinger") == "usage of aid by beijinger"  # whole words only
     assert text.code_words(3) == "3"
+
+
+def test_sentence_start_capitalises_only_the_first_letter() -> None:
+    assert text.sentence_start("consumer platform took") == "Consumer platform took"
+    assert text.sentence_start("aI vision") == "AI vision"  # the rest is kept as written
+    assert text.sentence_start("AI vision speech") == "AI vision speech"
+    assert text.sentence_start("") == ""

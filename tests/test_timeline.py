@@ -144,7 +144,7 @@ def test_timeline_record_by_hand() -> None:
     assert record["ipo_outcomes_not_listed"] == [{"ipo_id": "c_star", "outcome": "suspended",
                                                   "delayed_by": "beijing_regulators"}]
     assert words.timeline.answer(_written(record), {"a": "Alpha Ltd"}) == (
-        "consumer platform took 2 of 4 Beijing enforcement actions (lane counts) in 2021-2021; most-hit firm "
+        "Consumer platform took 2 of 4 Beijing enforcement actions (lane counts) in 2021-2021; most-hit firm "
         "Alpha Ltd (2); no US measures in the selection.")
     assert record["parameters"] == {"start": "2021-01-01"}
 

@@ -47,6 +47,13 @@ def code_words(code: object) -> str:
     return _READER_CASE_WORDS.sub(lambda m: READER_CASE[m.group(1)], text).replace("long short", "long-short")
 
 
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter in capitals and the rest as written, for words that open a sentence
+    (``consumer platform took`` -> ``Consumer platform took``; ``AI vision`` stays as it is, unlike
+    :meth:`str.capitalize`, which would lower the rest)."""
+    return text[:1].upper() + text[1:]
+
+
 def replace_block(text: str, start: str, end: str, block: str) -> str:
     """``text`` with what stands between the marker lines ``start`` and ``end`` replaced by ``block`` (used to
     write computed tables and findings into the READMEs)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crackdown.text import code_words
+from crackdown.text import code_words, sentence_start
 from crackdown.words import name
 
 
@@ -48,7 +48,7 @@ def answer(record: Mapping[str, Any], names: Mapping[str, str]) -> str:
         return f"No Beijing enforcement actions in the selection ({start}..{end})."
     top = record["top_enforced_lane"]
     firm, n = _top_firms(record)[0]
-    return (f"{code_words(top)} took {hit[top]} of {total} Beijing enforcement actions (lane counts) in "
+    return (f"{sentence_start(code_words(top))} took {hit[top]} of {total} Beijing enforcement actions (lane counts) in "
             f"{start[:4]}-{end[:4]}; most-hit firm {name(firm, names)} ({n}); {_us_clause(record)}.")
 
 
